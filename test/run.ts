@@ -28,4 +28,4 @@ const stream = run({ files, concurrency: 2, timeout: 10 * 60_000 });
 stream.on('test:fail', () => {
   process.exitCode = 1;
 });
-stream.compose(spec).pipe(process.stdout);
+stream.compose(new spec()).pipe(process.stdout);

@@ -1,0 +1,11 @@
+/** Annotation keys this project writes into events. Existing values are never overwritten. */
+export const Annotation = {
+  /** The cluster name configured on the relay (CLUSTER_NAME / --cluster). */
+  Cluster: 'kube-audit-relay.io/cluster',
+  /** Comma-separated paths whose values redaction replaced. */
+  Redacted: 'kube-audit-relay.io/redacted',
+  /** Set by the API server itself when it truncates; the relay sets it the same way. */
+  Truncated: 'audit.k8s.io/truncated',
+  /** What the relay's truncation removed: `requestObject,responseObject`, or `skeleton` when only a skeleton fits. */
+  TruncatedFields: 'kube-audit-relay.io/truncated',
+} as const;

@@ -1,0 +1,25 @@
+import type { AuditApiVersion, AuditEvent } from './audit/types.ts';
+
+/** One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. */
+export interface LogRecord {
+  readonly auditID: string;
+  readonly stage: string;
+  /** Milliseconds since the epoch: stageTimestamp, else requestReceivedTimestamp, else the v1beta1 timestamp, else receive time. */
+  readonly timestamp: number;
+  /**
+   * The event's JSON on one line, as the API server's --audit-log-path writes it: the received bytes unchanged unless the
+   * relay added annotations (cluster, redaction, truncation), in which case only those change.
+   */
+  readonly json: string;
+  /** UTF-8 length of `json`. */
+  readonly bytes: number;
+  /** The parsed event, matching `json` (redacted and truncated exactly as `json` is). */
+  readonly event: AuditEvent;
+  /** Which API version the event arrived as. */
+  readonly apiVersion: AuditApiVersion;
+  /** The configured cluster name, if any. */
+  readonly cluster?: string;
+}
+
+/** The key under which retries of the same event are recognised. */
+export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage'>): string => `${record.auditID}/${record.stage}`;
