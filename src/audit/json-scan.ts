@@ -1,0 +1,192 @@
+/**
+ * A structural JSON scanner: finds where values begin and end in a string without building them, so the pipeline can
+ * keep each audit event's received text unchanged. It checks nesting depth and rejects duplicate object keys (which
+ * JSON.parse silently resolves to the last one, while a reader of the stored text may take the first: redaction
+ * would then check one value and store another). Values' contents are validated by JSON.parse on their spans.
+ */
+
+/** Deeper than any real Kubernetes object, and well inside what JSON.stringify can handle on Node's default stack. */
+export const MAX_NESTING_DEPTH = 1000;
+
+/** A syntax problem at a character offset. The message never quotes the input. */
+export class JsonScanError extends Error {
+  override readonly name = 'JsonScanError';
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(`${reason} at character ${offset}`);
+  }
+}
+
+/** Where a value lies in the text: `text.slice(start, end)`. */
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+export const isJsonWhitespace = (code: number): boolean => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+
+export function skipWhitespace(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index just past the closing quote of the string that opens at `offset`. */
+export function stringEnd(text: string, offset: number): number {
+  let i = offset + 1;
+  for (;;) {
+    const quote = text.indexOf('"', i);
+    if (quote < 0) throw new JsonScanError('unterminated string', offset);
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
+}
+
+/** The key a string token stands for, unescaping only when it has escapes. */
+function keyOf(text: string, start: number, end: number): string {
+  const raw = text.slice(start + 1, end - 1);
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(text.slice(start, end)) as string;
+  } catch {
+    throw new JsonScanError('invalid escape in object key', start);
+  }
+}
+
+/**
+ * Returns the end of the value that starts at `offset` (which must not be whitespace). Structure only: the
+ * contents of primitives are left for JSON.parse. When `members` is given and the value is an object, its own
+ * members' value spans are recorded there by key.
+ */
+export function valueEnd(text: string, offset: number, members?: Map<string, Span>): number {
+  const first = text.charCodeAt(offset);
+  if (first === QUOTE) return stringEnd(text, offset);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) return primitiveEnd(text, offset);
+
+  // One entry per open container: the keys seen so far for an object, null for an array.
+  const keys: (Set<string> | null)[] = [];
+  let expectKey = false;
+  let pendingKey: string | undefined;
+  let memberStart = -1;
+  let i = offset;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
+      const end = stringEnd(text, i);
+      const open = keys[keys.length - 1];
+      if (expectKey && open) {
+        const key = keyOf(text, i, end);
+        if (open.has(key)) throw new JsonScanError('duplicate object key', i);
+        open.add(key);
+        if (members && keys.length === 1) pendingKey = key;
+        expectKey = false;
+      } else if (members && keys.length === 1 && pendingKey !== undefined) {
+        members.set(pendingKey, { start: i, end });
+        pendingKey = undefined;
+      }
+      i = end;
+      continue;
+    }
+    if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (members && keys.length === 1 && pendingKey !== undefined) memberStart = i;
+      if (keys.length >= MAX_NESTING_DEPTH) throw new JsonScanError(`nested deeper than ${MAX_NESTING_DEPTH} levels`, i);
+      keys.push(code === OPEN_BRACE ? new Set() : null);
+      expectKey = code === OPEN_BRACE;
+      i++;
+      continue;
+    }
+    if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      const open = keys.pop();
+      if (open === undefined || (open === null) !== (code === CLOSE_BRACKET)) {
+        throw new JsonScanError('mismatched bracket', i);
+      }
+      i++;
+      if (keys.length === 0) return i;
+      if (members && keys.length === 1 && pendingKey !== undefined && memberStart >= 0) {
+        members.set(pendingKey, { start: memberStart, end: i });
+        pendingKey = undefined;
+        memberStart = -1;
+      }
+      expectKey = false;
+      continue;
+    }
+    if (code === COMMA) {
+      expectKey = keys[keys.length - 1] != null;
+      i++;
+      continue;
+    }
+    if (code === COLON || isJsonWhitespace(code)) {
+      i++;
+      continue;
+    }
+    // A number, true, false or null inside a container.
+    const end = primitiveEnd(text, i);
+    if (members && keys.length === 1 && pendingKey !== undefined) {
+      members.set(pendingKey, { start: i, end });
+      pendingKey = undefined;
+    }
+    i = end;
+  }
+  throw new JsonScanError('unexpected end of input', text.length);
+}
+
+function primitiveEnd(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || code === COLON || code === QUOTE) break;
+    if (code === OPEN_BRACE || code === OPEN_BRACKET || isJsonWhitespace(code)) break;
+    i++;
+  }
+  if (i === offset) throw new JsonScanError('expected a value', offset);
+  return i;
+}
+
+/**
+ * JSON.parse of a span, with errors turned into offsets in the whole text. V8's own messages can quote the input,
+ * which must never reach a response or a log.
+ */
+export function parseSpan(text: string, span: Span): unknown {
+  const slice = text.slice(span.start, span.end);
+  try {
+    return JSON.parse(slice);
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message);
+    throw new JsonScanError('invalid JSON', span.start + (position ? Number(position[1]) : 0));
+  }
+}
+
+/** Removes whitespace outside strings, keeping every token's text as it is (numbers and escapes unchanged). */
+export function compactJson(text: string): string {
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (isJsonWhitespace(code)) {
+      out += text.slice(from, i);
+      i = skipWhitespace(text, i);
+      from = i;
+      continue;
+    }
+    i++;
+  }
+  return out + text.slice(from);
+}

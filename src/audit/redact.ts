@@ -1,0 +1,143 @@
+import type { AuditEvent } from './types.ts';
+
+/** What replaces a redacted value. */
+export const REDACTED = '[redacted]';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** A parsed REDACT_PATHS entry: keys from the event's root, `*` matching any key or array index. */
+export type RedactionPath = readonly string[];
+
+export interface RedactionOptions {
+  /** Redact Secret data, TokenReview and TokenRequest tokens (REDACT_SECRETS, default true). */
+  readonly secrets: boolean;
+  /** Further paths to redact in every event (REDACT_PATHS). */
+  readonly paths: readonly RedactionPath[];
+}
+
+/**
+ * Replaces secret values in the event, in place, and returns the paths it replaced (empty when nothing was found).
+ * Keys are kept so that a reader still sees which entries a request touched.
+ */
+export function redactEvent(event: AuditEvent, options: RedactionOptions): string[] {
+  const redacted: string[] = [];
+  if (options.secrets) {
+    for (const field of ['requestObject', 'responseObject'] as const) {
+      redactKnownSecrets(event, field, redacted);
+    }
+  }
+  for (const path of options.paths) {
+    redactPath(event, path, 0, path[0] ?? '', redacted);
+  }
+  return redacted;
+}
+
+function redactKnownSecrets(event: AuditEvent, field: 'requestObject' | 'responseObject', redacted: string[]): void {
+  const object = event[field];
+  if (!isRecord(object)) return;
+  const ref = event.objectRef;
+  const coreResource = ref && (ref.apiGroup === undefined || ref.apiGroup === '') ? ref.resource : undefined;
+
+  // Patch and apply bodies carry no kind; the objectRef says what they are.
+  if (coreResource === 'secrets' && object.kind === undefined) redactSecret(object, field, redacted);
+  if (ref?.resource === 'tokenreviews' && object.kind === undefined) redactToken(object, 'spec', field, redacted);
+  if (coreResource === 'serviceaccounts' && ref?.subresource === 'token' && object.kind === undefined) {
+    redactToken(object, 'status', field, redacted);
+  }
+  redactByKind(object, field, redacted);
+}
+
+/** Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists (SecretList, List). */
+function redactByKind(object: Record<string, unknown>, path: string, redacted: string[]): void {
+  switch (object.kind) {
+    case 'Secret':
+      redactSecret(object, path, redacted);
+      return;
+    case 'TokenReview':
+      redactToken(object, 'spec', path, redacted);
+      return;
+    case 'TokenRequest':
+      redactToken(object, 'status', path, redacted);
+      return;
+  }
+  if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
+    object.items.forEach((item, index) => {
+      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted);
+    });
+  }
+}
+
+function redactSecret(secret: Record<string, unknown>, path: string, redacted: string[]): void {
+  for (const field of ['data', 'stringData']) {
+    const values = secret[field];
+    if (!isRecord(values)) continue;
+    const keys = Object.keys(values);
+    if (keys.length === 0) continue;
+    for (const key of keys) values[key] = REDACTED;
+    redacted.push(`${path}.${field}`);
+  }
+  const annotations = isRecord(secret.metadata) ? secret.metadata.annotations : undefined;
+  if (isRecord(annotations) && annotations[LAST_APPLIED] !== undefined) {
+    annotations[LAST_APPLIED] = REDACTED;
+    redacted.push(`${path}.metadata.annotations.${LAST_APPLIED}`);
+  }
+}
+
+function redactToken(object: Record<string, unknown>, parent: 'spec' | 'status', path: string, redacted: string[]): void {
+  const holder = object[parent];
+  if (isRecord(holder) && holder.token !== undefined && holder.token !== '') {
+    holder.token = REDACTED;
+    redacted.push(`${path}.${parent}.token`);
+  }
+}
+
+function redactPath(node: unknown, path: RedactionPath, depth: number, shown: string, redacted: string[]): void {
+  if (!isRecord(node) && !Array.isArray(node)) return;
+  const key = path[depth];
+  if (key === undefined) return;
+  const container = node as Record<string, unknown>;
+  const keys = key === '*' ? Object.keys(container) : Object.hasOwn(container, key) ? [key] : [];
+  for (const match of keys) {
+    const where = depth === 0 ? match : `${shown}.${match}`;
+    if (depth === path.length - 1) {
+      if (container[match] !== REDACTED && container[match] !== undefined) {
+        container[match] = REDACTED;
+        redacted.push(where);
+      }
+    } else {
+      redactPath(container[match], path, depth + 1, where, redacted);
+    }
+  }
+}
+
+/**
+ * Parses `requestObject.spec.password` or `responseObject.metadata.annotations["example.com/key"]`: dot-separated
+ * keys, `*` for any key or index, a key with dots or brackets written as a JSON string in brackets.
+ */
+export function parseRedactionPath(text: string): RedactionPath {
+  const keys: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '[') {
+      const close = text.indexOf('"]', i + 2);
+      if (text[i + 1] !== '"' || close < 0) throw new Error(`bracketed key must be a JSON string like ["a.b"]`);
+      keys.push(JSON.parse(text.slice(i + 1, close + 1)) as string);
+      i = close + 2;
+    } else {
+      const next = text.slice(i).search(/[.[]/);
+      const end = next < 0 ? text.length : i + next;
+      if (end === i) throw new Error('empty key');
+      keys.push(text.slice(i, end));
+      i = end;
+    }
+    if (text[i] === '.') {
+      i++;
+      if (i === text.length) throw new Error('path ends with a dot');
+    }
+  }
+  if (keys.length === 0) throw new Error('empty path');
+  return keys;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

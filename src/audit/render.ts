@@ -1,0 +1,168 @@
+import type { LogRecord } from '../record.ts';
+import { Annotation } from './annotations.ts';
+import type { DecodedItem } from './decode.ts';
+import type { AuditApiVersion, AuditEvent } from './types.ts';
+
+/** The smallest record limit allowed: a skeleton of the longest identifiers validation lets through always fits. */
+export const MIN_RECORD_BYTES = 4096;
+
+export interface RenderInput {
+  readonly item: DecodedItem;
+  readonly event: AuditEvent;
+  readonly apiVersion: AuditApiVersion;
+  /** Paths redaction replaced; when non-empty, the event was changed and is serialised again. */
+  readonly redacted: readonly string[];
+  readonly cluster?: string;
+  readonly maxRecordBytes: number;
+  /** Receive time in ms, the record's time when the event carries none. */
+  readonly receivedAt: number;
+}
+
+export interface Rendered {
+  readonly record: LogRecord;
+  readonly truncated: boolean;
+}
+
+/**
+ * Builds the record for one event. The received text is kept byte for byte unless the relay must change the event:
+ * a cluster annotation is spliced into the text, while redaction and truncation serialise the changed event again.
+ */
+export function renderRecord(input: RenderInput): Rendered {
+  const { event, item } = input;
+  const added: Record<string, string> = {};
+  const existing = event.annotations ?? {};
+  const addAnnotation = (key: string, value: string): void => {
+    if (!Object.hasOwn(existing, key)) added[key] = value;
+  };
+  if (input.cluster) addAnnotation(Annotation.Cluster, input.cluster);
+  if (input.redacted.length > 0) addAnnotation(Annotation.Redacted, input.redacted.join(','));
+
+  let json: string;
+  if (input.redacted.length > 0 || !canSplice(item, event)) {
+    event.annotations = { ...existing, ...added };
+    if (Object.keys(event.annotations).length === 0 && !item.members.has('annotations')) {
+      delete event.annotations;
+    }
+    json = JSON.stringify(event);
+  } else {
+    json = spliceAnnotations(item, event, added);
+  }
+
+  let bytes = Buffer.byteLength(json, 'utf8');
+  let final = event;
+  let truncated = false;
+  if (bytes > input.maxRecordBytes) {
+    ({ event: final, json, bytes } = truncate(event, input.maxRecordBytes));
+    truncated = true;
+  }
+  const record: LogRecord = {
+    auditID: final.auditID,
+    stage: final.stage,
+    timestamp: eventTime(final) ?? input.receivedAt,
+    json,
+    bytes,
+    event: final,
+    apiVersion: input.apiVersion,
+    ...(input.cluster ? { cluster: input.cluster } : {}),
+  };
+  return { record, truncated };
+}
+
+/** stageTimestamp, else requestReceivedTimestamp, else v1beta1's timestamp, in ms; undefined when none parses. */
+export function eventTime(event: AuditEvent): number | undefined {
+  for (const field of [event.stageTimestamp, event.requestReceivedTimestamp, event.timestamp]) {
+    if (typeof field !== 'string') continue;
+    const time = Date.parse(field);
+    if (!Number.isNaN(time)) return time;
+  }
+  return undefined;
+}
+
+const canSplice = (item: DecodedItem, event: AuditEvent): boolean =>
+  !item.members.has('annotations') || (typeof event.annotations === 'object' && event.annotations !== null);
+
+/** Adds annotations to the received text without touching anything else. Also updates the parsed event to match. */
+function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): string {
+  const entries = Object.entries(added);
+  if (entries.length === 0) return item.text;
+  const members = entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
+  const span = item.members.get('annotations');
+  const hadAnnotations = event.annotations !== undefined && Object.keys(event.annotations).length > 0;
+  event.annotations = { ...event.annotations, ...added };
+  if (span === undefined) {
+    // The object's closing brace is the text's last character: decode trims nothing after it.
+    return `${item.text.slice(0, -1)},"annotations":{${members}}}`;
+  }
+  const open = span.start + 1;
+  return `${item.text.slice(0, open)}${members}${hadAnnotations ? ',' : ''}${item.text.slice(open)}`;
+}
+
+interface Truncation {
+  readonly event: AuditEvent;
+  readonly json: string;
+  readonly bytes: number;
+}
+
+/**
+ * Shrinks an event that is over the limit, as the API server's truncate plugin does first (drop requestObject and
+ * responseObject, annotate `audit.k8s.io/truncated`), then down to ever smaller skeletons that keep who did what to
+ * which object and when. The last one holds only identifiers validation has capped, so it always fits.
+ */
+function truncate(event: AuditEvent, maxBytes: number): Truncation {
+  const { requestObject, responseObject, ...withoutBodies } = event;
+  const removed = [requestObject !== undefined && 'requestObject', responseObject !== undefined && 'responseObject']
+    .filter(Boolean)
+    .join(',');
+  const marks = (what: string): Record<string, string> => ({
+    [Annotation.Truncated]: 'true',
+    [Annotation.TruncatedFields]: what,
+  });
+  const identity = {
+    level: event.level,
+    auditID: event.auditID,
+    stage: event.stage,
+    verb: event.verb,
+    requestReceivedTimestamp: event.requestReceivedTimestamp,
+    stageTimestamp: event.stageTimestamp,
+    timestamp: event.timestamp,
+  };
+  const candidates: AuditEvent[] = [
+    { ...withoutBodies, annotations: { ...event.annotations, ...marks(removed || 'none') } },
+    {
+      kind: event.kind,
+      apiVersion: event.apiVersion,
+      ...identity,
+      requestURI: event.requestURI,
+      user: event.user,
+      impersonatedUser: event.impersonatedUser,
+      sourceIPs: event.sourceIPs,
+      objectRef: event.objectRef,
+      responseStatus: event.responseStatus,
+      annotations: { ...event.annotations, ...marks('skeleton') },
+    },
+    {
+      ...identity,
+      user: { username: event.user?.username },
+      objectRef: event.objectRef,
+      responseStatus: { code: event.responseStatus?.code },
+      annotations: { ...relayAnnotations(event), ...marks('skeleton') },
+    },
+    { ...identity, user: { username: event.user?.username?.slice(0, 256) }, annotations: marks('skeleton') },
+    { ...identity, user: {}, annotations: marks('skeleton') },
+  ] as AuditEvent[];
+  for (const candidate of candidates) {
+    const json = JSON.stringify(candidate);
+    const bytes = Buffer.byteLength(json, 'utf8');
+    if (bytes <= maxBytes) return { event: JSON.parse(json) as AuditEvent, json, bytes };
+  }
+  throw new Error(`an event skeleton does not fit in ${maxBytes} bytes; the record limit is below ${MIN_RECORD_BYTES}`);
+}
+
+function relayAnnotations(event: AuditEvent): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const key of [Annotation.Cluster, Annotation.Redacted]) {
+    const value = event.annotations?.[key];
+    if (value !== undefined && value.length <= 1024) kept[key] = value;
+  }
+  return kept;
+}

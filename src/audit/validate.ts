@@ -1,0 +1,73 @@
+import { RequestError } from '../errors.ts';
+import type { DecodedItem } from './decode.ts';
+import { AuditApiVersion, type AuditEvent } from './types.ts';
+
+/** Identifying fields longer than this are not from an API server; capping them keeps a truncated skeleton small. */
+export const MAX_IDENTIFIER_LENGTH = 256;
+
+const SUPPORTED_API_VERSIONS: readonly string[] = Object.values(AuditApiVersion);
+const IDENTIFIERS = ['auditID', 'stage', 'level', 'verb'] as const;
+const OPTIONAL_STRINGS = ['requestURI', 'userAgent', 'requestReceivedTimestamp', 'stageTimestamp', 'timestamp'] as const;
+const OPTIONAL_OBJECTS = ['user', 'impersonatedUser', 'objectRef', 'responseStatus', 'annotations'] as const;
+
+export interface ValidEvent {
+  readonly event: AuditEvent;
+  readonly apiVersion: AuditApiVersion;
+}
+
+/**
+ * Checks that an item is an audit Event in the fields the pipeline and the sinks read; everything else passes through
+ * untouched. Throws a 400 naming the item and the field.
+ */
+export function validateEvent(item: DecodedItem): ValidEvent {
+  const { value, label } = item;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
+  }
+  const event = value as Record<string, unknown>;
+  const fail = (problem: string): never => {
+    throw new RequestError(400, `${label}: ${problem}`);
+  };
+
+  if (event.kind !== undefined && event.kind !== 'Event') fail('kind must be Event');
+  let apiVersion = item.listApiVersion;
+  if (event.apiVersion !== undefined) {
+    if (typeof event.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(event.apiVersion)) {
+      fail(`apiVersion must be ${SUPPORTED_API_VERSIONS.join(' or ')}`);
+    }
+    apiVersion = event.apiVersion as AuditApiVersion;
+  }
+
+  for (const field of IDENTIFIERS) {
+    const fieldValue = event[field];
+    if (field === 'verb' || field === 'level') {
+      if (fieldValue === undefined) continue;
+    } else if (typeof fieldValue !== 'string' || fieldValue === '') {
+      fail(`${field} is missing or not a non-empty string`);
+    }
+    if (typeof fieldValue !== 'string') fail(`${field} is not a string`);
+    if ((fieldValue as string).length > MAX_IDENTIFIER_LENGTH) {
+      fail(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} characters`);
+    }
+  }
+  for (const field of OPTIONAL_STRINGS) {
+    if (event[field] !== undefined && event[field] !== null && typeof event[field] !== 'string') {
+      fail(`${field} is not a string`);
+    }
+  }
+  for (const field of OPTIONAL_OBJECTS) {
+    const fieldValue = event[field];
+    if (fieldValue !== undefined && fieldValue !== null && (typeof fieldValue !== 'object' || Array.isArray(fieldValue))) {
+      fail(`${field} is not an object`);
+    }
+  }
+  if (event.sourceIPs !== undefined && event.sourceIPs !== null && !Array.isArray(event.sourceIPs)) {
+    fail('sourceIPs is not an array');
+  }
+  if (event.annotations) {
+    for (const annotation of Object.values(event.annotations)) {
+      if (typeof annotation !== 'string') fail('annotations must map strings to strings');
+    }
+  }
+  return { event: event as AuditEvent, apiVersion };
+}

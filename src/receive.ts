@@ -1,0 +1,175 @@
+import { decodeBody, decodeUtf8 } from './audit/decode.ts';
+import { shouldDrop } from './audit/filter.ts';
+import { redactEvent } from './audit/redact.ts';
+import { renderRecord } from './audit/render.ts';
+import { validateEvent } from './audit/validate.ts';
+import { createAuthenticator } from './auth.ts';
+import type { PipelineConfig } from './config.ts';
+import { RequestError, SinkError } from './errors.ts';
+import type { LogRecord } from './record.ts';
+import type { Sink } from './sinks/sink.ts';
+
+/** One HTTP request as every entry point sees it. */
+export interface ReceiveRequest {
+  readonly method: string;
+  /** Path without the query string. */
+  readonly path: string;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Uint8Array;
+}
+
+/** What a batch came to; also the source of every metric. */
+export interface BatchCounts {
+  /** Events in the body. */
+  received: number;
+  /** Events the sink stored in this call. */
+  written: number;
+  /** Events the sink had already stored (a retried batch). */
+  duplicates: number;
+  /** Events dropped by DROP_RULES. */
+  filtered: number;
+  /** Events in which redaction replaced something. */
+  redacted: number;
+  /** Events shrunk to fit MAX_EVENT_BYTES. */
+  truncated: number;
+  /** Events a destination first refused for their time and stored on a second attempt. */
+  restamped: number;
+  /** UTF-8 bytes of the records sent to the sink. */
+  bytes: number;
+  /** Events per API version as received: `audit.k8s.io/v1`, `audit.k8s.io/v1beta1`. */
+  apiVersions: Record<string, number>;
+}
+
+export interface ReceiveResult {
+  readonly status: number;
+  /** Short, safe to return and to log: never event content. */
+  readonly message: string;
+  readonly counts: BatchCounts;
+  /** Response headers (lower case), e.g. www-authenticate or allow. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The response body: `{"message":..., ...counts}` as JSON. */
+  readonly body: string;
+  readonly durationMs: number;
+  /** For the entry point's log when the status is 5xx; never sent to the caller. */
+  readonly error?: Error;
+}
+
+export interface PipelineOptions {
+  readonly config: PipelineConfig;
+  readonly sink: Sink;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
+}
+
+export interface Pipeline {
+  /** Runs decode -> validate -> filter -> redact -> render -> sink and says what to answer. Never throws. */
+  receive(request: ReceiveRequest, signal?: AbortSignal): Promise<ReceiveResult>;
+}
+
+const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+
+export const emptyCounts = (): BatchCounts => ({
+  received: 0,
+  written: 0,
+  duplicates: 0,
+  filtered: 0,
+  redacted: 0,
+  truncated: 0,
+  restamped: 0,
+  bytes: 0,
+  apiVersions: {},
+});
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { config, sink } = options;
+  const now = options.now ?? Date.now;
+  const authenticator = createAuthenticator(config.auth);
+  const maxRecordBytes = Math.min(config.maxEventBytes, sink.maxRecordBytes);
+
+  /** Everything up to the sink; throws RequestError for what the caller must fix. */
+  function prepare(request: ReceiveRequest, counts: BatchCounts): LogRecord[] {
+    const method = request.method.toUpperCase();
+    if (method !== 'POST') {
+      if ((method === 'GET' || method === 'HEAD') && HEALTH_PATHS.has(request.path)) {
+        throw new RequestError(200, 'ok');
+      }
+      throw new RequestError(405, `method ${method.slice(0, 16)} not allowed; the audit webhook POSTs events`, { allow: 'POST' });
+    }
+    authenticator.check(request.headers.authorization);
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      throw new RequestError(415, `content-encoding ${JSON.stringify(encoding.slice(0, 32))} is not supported; send uncompressed JSON as the API server does`);
+    }
+    if (request.body.byteLength > config.maxBodyBytes) {
+      throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
+    }
+
+    const { items } = decodeBody(decodeUtf8(request.body));
+    counts.received = items.length;
+    // Validate every item before acting on any: a 400 must leave nothing written.
+    const valid = items.map(validateEvent);
+    const receivedAt = now();
+    const records: LogRecord[] = [];
+    valid.forEach(({ event, apiVersion }, index) => {
+      counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
+      if (shouldDrop(event, config.dropRules)) {
+        counts.filtered++;
+        return;
+      }
+      const redacted = redactEvent(event, config.redaction);
+      if (redacted.length > 0) counts.redacted++;
+      const { record, truncated } = renderRecord({
+        item: items[index]!,
+        event,
+        apiVersion,
+        redacted,
+        ...(config.cluster ? { cluster: config.cluster } : {}),
+        maxRecordBytes,
+        receivedAt,
+      });
+      if (truncated) counts.truncated++;
+      counts.bytes += record.bytes;
+      records.push(record);
+    });
+    return records;
+  }
+
+  return {
+    async receive(request, signal) {
+      const started = performance.now();
+      const counts = emptyCounts();
+      const finish = (status: number, message: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => ({
+        status,
+        message,
+        counts,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ message, ...counts }),
+        durationMs: performance.now() - started,
+        ...(error ? { error } : {}),
+      });
+
+      let records: LogRecord[];
+      try {
+        records = prepare(request, counts);
+      } catch (error) {
+        if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
+        return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
+      }
+      if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
+
+      const timeout = AbortSignal.timeout(config.sinkTimeoutMs);
+      try {
+        const result = await sink.send(records, signal ? AbortSignal.any([signal, timeout]) : timeout);
+        counts.written = result.written;
+        counts.duplicates = result.duplicates;
+        counts.restamped = result.restamped;
+      } catch (error) {
+        const why = error instanceof SinkError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
+        return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
+      }
+      const stored = counts.written + counts.duplicates;
+      return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
+    },
+  };
+}
