@@ -27,30 +27,38 @@ export interface Packable {
 }
 
 /**
- * Sorts items by timestamp (stable) and cuts them greedily into calls. For sorted input greedy cutting yields the
- * fewest contiguous calls; each item must fit a call on its own (bytes + overhead <= maxBytes).
+ * Cuts items into calls: first into as few 24-hour windows as the timestamps allow (greedy over sorted time is optimal
+ * for that), then within each window first-fit-decreasing by size, since order inside a window does not matter once
+ * each call is sorted. Every call comes back sorted by timestamp. Each item must fit a call on its own.
  */
 export function packCalls<T extends Packable>(items: readonly T[], limits: PackLimits = PUT_LOG_EVENTS_LIMITS): T[][] {
+  return timeWindows(items, limits.maxSpanMs).flatMap((window) => firstFitDecreasing(window, limits));
+}
+
+function timeWindows<T extends Packable>(items: readonly T[], maxSpanMs: number): T[][] {
   const sorted = [...items].sort((a, b) => a.timestamp - b.timestamp);
-  const calls: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
+  const windows: T[][] = [];
   for (const item of sorted) {
-    const size = item.bytes + limits.overheadBytes;
-    const first = current[0];
-    if (
-      first !== undefined &&
-      (current.length >= limits.maxEvents || bytes + size > limits.maxBytes || item.timestamp - first.timestamp > limits.maxSpanMs)
-    ) {
-      calls.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
+    const current = windows[windows.length - 1];
+    if (current && item.timestamp - current[0]!.timestamp <= maxSpanMs) current.push(item);
+    else windows.push([item]);
   }
-  if (current.length > 0) calls.push(current);
-  return calls;
+  return windows;
+}
+
+function firstFitDecreasing<T extends Packable>(window: readonly T[], limits: PackLimits): T[][] {
+  const bins: { items: T[]; bytes: number }[] = [];
+  for (const item of [...window].sort((a, b) => b.bytes - a.bytes)) {
+    const size = item.bytes + limits.overheadBytes;
+    let bin = bins.find((candidate) => candidate.items.length < limits.maxEvents && candidate.bytes + size <= limits.maxBytes);
+    if (!bin) {
+      bin = { items: [], bytes: 0 };
+      bins.push(bin);
+    }
+    bin.items.push(item);
+    bin.bytes += size;
+  }
+  return bins.map((bin) => bin.items.sort((a, b) => a.timestamp - b.timestamp));
 }
 
 /**
