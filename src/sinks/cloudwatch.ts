@@ -1,0 +1,203 @@
+import {
+  type CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  type InputLogEvent,
+  PutLogEventsCommand,
+  type RejectedLogEventsInfo,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { SinkError } from '../errors.ts';
+import { type LogRecord, recordKey } from '../record.ts';
+import { packCalls, PUT_LOG_EVENTS_LIMITS } from './cloudwatch-pack.ts';
+import { RecentKeys } from './recent-keys.ts';
+import type { Sink, SinkResult } from './sink.ts';
+
+/** Settings of the CloudWatch Logs sink. */
+export interface CloudWatchSinkOptions {
+  /** Built by the caller with the SDK's default configuration chain (so AWS_ENDPOINT_URL_* apply). */
+  readonly client: CloudWatchLogsClient;
+  readonly logGroupName: string;
+  /** Start of this sink's stream name; 32 random hex digits follow. Default `kube-apiserver-audit-` (as EKS). */
+  readonly streamPrefix?: string;
+  /** Largest event the account accepts, message bytes + 26: 1,048,576 (default), or 262,144 on older accounts. */
+  readonly maxEventBytes?: number;
+  /** PutLogEvents calls in flight at once. Default 4. */
+  readonly concurrency?: number;
+  /** Total time a `send` may spend retrying throttled or failed calls. Default 20 s, under API Gateway's 29 s. */
+  readonly retryBudgetMs?: number;
+  /** How many (auditID, stage) keys to remember for skipping retried batches. Default 100,000. */
+  readonly dedupeCapacity?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
+  /** Uniform in [0, 1); used for the stream name and backoff jitter. */
+  readonly random?: () => number;
+}
+
+interface Pending {
+  readonly record: LogRecord;
+  readonly timestamp: number;
+  readonly bytes: number;
+}
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+
+/** Stores each record as one log event in one stream per sink instance, EKS's control-plane audit layout. */
+export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
+  const { client, logGroupName } = options;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const concurrency = options.concurrency ?? 4;
+  const retryBudgetMs = options.retryBudgetMs ?? 20_000;
+  const maxEventBytes = options.maxEventBytes ?? 1_048_576;
+  const written = new RecentKeys(options.dedupeCapacity ?? 100_000);
+  const hex = Array.from({ length: 16 }, () => Math.floor(random() * 256).toString(16).padStart(2, '0')).join('');
+  const logStreamName = `${options.streamPrefix ?? 'kube-apiserver-audit-'}${hex}`;
+  let streamReady: Promise<void> | undefined;
+
+  const ensureStream = (): Promise<void> => {
+    streamReady ??= createStream().catch((error: unknown) => {
+      streamReady = undefined;
+      throw error;
+    });
+    return streamReady;
+  };
+
+  async function createStream(): Promise<void> {
+    try {
+      await client.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));
+    } catch (error) {
+      if (errorName(error) === 'ResourceAlreadyExistsException') return;
+      if (errorName(error) !== 'ResourceNotFoundException') throw error;
+      await client.send(new CreateLogGroupCommand({ logGroupName })).catch((groupError: unknown) => {
+        if (errorName(groupError) !== 'ResourceAlreadyExistsException') throw groupError;
+      });
+      await client.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));
+    }
+  }
+
+  async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
+    const deadline = now() + retryBudgetMs;
+    const counts = { calls: 0, restamped: 0, duplicates: 0 };
+    const fresh = new Map<string, LogRecord>();
+    for (const record of records) {
+      const key = recordKey(record);
+      if (written.has(key) || fresh.has(key)) counts.duplicates++;
+      else fresh.set(key, record);
+    }
+    const pending: Pending[] = [...fresh.values()].map((record) => ({ record, timestamp: record.timestamp, bytes: record.bytes }));
+    if (pending.length === 0) return { written: 0, ...counts };
+
+    const put = async (events: readonly Pending[]): Promise<Pending[]> => {
+      const logEvents: InputLogEvent[] = events.map(({ record, timestamp }) => ({ timestamp, message: record.json }));
+      let recreated = false;
+      for (let attempt = 0; ; attempt++) {
+        signal.throwIfAborted();
+        counts.calls++;
+        try {
+          await ensureStream();
+          const answer = await client.send(new PutLogEventsCommand({ logGroupName, logStreamName, logEvents }), { abortSignal: signal });
+          const rejected = rejectedIndexes(answer.rejectedLogEventsInfo, events.length);
+          events.forEach((event, index) => {
+            if (!rejected.has(index)) written.add(recordKey(event.record));
+          });
+          return events.filter((_, index) => rejected.has(index));
+        } catch (error) {
+          if (errorName(error) === 'ResourceNotFoundException' && !recreated) {
+            recreated = true;
+            streamReady = undefined;
+            continue;
+          }
+          const wait = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) * random();
+          if (!isRetryable(error) || now() + wait > deadline) throw error;
+          await sleep(wait, signal);
+        }
+      }
+    };
+
+    const first = await runBounded(packCalls(pending), concurrency, put);
+    const rejected = first.results.flat();
+    // Rejected as too old, too new or expired: store them at the current time; the JSON keeps the event's own times.
+    const restamped = rejected.map((event) => ({ ...event, timestamp: now() }));
+    const second = await runBounded(packCalls(restamped), concurrency, put);
+    const stillRejected = second.results.flat().length;
+    counts.restamped = restamped.length - stillRejected - second.failedEvents;
+    const failed = first.failedEvents + second.failedEvents + stillRejected;
+    if (failed > 0) {
+      const cause = first.errors[0] ?? second.errors[0];
+      throw new SinkError(
+        `cloudwatch logs: ${failed} of ${pending.length} events were not stored in ${logGroupName}/${logStreamName}` +
+          `${cause ? ` (${errorName(cause)})` : ' (rejected twice)'}; the API server will retry the batch, check the group exists and the role may write to it`,
+        'cloudwatch-logs',
+        failed,
+        { cause },
+      );
+    }
+    return { written: pending.length, ...counts };
+  }
+
+  return {
+    name: 'cloudwatch-logs',
+    maxRecordBytes: maxEventBytes - PUT_LOG_EVENTS_LIMITS.overheadBytes,
+    send,
+    close: async () => {},
+  };
+}
+
+/** Indexes the service did not store: [0, tooOld/expired end) exclusive, [tooNew start, n) inclusive. */
+function rejectedIndexes(info: RejectedLogEventsInfo | undefined, count: number): Set<number> {
+  const indexes = new Set<number>();
+  if (!info) return indexes;
+  const oldEnd = Math.max(info.tooOldLogEventEndIndex ?? 0, info.expiredLogEventEndIndex ?? 0);
+  for (let i = 0; i < Math.min(oldEnd, count); i++) indexes.add(i);
+  for (let i = info.tooNewLogEventStartIndex ?? count; i < count; i++) indexes.add(i);
+  return indexes;
+}
+
+/** Runs `work` on every call with at most `limit` in flight; collects results and failures instead of stopping. */
+async function runBounded<T>(calls: readonly Pending[][], limit: number, work: (events: Pending[]) => Promise<T>) {
+  const results: T[] = [];
+  const errors: unknown[] = [];
+  let failedEvents = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const events = calls[next++]!;
+      try {
+        results.push(await work(events));
+      } catch (error) {
+        errors.push(error);
+        failedEvents += events.length;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, calls.length) }, worker));
+  return { results, errors, failedEvents };
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
+function isRetryable(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = errorName(error);
+  if (name === 'AbortError') return false;
+  if (name === 'ThrottlingException' || name === 'ServiceUnavailableException') return true;
+  // No HTTP status means the request never got an answer (connection reset, timeout).
+  return status === undefined || status >= 500;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,296 @@
+// A local CloudWatch Logs speaking the JSON 1.1 protocol the SDK uses, enforcing PutLogEvents' documented limits and
+// answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Bytes the service adds to each event's UTF-8 message length when checking limits. */
+export const EVENT_OVERHEAD_BYTES = 26;
+export const MAX_BATCH_BYTES = 1_048_576;
+export const MAX_BATCH_EVENTS = 10_000;
+
+export interface StoredEvent {
+  readonly timestamp: number;
+  readonly message: string;
+  readonly ingestionTime: number;
+  readonly eventId: string;
+}
+
+export interface StandInOptions {
+  /** Largest event, message bytes + 26; 1,048,576 since April 2025, 262,144 before. */
+  readonly maxEventBytes?: number;
+  /** Seed for the failure-rate generator, so fault tests repeat exactly. */
+  readonly seed?: number;
+  readonly now?: () => number;
+}
+
+class ServiceError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
+const notFound = (message: string) => new ServiceError(400, 'ResourceNotFoundException', message);
+
+/** mulberry32: small seeded generator so a given failure rate fails the same calls every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface Group {
+  readonly retentionDays?: number;
+  readonly streams: Map<string, { creationTime: number; events: StoredEvent[] }>;
+}
+
+export interface CloudWatchLogsStandIn {
+  /** `http://127.0.0.1:<port>`, for the client's `endpoint` option. */
+  readonly endpoint: string;
+  /** Calls received per operation, faulted ones included. */
+  readonly calls: Map<string, number>;
+  readonly faults: {
+    /** Answer the next N calls (any operation) with ThrottlingException. */
+    throttleNext(count: number): void;
+    /** Answer the next N calls with ServiceUnavailableException (500). */
+    failNext(count: number): void;
+    /** Fail this share of calls (0..1) with 500 or throttling, drawn from the seeded generator. */
+    failureRate: number;
+    /** Delay every answer by this many milliseconds. */
+    delayMs: number;
+  };
+  /** Creates a group directly, as the infrastructure would. */
+  createLogGroup(name: string, retentionDays?: number): void;
+  /** Events of one stream in stored (timestamp) order. */
+  events(group: string, stream: string): readonly StoredEvent[];
+  streams(group: string): readonly string[];
+  close(): Promise<void>;
+}
+
+export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): Promise<CloudWatchLogsStandIn> {
+  const maxEventBytes = options.maxEventBytes ?? 1_048_576;
+  const now = options.now ?? Date.now;
+  const random = seeded(options.seed ?? 1);
+  const groups = new Map<string, Group>();
+  const calls = new Map<string, number>();
+  let nextEventId = 0;
+  const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
+
+  const group = (name: unknown): Group => {
+    const found = typeof name === 'string' ? groups.get(name) : undefined;
+    if (!found) throw notFound('The specified log group does not exist.');
+    return found;
+  };
+  const stream = (body: Record<string, any>) => {
+    const found = group(body.logGroupName).streams.get(body.logStreamName);
+    if (!found) throw notFound('The specified log stream does not exist.');
+    return found;
+  };
+  const createGroup = (name: string, retentionDays?: number) => {
+    if (groups.has(name)) throw new ServiceError(400, 'ResourceAlreadyExistsException', 'The specified log group already exists');
+    groups.set(name, { retentionDays, streams: new Map() });
+  };
+
+  const operations: Record<string, (body: Record<string, any>) => unknown> = {
+    CreateLogGroup(body) {
+      if (typeof body.logGroupName !== 'string' || !/^[\w\-_/.#]{1,512}$/.test(body.logGroupName)) {
+        throw invalid('1 validation error detected: Value at \'logGroupName\' failed to satisfy constraint');
+      }
+      createGroup(body.logGroupName);
+      return {};
+    },
+    CreateLogStream(body) {
+      const target = group(body.logGroupName);
+      if (typeof body.logStreamName !== 'string' || !/^[^:*]{1,512}$/.test(body.logStreamName)) {
+        throw invalid('1 validation error detected: Value at \'logStreamName\' failed to satisfy constraint');
+      }
+      if (target.streams.has(body.logStreamName)) {
+        throw new ServiceError(400, 'ResourceAlreadyExistsException', 'The specified log stream already exists');
+      }
+      target.streams.set(body.logStreamName, { creationTime: now(), events: [] });
+      return {};
+    },
+    DescribeLogStreams(body) {
+      const target = group(body.logGroupName);
+      const prefix = typeof body.logStreamNamePrefix === 'string' ? body.logStreamNamePrefix : '';
+      const logStreams = [...target.streams]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([logStreamName, s]) => ({
+          logStreamName,
+          creationTime: s.creationTime,
+          storedBytes: 0,
+          arn: `arn:aws:logs:us-east-1:123456789012:log-group:${body.logGroupName}:log-stream:${logStreamName}`,
+        }));
+      return { logStreams };
+    },
+    PutLogEvents(body) {
+      const events: { timestamp: number; message: string }[] = Array.isArray(body.logEvents) ? body.logEvents : [];
+      if (events.length < 1 || events.length > MAX_BATCH_EVENTS) {
+        throw invalid(`1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and ${MAX_BATCH_EVENTS}`);
+      }
+      const target = stream(body);
+      let total = 0;
+      for (const event of events) {
+        const size = Buffer.byteLength(event.message ?? '', 'utf8') + EVENT_OVERHEAD_BYTES;
+        if (typeof event.message !== 'string' || event.message.length === 0) throw invalid('Log event message must not be empty.');
+        if (size > maxEventBytes) throw invalid('Log event too large.');
+        total += size;
+      }
+      if (total > MAX_BATCH_BYTES) throw invalid('Upload too large: the batch of log events exceeds 1048576 bytes.');
+      for (let i = 1; i < events.length; i++) {
+        if (events[i]!.timestamp < events[i - 1]!.timestamp) {
+          throw invalid('Log events in a single PutLogEvents request must be in chronological order.');
+        }
+      }
+      if (events[events.length - 1]!.timestamp - events[0]!.timestamp > DAY) {
+        throw invalid('The batch of log events in a single PutLogEvents request cannot span more than 24 hours.');
+      }
+      // Events are sorted, so the rejected ones form a head (too old, expired) and a tail (too new); the end indexes
+      // are exclusive and the start index inclusive, as the API reference describes.
+      const at = now();
+      const retention = group(body.logGroupName).retentionDays;
+      let tooOldEnd = 0;
+      let expiredEnd = 0;
+      let tooNewStart = events.length;
+      events.forEach((event, index) => {
+        if (event.timestamp < at - 14 * DAY) tooOldEnd = index + 1;
+        if (retention !== undefined && event.timestamp < at - retention * DAY) expiredEnd = index + 1;
+        if (event.timestamp > at + 2 * HOUR && tooNewStart === events.length) tooNewStart = index;
+      });
+      const firstKept = Math.max(tooOldEnd, expiredEnd);
+      for (const event of events.slice(firstKept, tooNewStart)) {
+        target.events.push({ timestamp: event.timestamp, message: event.message, ingestionTime: at, eventId: String(nextEventId++) });
+      }
+      target.events.sort((a, b) => a.timestamp - b.timestamp);
+      const rejected = {
+        ...(tooOldEnd > 0 ? { tooOldLogEventEndIndex: tooOldEnd } : {}),
+        ...(expiredEnd > 0 ? { expiredLogEventEndIndex: expiredEnd } : {}),
+        ...(tooNewStart < events.length ? { tooNewLogEventStartIndex: tooNewStart } : {}),
+      };
+      return Object.keys(rejected).length > 0 ? { rejectedLogEventsInfo: rejected } : {};
+    },
+    GetLogEvents(body) {
+      const all = inRange(stream(body).events, body);
+      const limit = Math.min(Number(body.limit ?? MAX_BATCH_EVENTS), MAX_BATCH_EVENTS);
+      const start = typeof body.nextToken === 'string' ? Number(body.nextToken.slice(2)) : 0;
+      const page = pageOf(all, start, limit);
+      const end = start + page.length;
+      return {
+        events: page.map(({ timestamp, message, ingestionTime }) => ({ timestamp, message, ingestionTime })),
+        // At the end the service hands back the token it was given: callers stop when it repeats.
+        nextForwardToken: `f/${String(end).padStart(20, '0')}`,
+        nextBackwardToken: `b/${String(start).padStart(20, '0')}`,
+      };
+    },
+    FilterLogEvents(body) {
+      const target = group(body.logGroupName);
+      const names: string[] = Array.isArray(body.logStreamNames) ? body.logStreamNames : [...target.streams.keys()];
+      const all = names
+        .flatMap((name) => (target.streams.get(name)?.events ?? []).map((event) => ({ ...event, logStreamName: name })))
+        .sort((a, b) => a.timestamp - b.timestamp);
+      const selected = inRange(all, body);
+      const start = typeof body.nextToken === 'string' ? Number(body.nextToken) : 0;
+      const page = pageOf(selected, start, Math.min(Number(body.limit ?? MAX_BATCH_EVENTS), MAX_BATCH_EVENTS));
+      const end = start + page.length;
+      return { events: page, searchedLogStreams: names.map((logStreamName) => ({ logStreamName, searchedCompletely: true })), ...(end < selected.length ? { nextToken: String(end) } : {}) };
+    },
+  };
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith('Logs_20140328.') ? target.slice('Logs_20140328.'.length) : '';
+    calls.set(operation, (calls.get(operation) ?? 0) + 1);
+    if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs));
+    try {
+      if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
+        throw new ServiceError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+      }
+      if (request.headers['content-type'] !== 'application/x-amz-json-1.1') throw new ServiceError(400, 'SerializationException', 'Unexpected content type');
+      const run = operations[operation];
+      if (!run) throw new ServiceError(400, 'UnknownOperationException', 'Unknown operation');
+      injectFault();
+      reply(response, 200, run(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
+    } catch (error) {
+      if (!(error instanceof ServiceError)) throw error;
+      response.setHeader('x-amzn-errortype', `${error.type}:`);
+      reply(response, error.status, { __type: `com.amazonaws.logs#${error.type}`, message: error.message });
+    }
+  }
+
+  function injectFault(): void {
+    if (faults.throttleLeft > 0) {
+      faults.throttleLeft--;
+      throw new ServiceError(400, 'ThrottlingException', 'Rate exceeded');
+    }
+    if (faults.failLeft > 0) {
+      faults.failLeft--;
+      throw new ServiceError(500, 'ServiceUnavailableException', 'The service cannot complete the request.');
+    }
+    if (faults.failureRate > 0 && random() < faults.failureRate) {
+      if (random() < 0.5) throw new ServiceError(400, 'ThrottlingException', 'Rate exceeded');
+      throw new ServiceError(500, 'ServiceUnavailableException', 'The service cannot complete the request.');
+    }
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => reply(response, 500, { __type: 'com.amazonaws.logs#ServiceUnavailableException', message: 'internal' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    faults: {
+      throttleNext: (count) => void (faults.throttleLeft = count),
+      failNext: (count) => void (faults.failLeft = count),
+      get failureRate() { return faults.failureRate; },
+      set failureRate(rate) { faults.failureRate = rate; },
+      get delayMs() { return faults.delayMs; },
+      set delayMs(ms) { faults.delayMs = ms; },
+    },
+    createLogGroup: createGroup,
+    events: (groupName, streamName) => groups.get(groupName)?.streams.get(streamName)?.events ?? [],
+    streams: (groupName) => [...(groups.get(groupName)?.streams.keys() ?? [])],
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function inRange<T extends { timestamp: number }>(events: readonly T[], body: Record<string, any>): T[] {
+  const start = typeof body.startTime === 'number' ? body.startTime : -Infinity;
+  const end = typeof body.endTime === 'number' ? body.endTime : Infinity;
+  return events.filter((event) => event.timestamp >= start && event.timestamp <= end);
+}
+
+/** A page of at most `limit` events and at most 1 MB of messages, as the service caps its answers. */
+function pageOf<T extends { message: string }>(events: readonly T[], start: number, limit: number): T[] {
+  const page: T[] = [];
+  let bytes = 0;
+  for (let i = start; i < events.length && page.length < limit; i++) {
+    bytes += Buffer.byteLength(events[i]!.message, 'utf8') + EVENT_OVERHEAD_BYTES;
+    if (bytes > MAX_BATCH_BYTES && page.length > 0) break;
+    page.push(events[i]!);
+  }
+  return page;
+}
+
+function reply(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': crypto.randomUUID() });
+  response.end(JSON.stringify(body));
+}
