@@ -1,10 +1,12 @@
 // LogRecords built from real fixture lines the way the pipeline renders them (json = the line as received).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AuditApiVersion, AuditEvent } from '../../src/audit/types.ts';
 import type { LogRecord } from '../../src/record.ts';
 
-export const FIXTURES_DIR = '/work/shared/fixtures/real';
+/** The shared real-event corpus; CI clones the project with ../shared beside it. */
+export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/real/', import.meta.url));
 
 /** A record for one event JSON line; `timestamp` from stageTimestamp, else requestReceivedTimestamp, else timestamp. */
 export function recordFromLine(line: string): LogRecord {
