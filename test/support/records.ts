@@ -41,3 +41,16 @@ export function sizedRecord(index: number, timestamp: number, bytes: number): Lo
   if (record.bytes !== bytes) throw new Error(`sized record has ${record.bytes} bytes, wanted ${bytes}`);
   return { ...record, timestamp };
 }
+
+/** Each *.jsonl fixture with its non-empty lines, in file order. */
+export function fixtureFiles(): { name: string; lines: string[] }[] {
+  return readdirSync(FIXTURES_DIR)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
+    .map((name) => ({
+      name,
+      lines: readFileSync(join(FIXTURES_DIR, name), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim().length > 0),
+    }));
+}
