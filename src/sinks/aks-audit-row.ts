@@ -110,9 +110,9 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
 }
 
 /**
- * The largest leading part of a JSON value whose text fits in `budget` UTF-8 bytes, or undefined when nothing does:
- * objects keep members in order (a member too large is itself pruned), arrays keep leading items, strings are cut at
- * a character boundary. The result is always valid JSON and every kept scalar is unchanged.
+ * A part of a JSON value whose text fits in `budget` UTF-8 bytes, or undefined when nothing does: objects keep the
+ * members that fit whole and cut the large ones, arrays keep leading items, strings are cut at a character boundary.
+ * The result is always valid JSON and every kept scalar is unchanged.
  */
 export function prune(value: unknown, budget: number): unknown {
   const size = jsonBytes(value);
@@ -137,21 +137,30 @@ export function prune(value: unknown, budget: number): unknown {
   }
   if (typeof value === 'object' && value !== null) {
     if (budget < 2) return undefined;
-    const kept: Record<string, unknown> = {};
+    // Keep every member that fits whole, smallest first (names, kinds, the relay's own annotations), then cut the
+    // large ones, in order, to what is left; the members keep their order.
+    const entries = Object.entries(value).map(([key, member]) => ({ key, member, keyBytes: jsonBytes(key) + 1, bytes: jsonBytes(member) }));
+    const whole = new Set<string>();
     let used = 2;
-    for (const [key, member] of Object.entries(value)) {
-      const separator = used > 2 ? 1 : 0;
-      const keyBytes = jsonBytes(key) + 1;
-      const memberBytes = jsonBytes(member);
-      if (used + separator + keyBytes + memberBytes <= budget) {
+    for (const entry of [...entries].sort((a, b) => a.keyBytes + a.bytes - (b.keyBytes + b.bytes))) {
+      const cost = (whole.size > 0 ? 1 : 0) + entry.keyBytes + entry.bytes;
+      if (used + cost > budget) break;
+      whole.add(entry.key);
+      used += cost;
+    }
+    let count = whole.size;
+    const kept: Record<string, unknown> = {};
+    for (const { key, member, keyBytes } of entries) {
+      if (whole.has(key)) {
         kept[key] = member;
-        used += separator + keyBytes + memberBytes;
         continue;
       }
+      const separator = count > 0 ? 1 : 0;
       const part = prune(member, budget - used - separator - keyBytes);
       if (part === undefined) continue;
       kept[key] = part;
       used += separator + keyBytes + jsonBytes(part);
+      count++;
     }
     return kept;
   }

@@ -68,6 +68,7 @@ describe('AKSAudit rows', () => {
     const annotations = row.Annotations as Record<string, string>;
     assert.equal(annotations[Annotation.Truncated], 'true');
     assert.deepEqual(annotations[Annotation.TruncatedFields]!.split(',').sort(), ['annotations', 'requestObject', 'userAgent']);
+    assert.equal(annotations['authorization.k8s.io/decision'], 'allow', 'small annotations are kept whole when a large one is cut');
     for (const value of Object.values(row)) assert.ok(bytes(value) <= MAX_FIELD_BYTES);
     assert.ok(isPrunedFrom(row.RequestObject, record.event.requestObject));
     assert.deepEqual((row.RequestObject as { metadata: unknown }).metadata, { name: 'big' });
