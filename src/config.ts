@@ -67,7 +67,8 @@ export class SettingsReader {
     const value = Number(text);
     const max = options.max ?? Number.MAX_SAFE_INTEGER;
     if (!/^\d+$/.test(text) || value < options.min || value > max) {
-      this.problem(name, `must be a whole number from ${options.min} to ${max}, not ${JSON.stringify(text)}`);
+      const range = options.max === undefined ? `of at least ${options.min}` : `from ${options.min} to ${max}`;
+      this.problem(name, `must be a whole number ${range}, not ${JSON.stringify(text)}`);
       return options.default;
     }
     return value;
