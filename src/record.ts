@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AuditApiVersion, AuditEvent } from './audit/types.ts';
 
 /** One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. */
@@ -21,5 +22,9 @@ export interface LogRecord {
   readonly cluster?: string;
 }
 
-/** The key under which retries of the same event are recognised. */
-export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage'>): string => `${record.auditID}/${record.stage}`;
+/**
+ * The key under which a retried batch's events are recognised: auditID and stage, plus a digest of the rendered JSON,
+ * so two different events that share an auditID and stage (hand-edited logs, replays of edited files) are both kept.
+ */
+export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage' | 'json'>): string =>
+  `${record.auditID}/${record.stage}/${createHash('sha1').update(record.json).digest('base64url')}`;

@@ -78,9 +78,14 @@ function decodeText(text: string): DecodedBody {
   const members = new Map<string, Span>();
   const end = valueEnd(text, start, members);
   const next = skipWhitespace(text, end);
-  if (next < text.length) return decodeJsonLines(text);
-
   const kind = readString(text, members, 'kind');
+  if (next < text.length) {
+    if (kind === 'EventList') {
+      throw new RequestError(400, `body continues after the EventList at character ${next}; send one EventList per request`);
+    }
+    return decodeJsonLines(text);
+  }
+
   if (kind === 'EventList') return decodeEventList(text, start, end, members);
   if (kind === 'Event' || (kind === undefined && members.has('auditID'))) {
     return { format: BodyFormat.Event, items: [item(text, 'the event', { start, end }, members, AuditApiVersion.V1)] };
@@ -115,7 +120,7 @@ function decodeEventList(text: string, start: number, end: number, members: Map<
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
     const itemMembers = new Map<string, Span>();
-    const itemEnd = valueEnd(text, i, itemMembers);
+    const itemEnd = labelled(label, () => valueEnd(text, i, itemMembers));
     items.push(item(text, label, { start: i, end: itemEnd }, itemMembers, apiVersion as AuditApiVersion));
     i = skipWhitespace(text, itemEnd);
     const separator = text.charCodeAt(i);
@@ -138,11 +143,21 @@ function decodeJsonLines(text: string): DecodedBody {
       throw new RequestError(400, `line ${line} is not a JSON object; JSON lines bodies hold one audit Event per line`);
     }
     const members = new Map<string, Span>();
-    const end = valueEnd(text, i, members);
+    const end = labelled(`line ${line}`, () => valueEnd(text, i, members));
     items.push(item(text, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
     i = skipWhitespace(text, end);
   }
   return { format: BodyFormat.JsonLines, items };
+}
+
+/** Runs a scan of one item, naming the item when its JSON is broken. */
+function labelled<T>(label: string, scan: () => T): T {
+  try {
+    return scan();
+  } catch (error) {
+    if (error instanceof JsonScanError) throw new RequestError(400, `${label} is not valid JSON: ${error.message}`);
+    throw error;
+  }
 }
 
 function item(

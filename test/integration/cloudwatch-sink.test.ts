@@ -172,8 +172,10 @@ describe('cloudwatch logs sink over the real SDK', () => {
   });
 
   it('with 30% of calls failing, API-server-style batch retries store every event exactly once', async () => {
-    // Current timestamps, so every send is one call per 400 events and no restamping blurs the count of failures.
-    const records = fixtureRecords().map((record, i) => ({ ...record, timestamp: Date.now() - i }));
+    // Recent timestamps in two days 25 h apart: each batch takes two calls, so a batch can fail after one of them was
+    // stored, and its replay must recognise those events. No timestamp is old enough to be restamped.
+    const day = 25 * 3_600_000;
+    const records = fixtureRecords().map((record, i) => ({ ...record, timestamp: Date.now() - (i % 2) * day - i }));
     const expected = uniqueByKey(records);
     // No retry budget: every failed call fails the batch, so the whole-batch replays and the dedupe do the work.
     const { sink, read } = fresh({ retryBudgetMs: 0 });

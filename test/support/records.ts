@@ -1,10 +1,12 @@
 // LogRecords built from real fixture lines the way the pipeline renders them (json = the line as received).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AuditApiVersion, AuditEvent } from '../../src/audit/types.ts';
 import type { LogRecord } from '../../src/record.ts';
 
-export const FIXTURES_DIR = '/work/shared/fixtures/real';
+/** The shared real-event corpus; CI clones the project with ../shared beside it. */
+export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/real/', import.meta.url));
 
 /** A record for one event JSON line; `timestamp` from stageTimestamp, else requestReceivedTimestamp, else timestamp. */
 export function recordFromLine(line: string): LogRecord {
@@ -38,4 +40,17 @@ export function sizedRecord(index: number, timestamp: number, bytes: number): Lo
   const record = recordFromLine(json);
   if (record.bytes !== bytes) throw new Error(`sized record has ${record.bytes} bytes, wanted ${bytes}`);
   return { ...record, timestamp };
+}
+
+/** Each *.jsonl fixture with its non-empty lines, in file order. */
+export function fixtureFiles(): { name: string; lines: string[] }[] {
+  return readdirSync(FIXTURES_DIR)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
+    .map((name) => ({
+      name,
+      lines: readFileSync(join(FIXTURES_DIR, name), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim().length > 0),
+    }));
 }

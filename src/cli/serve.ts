@@ -1,0 +1,130 @@
+import { once } from 'node:events';
+import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { createPipeline } from '../receive.ts';
+import { startServer, type TlsSettings } from '../server.ts';
+import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
+import type { Sink } from '../sinks/sink.ts';
+import { parseCommandLine, type Command } from './command.ts';
+
+/** Each flag and the environment variable it overrides. */
+const FLAG_VARIABLES = {
+  host: 'LISTEN_HOST',
+  port: 'LISTEN_PORT',
+  output: 'OUTPUT',
+  cluster: 'CLUSTER_NAME',
+  'auth-mode': 'AUTH_MODE',
+  'token-file': 'AUTH_TOKEN_FILE',
+  'basic-auth-file': 'AUTH_BASIC_FILE',
+  'tls-cert': 'TLS_CERT_FILE',
+  'tls-key': 'TLS_KEY_FILE',
+  'client-ca': 'TLS_CLIENT_CA_FILE',
+  'max-body-bytes': 'MAX_BODY_BYTES',
+  'max-event-bytes': 'MAX_EVENT_BYTES',
+  'drop-rules-file': 'DROP_RULES_FILE',
+} as const;
+
+type Flag = keyof typeof FLAG_VARIABLES;
+
+const usage = `usage: kube-audit-relay serve [flags]
+
+Runs the receiver locally: the audit webhook POSTs batches here, every event is written as one JSON line (the
+API server's own audit.log format) to stdout or appended to a file, and 2xx is answered only once all are written.
+
+flags (each overrides the environment variable in brackets):
+  --host HOST              address to listen on [LISTEN_HOST] (default 127.0.0.1; 0.0.0.0 in a container)
+  --port N                 port, 0 for any free one [LISTEN_PORT] (default 3000)
+  --output PATH|-          append JSON lines to PATH, fsynced per batch; - is stdout [OUTPUT] (default -)
+  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME]
+  --auth-mode MODE         none|token|basic|token+basic [AUTH_MODE] (default: from the credentials given)
+  --token-file FILE        bearer tokens accepted, one per line [AUTH_TOKEN_FILE]; also AUTH_TOKENS=a,b
+  --basic-auth-file FILE   username:password lines accepted [AUTH_BASIC_FILE]
+  --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
+  --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
+  --client-ca FILE         require client certificates signed by this CA (mutual TLS) [TLS_CLIENT_CA_FILE]
+  --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
+  --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
+  --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
+  -h, --help               this text
+
+also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS.
+The API server sends credentials only over https: with a token or basic auth, give --tls-cert and --tls-key.
+Logs one JSON line per batch to stderr. SIGTERM or SIGINT: stops accepting, finishes batches in progress, exits.`;
+
+/** `kube-audit-relay serve`: the local receiver. */
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the receiver locally, writing JSON lines to stdout or a file',
+  usage,
+  async run(args, io) {
+    const options = Object.fromEntries(Object.keys(FLAG_VARIABLES).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>;
+    const { values } = parseCommandLine(args, options);
+    const env: Record<string, string | undefined> = { ...io.env };
+    for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
+      const value = values[flag as Flag];
+      if (value !== undefined) env[variable] = value;
+    }
+    const settings = readServeSettings(env);
+
+    const sink: Sink = settings.output === '-' ? createStreamSink(io.stdout) : await createFileSink(settings.output);
+    const pipeline = createPipeline({ config: settings.pipeline, sink });
+    const log = (entry: Readonly<Record<string, unknown>>): void => {
+      io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+    };
+    for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
+    const server = await startServer({
+      pipeline,
+      host: settings.host,
+      port: settings.port,
+      maxBodyBytes: settings.pipeline.maxBodyBytes,
+      ...(settings.tls ? { tls: settings.tls } : {}),
+      log,
+    });
+    log({ level: 'info', msg: 'listening', url: server.url, output: settings.output === '-' ? 'stdout' : settings.output });
+
+    if (!io.signal.aborted) await once(io.signal, 'abort');
+    log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
+    await server.close();
+    await sink.close();
+    return 0;
+  },
+};
+
+interface ServeSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly output: string;
+  readonly tls?: TlsSettings;
+  readonly pipeline: ReturnType<typeof readPipelineConfig>;
+  readonly warnings: readonly string[];
+}
+
+const flagOf = Object.fromEntries(Object.entries(FLAG_VARIABLES).map(([flag, variable]) => [variable, flag]));
+
+function readServeSettings(env: Env): ServeSettings {
+  const reader = new SettingsReader(env, (name) => (flagOf[name] ? `--${flagOf[name]} (${name})` : name));
+  const host = reader.string('LISTEN_HOST') ?? '127.0.0.1';
+  const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
+  const output = reader.string('OUTPUT') ?? '-';
+  const cert = reader.file('TLS_CERT_FILE');
+  const key = reader.file('TLS_KEY_FILE');
+  const clientCa = reader.file('TLS_CLIENT_CA_FILE');
+  const hasCert = reader.string('TLS_CERT_FILE') !== undefined;
+  if (hasCert !== (reader.string('TLS_KEY_FILE') !== undefined)) {
+    reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
+  }
+  if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  const pipeline = readPipelineConfig(reader, { authMode: 'none' });
+  reader.finish();
+
+  const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
+  const warnings: string[] = [];
+  if (pipeline.auth.mode === 'none' && env.AUTH_MODE !== 'none' && clientCa === undefined && !isLoopback(host)) {
+    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or AUTH_MODE=none to silence this`);
+  }
+  if (pipeline.auth.mode === 'credentials' && tls === undefined) {
+    warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
+  }
+  return { host, port, output, ...(tls ? { tls } : {}), pipeline, warnings };
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
