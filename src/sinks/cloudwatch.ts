@@ -25,7 +25,7 @@ export interface CloudWatchSinkOptions {
   readonly concurrency?: number;
   /** Total time a `send` may spend retrying throttled or failed calls. Default 20 s, under API Gateway's 29 s. */
   readonly retryBudgetMs?: number;
-  /** How many (auditID, stage) keys to remember for skipping retried batches. Default 100,000. */
+  /** How many record keys (auditID, stage, JSON digest) to remember for skipping retried batches. Default 100,000. */
   readonly dedupeCapacity?: number;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;

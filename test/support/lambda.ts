@@ -130,28 +130,35 @@ export async function coldStart(): Promise<ProxyHandler> {
 /** One JSON line Powertools wrote: a log entry or an EMF metrics document. */
 export type OutputLine = Record<string, unknown>;
 
+/** The JSON objects of a chunk made only of JSON object lines, as console.log writes Powertools' output; else undefined. */
+function jsonLines(chunk: unknown): OutputLine[] | undefined {
+  if (typeof chunk !== 'string' || !chunk.startsWith('{')) return undefined;
+  try {
+    return chunk
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as OutputLine);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs `work` while keeping the JSON lines written to stdout and stderr (Powertools' logs and EMF metrics) instead
- * of printing them; anything else passes through, so the test runner's own output is untouched.
+ * of printing them. Every other write passes through untouched: the test runner's child process reports on stdout.
  */
 export async function captureOutput<T>(work: () => Promise<T>): Promise<{ value: T; lines: OutputLine[] }> {
   const lines: OutputLine[] = [];
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write);
   streams.forEach((stream, index) => {
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      const kept = text.split('\n').filter((line) => {
-        if (!line.startsWith('{')) return line !== '';
-        try {
-          lines.push(JSON.parse(line) as OutputLine);
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      if (kept.length === 0) return true;
-      return (originals[index] as (...args: unknown[]) => boolean).call(stream, `${kept.join('\n')}\n`, ...rest);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const parsed = jsonLines(chunk);
+      if (parsed === undefined) return (originals[index] as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+      lines.push(...parsed);
+      const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
     }) as typeof stream.write;
   });
   try {
