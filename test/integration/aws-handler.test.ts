@@ -178,7 +178,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
     });
   });
 
-  it('decodes a base64 body, redacts REDACT_PATHS and annotates the cluster', async () => {
+  it('decodes a base64 body, drops by DROP_RULES, redacts REDACT_PATHS and annotates the cluster', async () => {
     const group = '/aws/eks/base64/cluster';
     logs.createLogGroup(group);
     useEnvironment(endpoints(), {
@@ -186,10 +186,14 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       AUTH_TOKEN_PARAMETER: TOKEN_PARAMETER,
       CLUSTER_NAME: 'prod-eu-1',
       REDACT_PATHS: 'requestObject.data',
+      DROP_RULES: '- verbs: [delete]',
     });
     const handler = await coldStart();
     const lines = readFileSync(`${FIXTURES_DIR}/falco-k8s-audit-trace-files.jsonl`, 'utf8').trim().split('\n');
-    const expected = firstByKey(lines.map(recordFromLine));
+    const all = lines.map(recordFromLine);
+    const deletes = all.filter((record) => record.event.verb === 'delete').length;
+    assert.ok(deletes > 0);
+    const expected = firstByKey(all.filter((record) => record.event.verb !== 'delete'));
     // Falco's configmap fixtures (sensitive and harmless values) carry data in their requestObject.
     const withData = [...expected.values()].filter((record) => (record.event.requestObject as { data?: unknown } | undefined)?.data !== undefined);
     assert.ok(withData.length > 0);
@@ -199,6 +203,8 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
     );
 
     assert.equal(result.statusCode, 200, result.body);
+    assert.equal(body(result).filtered, deletes);
+    assert.equal(metricSum(output, 'EventsFiltered'), deletes);
     assert.equal(body(result).redacted, withData.length);
     assert.equal(metricSum(output, 'EventsRedacted'), withData.length);
     // What REDACT_PATHS=requestObject.data and CLUSTER_NAME promise: the data replaced, both annotated, nothing else changed.
