@@ -83,7 +83,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       handler = await coldStart();
     });
 
-    it('stores exactly the real fixture corpus sent as EventLists of 400, and publishes matching metrics', async () => {
+    it('stores exactly the real fixture corpus sent as EventLists of 400, and publishes matching metrics', async (t) => {
       const records = fixtureRecords();
       const expected = firstByKey(records);
       const lists = batchesOf(records, 400);
@@ -132,6 +132,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       const stores = lines.filter((line) => line.message === 'batch stored');
       assert.deepEqual(stores.map((line) => line.function_request_id), contexts.map((context) => context.awsRequestId));
       assert.deepEqual(stores.map((line) => line.received), [400, 400, 201]);
+      t.diagnostic(`batch durations (ms, first includes the cold start's stream creation): ${stores.map((line) => line.durationMs).join(', ')}; SinkLatency: ${emfMetrics(lines).get('SinkLatency')!.map(Math.round).join(', ')}`);
       assert.ok(!lines.some((line) => JSON.stringify(line).includes(TOKEN)), 'the token is never logged');
     });
 
