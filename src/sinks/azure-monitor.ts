@@ -41,8 +41,10 @@ export interface AzureMonitorSinkOptions {
 
 /** Statuses worth another attempt: throttled, timed out, or the service failed. */
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+/** A send cancelled by the pipeline's timeout or its caller. */
+const ABORTED_NAMES = new Set(['AbortError', 'TimeoutError']);
 /** Failures no retry can fix: a cancelled send or a credential that cannot get a token. */
-const FATAL_NAMES = new Set(['AbortError', 'TimeoutError', 'CredentialUnavailableError', 'AuthenticationError', 'AuthenticationRequiredError']);
+const FATAL_NAMES = new Set([...ABORTED_NAMES, 'CredentialUnavailableError', 'AuthenticationError', 'AuthenticationRequiredError']);
 
 /**
  * Writes each record as one AKSAudit-shaped row to a Log Analytics custom table through the Logs Ingestion API. The
@@ -73,13 +75,16 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
   });
 
   async function upload(rows: AksAuditRow[], signal: AbortSignal): Promise<LogsUploadFailure[]> {
+    let failures: LogsUploadFailure[] = [];
     try {
       await client.upload(ruleId, streamName, rows, { maxConcurrency: concurrency, abortSignal: signal });
-      return [];
     } catch (error) {
-      if (isAggregateLogsUploadError(error)) return error.errors;
-      return [{ cause: error as Error, failedLogs: rows }];
+      failures = isAggregateLogsUploadError(error) ? error.errors : [{ cause: error as Error, failedLogs: rows }];
     }
+    // Once aborted, the client stops starting calls and reports neither success nor failure for the rows it never
+    // sent: count every row as not stored (a retried batch may then store some twice, but loses none).
+    if (signal.aborted) return [{ cause: signal.reason as Error, failedLogs: rows }];
+    return failures;
   }
 
   async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
@@ -121,7 +126,7 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
     const what = status === undefined ? errorName(cause) : `HTTP ${status}${typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''}`;
     return new SinkError(
       `azure monitor logs: ${failed} of ${total} rows were not stored in stream ${streamName} of rule ${ruleId} (${what}); ` +
-        `the API server will retry the batch; ${transient ? 'the service kept throttling or failing within the retry budget' : hint(status, cause)}`,
+        `the API server will retry the batch; ${advice(status, cause, transient)}`,
       'azure-monitor-logs',
       failed,
       { cause },
@@ -159,7 +164,9 @@ function retryAfterMs(error: unknown): number {
   return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
 }
 
-function hint(status: number | undefined, cause: unknown): string {
+function advice(status: number | undefined, cause: unknown, transient: boolean): string {
+  if (ABORTED_NAMES.has(errorName(cause))) return 'the batch ran out of time (SINK_TIMEOUT_MS) before every row was stored';
+  if (transient) return 'the service kept throttling or failing within the retry budget';
   if (status === 401 || status === 403) return "check that the function's managed identity has Monitoring Metrics Publisher on the data collection rule";
   if (status === 404) return 'check LOGS_INGESTION_ENDPOINT and LOGS_DCR_IMMUTABLE_ID name an existing rule';
   if (status === 400) return 'check LOGS_STREAM_NAME is a stream the rule declares and its columns match the table';

@@ -156,6 +156,34 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     assert.match(error.message, /HTTP 401 InvalidToken.*Monitoring Metrics Publisher/);
   });
 
+  it('counts rows of calls never started as not stored when the send is aborted mid-upload', async () => {
+    // Rows of about 852 KB go one per call; with one call at a time, the abort comes while the later ones wait.
+    const records = Array.from({ length: 5 }, (_, i) => recordFromLine(JSON.stringify(fullRowEvent(100 + i))));
+    const target = sink({ concurrency: 1 });
+    const [rows0, calls0] = mark();
+    azure.ingestion.faults.delayMs = 100;
+    let error: unknown;
+    try {
+      error = await target.send(records, AbortSignal.timeout(250)).then(() => undefined, (caught: unknown) => caught);
+    } finally {
+      azure.ingestion.faults.delayMs = 0;
+    }
+    assert.ok(error instanceof SinkError);
+    const calls = azure.ingestion.calls.slice(calls0);
+    assert.ok(calls.some((call) => call.status === 204), 'a call was answered before the abort');
+    assert.ok(calls.length < records.length, 'some calls were never started');
+    assert.equal(error.failed, records.length, 'no row is taken as stored once the upload was cut short');
+    assert.match(error.message, /ran out of time \(SINK_TIMEOUT_MS\)/);
+    // The call cut short is still handled by the service; let it finish before the next test sets faults.
+    while (azure.ingestion.calls.slice(calls0).some((call) => call.status === 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const retry = await target.send(records, signal());
+    assert.equal(retry.written, records.length);
+    // Nothing is lost; rows answered before the abort are stored twice, which at-least-once delivery allows.
+    const stored = new Set(since(rows0, calls0).rows.map((row) => row.AuditId));
+    assert.deepEqual([...stored].sort(), records.map((record) => record.auditID).sort());
+  });
+
   it('stops when the pipeline gives up, answering with a SinkError', async () => {
     azure.ingestion.faults.retryAfterSeconds = 3;
     azure.ingestion.faults.throttleNext(1);
@@ -164,6 +192,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
       .send(fixtureRecords().slice(0, 5), AbortSignal.timeout(300))
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
+    assert.match(error.message, /ran out of time \(SINK_TIMEOUT_MS\)/);
     assert.ok(Date.now() - started < 2_000);
   });
 });

@@ -61,6 +61,8 @@ export interface LogsIngestionStandIn {
     failureRate: number;
     /** Seconds in Retry-After on 429 and 503. Default 1. */
     retryAfterSeconds: number;
+    /** Delay every call by this many milliseconds before handling it (a client that gives up meanwhile may still see it stored). */
+    delayMs: number;
   };
   close(): Promise<void>;
 }
@@ -95,7 +97,7 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
   const streams = new Map((options.streams ?? ['Custom-KubeAudit']).map((name) => [name, [] as Row[]]));
   const random = seeded(options.seed ?? 1);
   const calls: IngestionCall[] = [];
-  const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, retryAfterSeconds: 1 };
+  const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, retryAfterSeconds: 1, delayMs: 0 };
   let fieldsOverLimit = 0;
   const { key, cert } = selfSignedCertificate();
 
@@ -170,6 +172,7 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const call: { -readonly [K in keyof IngestionCall]: IngestionCall[K] } = { status: 0, apiVersion: null, gzip: false, bytes: 0, rows: 0 };
     calls.push(call);
+    if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs));
     try {
       ingest(request, Buffer.concat(chunks), (seen) => Object.assign(call, seen));
       call.status = 204;
@@ -207,6 +210,8 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
       set failureRate(rate) { faults.failureRate = rate; },
       get retryAfterSeconds() { return faults.retryAfterSeconds; },
       set retryAfterSeconds(seconds) { faults.retryAfterSeconds = seconds; },
+      get delayMs() { return faults.delayMs; },
+      set delayMs(ms) { faults.delayMs = ms; },
     },
     close: () =>
       new Promise<void>((resolve) => {
