@@ -77,10 +77,11 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
   };
   const text = (column: keyof typeof SOURCE_FIELD, value: unknown): string | undefined =>
     typeof value === 'string' ? fitted(column, value) : value === undefined ? undefined : fitted(column, JSON.stringify(value));
-  const time = (value: unknown): string | undefined => (typeof value === 'string' ? value.slice(0, 64) : undefined);
+  const time = (column: 'RequestReceivedTime' | 'StageReceivedTime', value: unknown): string | undefined =>
+    typeof value === 'string' ? fitted(column, value) : undefined;
 
   const row: AksAuditRow = {
-    TimeGenerated: time(event.stageTimestamp) ?? time(event.requestReceivedTimestamp) ?? new Date(record.timestamp).toISOString(),
+    TimeGenerated: timeGenerated(record),
     Level: text('Level', event.level),
     AuditId: event.auditID,
     Stage: text('Stage', event.stage),
@@ -94,8 +95,8 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
     ResponseStatus: fitted('ResponseStatus', event.responseStatus),
     RequestObject: fitted('RequestObject', event.requestObject),
     ResponseObject: fitted('ResponseObject', event.responseObject),
-    RequestReceivedTime: time(event.requestReceivedTimestamp) ?? time(event.timestamp),
-    StageReceivedTime: time(event.stageTimestamp),
+    RequestReceivedTime: time('RequestReceivedTime', event.requestReceivedTimestamp ?? event.timestamp),
+    StageReceivedTime: time('StageReceivedTime', event.stageTimestamp),
   };
   const annotations = { ...fitted('Annotations', event.annotations, MAX_FIELD_BYTES - MARKS_RESERVE_BYTES) };
   if (cut.length > 0) {
@@ -107,6 +108,17 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
   if (record.cluster !== undefined) row.Cluster = record.cluster;
   for (const column of Object.keys(row) as AksAuditColumn[]) if (row[column] === undefined) delete row[column];
   return row;
+}
+
+/**
+ * The event's own time as written (keeping its microseconds): stageTimestamp, else requestReceivedTimestamp, when it
+ * parses; else the record's time, which also covers v1beta1's `timestamp`.
+ */
+function timeGenerated(record: LogRecord): string {
+  for (const value of [record.event.stageTimestamp, record.event.requestReceivedTimestamp]) {
+    if (typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value))) return value;
+  }
+  return new Date(record.timestamp).toISOString();
 }
 
 /**
