@@ -35,8 +35,9 @@ export interface RunningServer {
 /** The local receiver: an HTTP(S) server that hands each request to the pipeline and answers with its status. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { pipeline, maxBodyBytes, log, tls } = options;
+  let closing = false;
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    answer(request, response, pipeline, maxBodyBytes, log).catch((error: unknown) => {
+    answer(request, response, pipeline, maxBodyBytes, log, () => closing).catch((error: unknown) => {
       // Only reading the request can fail here (the client went away mid-body); nothing was stored.
       log({ level: 'warn', msg: 'request abandoned before its body arrived', error: (error as Error).message, remote: request.socket.remoteAddress });
       response.destroy();
@@ -70,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `${tls ? 'https' : 'http'}://${host}:${port}/`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
       }),
@@ -82,6 +84,7 @@ async function answer(
   pipeline: Pipeline,
   maxBodyBytes: number,
   log: ServerOptions['log'],
+  closing: () => boolean,
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const remote = request.socket.remoteAddress;
@@ -99,7 +102,9 @@ async function answer(
       : await pipeline.receive({ method: request.method ?? 'GET', path, headers: flatHeaders(request), body }, abandoned.signal);
 
   if (!response.destroyed) {
-    response.writeHead(result.status, { ...result.headers, ...(body === undefined ? { connection: 'close' } : {}) });
+    // After a 413 the rest of the body is unread; once stopping, keep-alive clients must not hold the stop up.
+    const close = body === undefined || closing();
+    response.writeHead(result.status, { ...result.headers, ...(close ? { connection: 'close' } : {}) });
     response.end(request.method === 'HEAD' ? undefined : result.body);
   }
   if (result.status === 200 && 'counts' in result && result.counts.received === 0 && request.method !== 'POST') return;
