@@ -58,7 +58,7 @@ export const kubeconfigCommand: Command = {
     const noCredentials = Object.keys(connection.credentials).length === 0;
     if (stack?.tokenParameterName !== undefined && noCredentials) {
       io.stderr.write(
-        `note: the relay expects the bearer token in SSM parameter ${stack.tokenParameterName}; fetch it and pass --token-file:\n` +
+        `note: the relay accepts the bearer token(s) in SSM parameter ${stack.tokenParameterName}; fetch it, keep one token in the file, and pass --token-file:\n` +
           `  aws ssm get-parameter --name ${stack.tokenParameterName} --with-decryption --query Parameter.Value --output text > token\n`,
       );
     }
