@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { RelayError } from '../errors.ts';
 import { kubeconfigProblems } from '../generate/kubeconfig.ts';
 import { eventListBody, readEventBatches, type SkippedLine } from '../replay/event-log.ts';
 import { API_SERVER_BACKOFF, deliver, type WebhookTarget } from '../replay/webhook-sender.ts';
@@ -98,7 +99,10 @@ export const replayCommand: Command = {
         progress.update();
       }
     } catch (error) {
-      if (!io.signal.aborted) throw error;
+      if (!io.signal.aborted) {
+        progress.done();
+        throw new RelayError(`replay stopped after ${summary.events} events: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      }
       interrupted = true;
     } finally {
       progress.done();

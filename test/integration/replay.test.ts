@@ -179,6 +179,36 @@ describe('replay', () => {
     }
   });
 
+  test('stops cleanly when interrupted mid-batch: summary says so, exit 1', async () => {
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const controller = new AbortController();
+      const stdout = new PassThrough();
+      let out = '';
+      stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      const running = runCli(['replay', log, '--server', `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`], {
+        stdin: new PassThrough(),
+        stdout,
+        stderr: new PassThrough(),
+        env: {},
+        signal: controller.signal,
+      });
+      setTimeout(() => controller.abort(new Error('SIGTERM')), 200);
+      assert.equal(await running, 1);
+      assert.match(out, /^interrupted: sent \d+ events in 1 batches in [\d.]+ s: 0 acknowledged, 0 failed/);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  });
+
+  test('a log that cannot be read partway is an error naming it, exit 1', async () => {
+    const result = await runCommand(['replay', dir, '--server', 'http://127.0.0.1:1/']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /replay stopped after 0 events: cannot read .*: EISDIR/);
+  });
+
   test('refusals, exit 2', async () => {
     const cases: [string[], RegExp, Record<string, string>?][] = [
       [['--server', 'http://127.0.0.1:1/'], /give exactly one audit log: a FILE, or - for stdin/],
