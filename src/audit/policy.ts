@@ -50,17 +50,19 @@ const LEVEL_ORDER: readonly Level[] = [Level.None, Level.Metadata, Level.Request
 /** Whether level `a` records at least as much as level `b` (RequestResponse > Request > Metadata > None). */
 export const levelAtLeast = (a: Level, b: Level): boolean => LEVEL_ORDER.indexOf(a) >= LEVEL_ORDER.indexOf(b);
 
-/** Verbs served as long-running requests: the API server emits a ResponseStarted event for them as well. */
+/** Long-running requests, for which the API server also emits ResponseStarted (kube-apiserver's LongRunningRequestCheck). */
 const LONG_RUNNING_VERBS = new Set(['watch', 'proxy']);
+const LONG_RUNNING_SUBRESOURCES = new Set(['attach', 'exec', 'proxy', 'log', 'portforward']);
 
 /**
  * The events the API server writes for one request under a decision: none at level None; otherwise one per stage
- * the request passes (RequestReceived, ResponseStarted for watches and exec/attach/portforward/proxy, ResponseComplete)
+ * the request passes (RequestReceived, ResponseStarted for long-running ones: watch, exec, attach, portforward, proxy, log;
+ * ResponseComplete)
  * that is not omitted.
  */
 export function recordedStages(decision: AuditDecision, event: AuditEvent): Stage[] {
   if (decision.level === Level.None) return [];
-  const streaming = LONG_RUNNING_VERBS.has(event.verb) || ['exec', 'attach', 'portforward', 'proxy'].includes(event.objectRef?.subresource ?? '');
+  const streaming = LONG_RUNNING_VERBS.has(event.verb) || LONG_RUNNING_SUBRESOURCES.has(event.objectRef?.subresource ?? '');
   const stages: Stage[] = [Stage.RequestReceived, ...(streaming ? [Stage.ResponseStarted] : []), Stage.ResponseComplete];
   return stages.filter((stage) => !decision.omitStages.includes(stage));
 }

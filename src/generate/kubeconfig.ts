@@ -46,7 +46,7 @@ export function kubeconfigProblems(spec: WebhookKubeconfigSpec): string[] {
   } catch {
     return [`--server '${spec.server}' is not a URL: give the relay's full address, e.g. https://relay.example.com/audit`];
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`--server must be an https:// URL, got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`--server must be an https:// URL (http:// only without credentials), got ${url.protocol}`);
   if (url.search !== '' || spec.server.includes('?')) {
     problems.push('--server has a query string, which the API server drops from every request (client-go sets its own ?timeout=): put everything the relay needs in the path');
   }
