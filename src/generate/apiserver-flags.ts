@@ -36,6 +36,7 @@ const LAMBDA_SYNC_PAYLOAD_BYTES = 6_000_000;
 const API_GATEWAY_REST_PAYLOAD_BYTES = 10 * 1024 * 1024;
 const AZURE_FUNCTIONS_BODY_BYTES = 100 * 1024 * 1024;
 
+/** Each platform's request limit as the relay's front door enforces it. */
 export const RECEIVER_LIMITS: Readonly<Record<Platform, ReceiverLimit>> = {
   aws: {
     limitBytes: Math.min(LAMBDA_SYNC_PAYLOAD_BYTES, API_GATEWAY_REST_PAYLOAD_BYTES),

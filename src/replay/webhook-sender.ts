@@ -13,6 +13,7 @@ export interface Backoff {
   readonly attempts: number;
 }
 
+/** The API server's defaults: 10 s, x1.5, up to 20% jitter, 5 attempts. */
 export const API_SERVER_BACKOFF: Backoff = { initialMs: 10_000, factor: 1.5, jitter: 0.2, attempts: 5 };
 
 /** Where and how to POST. */
