@@ -46,6 +46,7 @@ export const RECEIVER_LIMITS: Readonly<Record<Platform, ReceiverLimit>> = {
       'private REST API Gateway accepts 10 MB bodies, but Lambda takes at most 6 MB per synchronous invocation, and',
       'the body travels inside the proxy event as a JSON string: every " and \\ in it doubles (base64 for a binary',
       'media type adds a third instead), so the body may use at most (6 MB - 64 KiB for headers and context) / 2.',
+      "API Gateway's 29 s integration timeout, not the API server's 30 s, is each attempt's deadline.",
     ],
   },
   azure: {
