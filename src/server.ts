@@ -21,7 +21,10 @@ export interface ServerOptions {
   readonly tls?: TlsSettings;
   /** Receives one structured entry per request (health checks that succeed are not logged). */
   readonly log: (entry: Readonly<Record<string, unknown>>) => void;
-  /** Time a client may take to send a whole request. Default 60 s: the API server gives up after 30 s. */
+  /**
+   * Time a client may take to send a whole request (headers: at most 20 s of it); slower clients get 408 and are
+   * disconnected. Default 60 s: the API server gives up on an attempt after 30 s anyway.
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -43,18 +46,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       response.destroy();
     });
   };
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(20_000, requestTimeout),
+    // How often slow clients are looked for; Node's default of 30 s would let them linger past the timeouts.
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout / 2),
+  };
   const server: Server = tls
     ? createHttpsServer(
         {
+          ...timeouts,
           cert: tls.cert,
           key: tls.key,
           ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
         },
         handle,
       )
-    : createHttpServer(handle);
-  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
-  server.headersTimeout = Math.min(20_000, server.requestTimeout);
+    : createHttpServer(timeouts, handle);
   // Longer than the API server's idle keep-alive so it, not we, closes idle connections.
   server.keepAliveTimeout = 95_000;
 
