@@ -42,17 +42,25 @@ export interface DeliveryOutcome {
 /** Success as the webhook counts it: 200 through 206. */
 const isSuccess = (status: number): boolean => status >= 200 && status <= 206;
 
+/** Sends one body once: resolves with the HTTP status, rejects on a transport error or timeout. */
+export type Poster = (body: string, signal: AbortSignal) => Promise<number>;
+
 /**
  * POSTs one EventList body, retrying every non-2xx answer, timeout and connection error with the API server's
  * backoff, and gives up after the last attempt as the API server does (it then drops the batch).
  */
-export async function deliver(target: WebhookTarget, body: string, backoff: Backoff, signal: AbortSignal, onRetry?: (failure: string, waitMs: number) => void): Promise<DeliveryOutcome> {
+export function deliver(target: WebhookTarget, body: string, backoff: Backoff, signal: AbortSignal, onRetry?: (failure: string, waitMs: number) => void): Promise<DeliveryOutcome> {
+  return deliverWith((text, attemptSignal) => post(target, text, attemptSignal), body, backoff, signal, onRetry);
+}
+
+/** `deliver` over any way of sending, e.g. straight into a handler in tests. */
+export async function deliverWith(send: Poster, body: string, backoff: Backoff, signal: AbortSignal, onRetry?: (failure: string, waitMs: number) => void): Promise<DeliveryOutcome> {
   let wait = backoff.initialMs;
   let lastFailure: string | undefined;
   for (let attempt = 1; attempt <= backoff.attempts; attempt += 1) {
     signal.throwIfAborted();
     try {
-      const status = await post(target, body, signal);
+      const status = await send(body, signal);
       if (isSuccess(status)) return { delivered: true, attempts: attempt };
       lastFailure = `HTTP ${status}`;
     } catch (error) {
