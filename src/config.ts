@@ -222,6 +222,10 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return fail('must be an object');
   const entries = Object.entries(rule);
   if (entries.length === 0) return fail('is empty and would drop every event');
+  const record = rule as Record<string, unknown>;
+  if (record.nonResourceURLs !== undefined && (record.resources !== undefined || record.namespaces !== undefined)) {
+    fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy): split it into two rules');
+  }
   for (const [field, value] of entries) {
     if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
       fail(`unknown field ${JSON.stringify(field)}; known: ${DROP_RULE_FIELDS.join(', ')}`);
@@ -245,5 +249,6 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
     } else if (!isStringList(value)) {
       fail(`${field} must be a list of strings`);
     }
+    if (Array.isArray(value) && value.length === 0) fail(`${field} is an empty list, which matches anything: leave it out or list values`);
   }
 }
