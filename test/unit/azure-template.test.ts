@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DEFAULT_STREAM_NAME, readAzureSettings } from '../../functions/azure/settings.ts';
+import { OutputName, parseStackOutputs } from '../../src/generate/stack-outputs.ts';
 import { AKS_AUDIT_COLUMNS } from '../../src/sinks/aks-audit-row.ts';
 import { parseExpression, TemplateEvaluator } from '../support/arm-template.ts';
 
@@ -201,8 +202,11 @@ describe('infra/azure ARM template', () => {
   it('outputs the private webhook URL for the kubeconfig, on the app host the private DNS zone resolves', () => {
     const { resources, outputs } = expand();
     const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
-    assert.equal(String(outputs.privateWebhookUrl!.value), `https://<reference(${site.id}).defaultHostName>/audit`);
-    assert.ok(template.outputs.privateWebhookUrl.metadata.description.includes('private endpoint'));
+    assert.equal(String(outputs[OutputName.AzureUrl]!.value), `https://<reference(${site.id}).defaultHostName>/audit`);
+    assert.ok(template.outputs[OutputName.AzureUrl].metadata.description.includes('private endpoint'));
+    // `kube-audit-relay kubeconfig --from-stack` reads it from `az deployment group show`.
+    const shown = { properties: { outputs: { [OutputName.AzureUrl]: { type: 'String', value: 'https://kar-func-x.azurewebsites.net/audit' } } } };
+    assert.equal(parseStackOutputs(JSON.stringify(shown)).url, 'https://kar-func-x.azurewebsites.net/audit');
     for (const name of ['logsIngestionEndpoint', 'dcrImmutableId', 'functionAppName', 'workspaceName']) assert.ok(outputs[name], `output ${name} missing`);
   });
 });
