@@ -21,7 +21,7 @@ export interface LoadResult {
 
 const [url, mix, batchCount, senderCount, firstId] = process.argv.slice(2);
 const batches = Number(batchCount);
-const bodies = Array.from({ length: batches }, (_, i) => eventListBody(mix as Mix, BATCH_EVENTS, Number(firstId) + i * BATCH_EVENTS));
+const bodies = Array.from({ length: batches }, (_, i) => eventListBody(mix as Mix, BATCH_EVENTS, { firstId: Number(firstId) + i * BATCH_EVENTS }));
 const agent = new Agent({ keepAlive: true, maxSockets: Number(senderCount) });
 
 function post(body: Buffer): Promise<{ status: number; ms: number }> {

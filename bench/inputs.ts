@@ -36,19 +36,33 @@ function splitCorpus(): Map<Mix, string[]> {
 /** A UUID-shaped auditID that no fixture uses: the same corpus line repeated is then a new event, as in a busy cluster. */
 export const benchAuditId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
+export interface LineOptions {
+  /** Number of the first event's auditID; batches built with disjoint ranges share no (auditID, stage). */
+  readonly firstId?: number;
+  /**
+   * Milliseconds since the epoch: when given, the events' own times become this plus their index in ms, for
+   * destinations that refuse events older than 14 days (the fixtures are years old).
+   */
+  readonly at?: number;
+}
+
+const EVENT_TIMES = /"(stageTimestamp|requestReceivedTimestamp|timestamp)":"[^"]*"/g;
+
 /**
- * `count` event lines of a mix, cycling through its fixture lines, each with a fresh auditID numbered from `firstId`
- * (the line's text otherwise unchanged). Batches built with disjoint ranges share no (auditID, stage), so a sink's
- * retry de-duplication never skips them.
+ * `count` event lines of a mix, cycling through its fixture lines, each with a fresh auditID (the line's text
+ * otherwise unchanged, times aside when `at` is given), so that a sink's retry de-duplication never skips them.
  */
-export function eventLines(mix: Mix, count: number, firstId = 0): string[] {
+export function eventLines(mix: Mix, count: number, options: LineOptions = {}): string[] {
   const source = mixLines(mix);
+  const firstId = options.firstId ?? 0;
   return Array.from({ length: count }, (_, i) => {
-    const line = source[i % source.length]!;
-    return line.replace(/"auditID":"[^"]*"/, `"auditID":"${benchAuditId(firstId + i)}"`);
+    const line = source[i % source.length]!.replace(/"auditID":"[^"]*"/, `"auditID":"${benchAuditId(firstId + i)}"`);
+    if (options.at === undefined) return line;
+    const time = new Date(options.at + i).toISOString();
+    return line.replace(EVENT_TIMES, (_match, key: string) => `"${key}":"${time}"`);
   });
 }
 
 /** An `audit.k8s.io/v1` EventList body of `count` events of the mix. */
-export const eventListBody = (mix: Mix, count: number, firstId = 0): Buffer =>
-  Buffer.from(eventList(eventLines(mix, count, firstId)), 'utf8');
+export const eventListBody = (mix: Mix, count: number, options: LineOptions = {}): Buffer =>
+  Buffer.from(eventList(eventLines(mix, count, options)), 'utf8');
