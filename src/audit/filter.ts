@@ -31,28 +31,30 @@ export const DROP_RULE_FIELDS = ['verbs', 'resources', 'namespaces', 'users', 'u
 export const shouldDrop = (event: AuditEvent, rules: readonly DropRule[]): boolean =>
   rules.some((rule) => matches(event, rule));
 
+/** As kubernetes/apiserver's policy checker (ruleMatches): an empty list is the same as an unset one. */
 function matches(event: AuditEvent, rule: DropRule): boolean {
-  if (rule.verbs && !rule.verbs.includes(event.verb)) return false;
-  if (rule.stages && !rule.stages.includes(event.stage)) return false;
-  if (rule.users && !rule.users.includes(event.user?.username ?? '')) return false;
-  if (rule.userGroups && !(event.user?.groups ?? []).some((group) => rule.userGroups?.includes(group))) return false;
+  if (isSet(rule.verbs) && !rule.verbs.includes(event.verb)) return false;
+  if (isSet(rule.stages) && !rule.stages.includes(event.stage)) return false;
+  if (isSet(rule.users) && !rule.users.includes(event.user?.username ?? '')) return false;
+  const { userGroups } = rule;
+  if (isSet(userGroups) && !(event.user?.groups ?? []).some((group) => userGroups.includes(group))) return false;
 
   const ref = event.objectRef;
-  if (rule.nonResourceURLs) {
+  if (isSet(rule.namespaces) || isSet(rule.resources)) {
+    if (!ref) return false;
+    if (isSet(rule.namespaces) && !rule.namespaces.includes(ref.namespace ?? '')) return false;
+    if (!isSet(rule.resources)) return true;
+    return rule.resources.some((groupResources) => matchesResource(groupResources, ref.apiGroup ?? '', ref));
+  }
+  if (isSet(rule.nonResourceURLs)) {
     if (ref) return false;
     const path = (event.requestURI ?? '').split('?')[0] ?? '';
-    if (!rule.nonResourceURLs.some((pattern) => matchesPath(pattern, path))) return false;
-  }
-  if (rule.namespaces) {
-    if (!ref) return false;
-    if (!rule.namespaces.includes(ref.namespace ?? '')) return false;
-  }
-  if (rule.resources) {
-    if (!ref) return false;
-    if (!rule.resources.some((groupResources) => matchesResource(groupResources, ref.apiGroup ?? '', ref))) return false;
+    return rule.nonResourceURLs.some((pattern) => matchesPath(pattern, path));
   }
   return true;
 }
+
+const isSet = <T>(list: readonly T[] | undefined): list is readonly T[] => list !== undefined && list.length > 0;
 
 function matchesPath(pattern: string, path: string): boolean {
   if (pattern === '*') return true;
