@@ -34,9 +34,13 @@ export function redactEvent(event: AuditEvent, options: RedactionOptions): strin
 
 function redactKnownSecrets(event: AuditEvent, field: 'requestObject' | 'responseObject', redacted: string[]): void {
   const object = event[field];
-  if (!isRecord(object)) return;
   const ref = event.objectRef;
   const coreResource = ref && (ref.apiGroup === undefined || ref.apiGroup === '') ? ref.resource : undefined;
+  if (coreResource === 'secrets' && Array.isArray(object)) {
+    redactJsonPatch(object, field, redacted);
+    return;
+  }
+  if (!isRecord(object)) return;
 
   // Patch and apply bodies carry no kind; the objectRef says what they are.
   if (coreResource === 'secrets' && object.kind === undefined) redactSecret(object, field, redacted);
@@ -47,9 +51,25 @@ function redactKnownSecrets(event: AuditEvent, field: 'requestObject' | 'respons
   redactByKind(object, field, redacted);
 }
 
-/** Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists (SecretList, List). */
-function redactByKind(object: Record<string, unknown>, path: string, redacted: string[]): void {
-  switch (object.kind) {
+/**
+ * A JSON patch (RFC 6902) on a Secret: any operation's value may carry data, the whole object or the last-applied
+ * annotation, so every value is replaced.
+ */
+function redactJsonPatch(operations: unknown[], path: string, redacted: string[]): void {
+  operations.forEach((operation, index) => {
+    if (isRecord(operation) && operation.value !== undefined) {
+      operation.value = REDACTED;
+      redacted.push(`${path}.${index}.value`);
+    }
+  });
+}
+
+/**
+ * Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists. The items of a typed list
+ * (SecretList) carry no kind of their own, so they take the one the list's kind implies.
+ */
+function redactByKind(object: Record<string, unknown>, path: string, redacted: string[], impliedKind?: string): void {
+  switch (object.kind ?? impliedKind) {
     case 'Secret':
       redactSecret(object, path, redacted);
       return;
@@ -61,8 +81,9 @@ function redactByKind(object: Record<string, unknown>, path: string, redacted: s
       return;
   }
   if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
+    const itemKind = object.kind.slice(0, -'List'.length) || undefined;
     object.items.forEach((item, index) => {
-      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted);
+      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted, itemKind);
     });
   }
 }
