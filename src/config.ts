@@ -214,7 +214,11 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
   };
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return fail('must be an object');
   const entries = Object.entries(rule);
-  if (entries.length === 0) return fail('is empty and would drop every event');
+  const used = entries.filter(([, value]) => !(Array.isArray(value) && value.length === 0)).map(([field]) => field);
+  if (used.length === 0) return fail('is empty and would drop every event');
+  if (used.includes('nonResourceURLs') && (used.includes('resources') || used.includes('namespaces'))) {
+    fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy); write two rules');
+  }
   for (const [field, value] of entries) {
     if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
       fail(`unknown field ${JSON.stringify(field)}; known: ${DROP_RULE_FIELDS.join(', ')}`);
