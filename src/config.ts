@@ -67,7 +67,8 @@ export class SettingsReader {
     const value = Number(text);
     const max = options.max ?? Number.MAX_SAFE_INTEGER;
     if (!/^\d+$/.test(text) || value < options.min || value > max) {
-      this.problem(name, `must be a whole number from ${options.min} to ${max}, not ${JSON.stringify(text)}`);
+      const range = options.max === undefined ? `of at least ${options.min}` : `from ${options.min} to ${max}`;
+      this.problem(name, `must be a whole number ${range}, not ${JSON.stringify(text)}`);
       return options.default;
     }
     return value;
@@ -125,6 +126,8 @@ export interface PipelineDefaults {
   readonly authMode?: 'none';
   /** Tokens from somewhere the environment only points at (an SSM parameter, a Key Vault reference). */
   readonly tokens?: readonly string[];
+  /** The setting that points at `tokens` (e.g. AUTH_TOKEN_PARAMETER), named in messages about them. */
+  readonly tokenSetting?: string;
 }
 
 /** Reads the pipeline's settings; call `reader.finish()` after reading the entry point's own settings too. */
@@ -144,7 +147,9 @@ export function readPipelineConfig(reader: SettingsReader, defaults: PipelineDef
 
 function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): AuthConfig {
   const mode = reader.oneOf('AUTH_MODE', ['none', 'token', 'basic', 'token+basic'] as const);
-  const tokens = [...reader.list('AUTH_TOKENS'), ...splitList(reader.file('AUTH_TOKEN_FILE') ?? '', /\n/), ...(defaults.tokens ?? [])];
+  const ownTokens = [...reader.list('AUTH_TOKENS'), ...splitList(reader.file('AUTH_TOKEN_FILE') ?? '', /\n/)];
+  const tokens = [...ownTokens, ...(defaults.tokens ?? [])];
+  const tokenSettings = [defaults.tokenSetting, 'AUTH_TOKENS', 'AUTH_TOKEN_FILE'].filter(Boolean).join(', ');
   const basic = splitList(reader.file('AUTH_BASIC_FILE') ?? '', /\n/);
   basic.forEach((entry, index) => {
     if (!entry.includes(':')) reader.problem('AUTH_BASIC_FILE', `line ${index + 1} is not username:password`);
@@ -160,14 +165,16 @@ function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): Aut
   const wantsBasic = mode === 'basic' || mode === 'token+basic' || (mode === undefined && basic.length > 0);
   if (mode === undefined && !wantsTokens && !wantsBasic) {
     if (defaults.authMode === 'none') return { mode: 'none' };
-    reader.problem('AUTH_MODE', 'no caller authentication is configured: set AUTH_TOKENS, AUTH_TOKEN_FILE or AUTH_BASIC_FILE, or AUTH_MODE=none to accept anyone who can reach the endpoint');
+    reader.problem('AUTH_MODE', `no caller authentication is configured: set ${tokenSettings} or AUTH_BASIC_FILE, or AUTH_MODE=none to accept anyone who can reach the endpoint`);
     return { mode: 'none' };
   }
-  if (wantsTokens && tokens.length === 0) reader.problem('AUTH_MODE', 'asks for tokens, but none are configured (AUTH_TOKENS or AUTH_TOKEN_FILE)');
+  if (wantsTokens && tokens.length === 0) reader.problem('AUTH_MODE', `asks for tokens, but none are configured (${tokenSettings})`);
   if (wantsBasic && basic.length === 0) reader.problem('AUTH_MODE', 'asks for basic auth, but AUTH_BASIC_FILE is not set or empty');
-  for (const token of tokens) {
-    if (token.length < 16) reader.problem('AUTH_TOKENS', 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
-  }
+  const checkLength = (name: string, values: readonly string[]): void => {
+    if (values.some((token) => token.length < 16)) reader.problem(name, 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
+  };
+  checkLength('AUTH_TOKENS', ownTokens);
+  checkLength(defaults.tokenSetting ?? 'AUTH_TOKENS', defaults.tokens ?? []);
   return { mode: 'credentials', tokens: wantsTokens ? tokens : [], basic: wantsBasic ? basic : [] };
 }
 

@@ -25,7 +25,7 @@ export interface CloudWatchSinkOptions {
   readonly concurrency?: number;
   /** Total time a `send` may spend retrying throttled or failed calls. Default 20 s, under API Gateway's 29 s. */
   readonly retryBudgetMs?: number;
-  /** How many (auditID, stage) keys to remember for skipping retried batches. Default 100,000. */
+  /** How many record keys (auditID, stage, JSON digest) to remember for skipping retried batches. Default 100,000. */
   readonly dedupeCapacity?: number;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
@@ -95,7 +95,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
         signal.throwIfAborted();
         counts.calls++;
         try {
-          await ensureStream();
+          await untilAborted(ensureStream(), signal);
           const answer = await client.send(new PutLogEventsCommand({ logGroupName, logStreamName, logEvents }), { abortSignal: signal });
           const rejected = rejectedIndexes(answer.rejectedLogEventsInfo, events.length);
           events.forEach((event, index) => {
@@ -186,6 +186,16 @@ function isRetryable(error: unknown): boolean {
   if (name === 'ThrottlingException' || name === 'ServiceUnavailableException') return true;
   // No HTTP status means the request never got an answer (connection reset, timeout).
   return status === undefined || status >= 500;
+}
+
+/** Waits for a promise other calls share (the stream's creation), giving up without cancelling it when `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

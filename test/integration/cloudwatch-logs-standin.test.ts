@@ -132,4 +132,14 @@ describe('cloudwatch logs stand-in, through the real SDK', () => {
     assert.ok(failures > 5 && failures < 35, `${failures} of 40 failed at rate 0.5`);
     assert.equal((standIn.calls.get('DescribeLogStreams') ?? 0) - before, 43);
   });
+
+  it('simulates an outage after some calls succeed, counting faulted calls', async () => {
+    const describe = () => client.send(new DescribeLogStreamsCommand({ logGroupName }));
+    const faultedBefore = standIn.faulted.get('DescribeLogStreams') ?? 0;
+    standIn.faults.failAfter(2, 3);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) outcomes.push(await describe().then(() => 'ok', (error: Error) => error.name));
+    assert.deepEqual(outcomes, ['ok', 'ok', 'ServiceUnavailableException', 'ServiceUnavailableException', 'ServiceUnavailableException', 'ok']);
+    assert.equal((standIn.faulted.get('DescribeLogStreams') ?? 0) - faultedBefore, 3);
+  });
 });

@@ -60,11 +60,15 @@ export interface CloudWatchLogsStandIn {
   readonly endpoint: string;
   /** Calls received per operation, faulted ones included. */
   readonly calls: Map<string, number>;
+  /** Calls answered with an injected fault, per operation. */
+  readonly faulted: Map<string, number>;
   readonly faults: {
     /** Answer the next N calls (any operation) with ThrottlingException. */
     throttleNext(count: number): void;
     /** Answer the next N calls with ServiceUnavailableException (500). */
     failNext(count: number): void;
+    /** Let the next `succeeding` calls through, then answer the `failing` calls after them with 500 (an outage). */
+    failAfter(succeeding: number, failing: number): void;
     /** Fail this share of calls (0..1) with 500 or throttling, drawn from the seeded generator. */
     failureRate: number;
     /** Delay every answer by this many milliseconds. */
@@ -85,7 +89,8 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const groups = new Map<string, Group>();
   const calls = new Map<string, number>();
   let nextEventId = 0;
-  const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
+  const faulted = new Map<string, number>();
+  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
 
   const group = (name: unknown): Group => {
     const found = typeof name === 'string' ? groups.get(name) : undefined;
@@ -221,7 +226,12 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       if (request.headers['content-type'] !== 'application/x-amz-json-1.1') throw new ServiceError(400, 'SerializationException', 'Unexpected content type');
       const run = operations[operation];
       if (!run) throw new ServiceError(400, 'UnknownOperationException', 'Unknown operation');
-      injectFault();
+      try {
+        injectFault();
+      } catch (fault) {
+        faulted.set(operation, (faulted.get(operation) ?? 0) + 1);
+        throw fault;
+      }
       reply(response, 200, run(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
@@ -231,6 +241,10 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   }
 
   function injectFault(): void {
+    if (faults.passLeft > 0) {
+      faults.passLeft--;
+      return;
+    }
     if (faults.throttleLeft > 0) {
       faults.throttleLeft--;
       throw new ServiceError(400, 'ThrottlingException', 'Rate exceeded');
@@ -254,9 +268,14 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
+    faulted,
     faults: {
       throttleNext: (count) => void (faults.throttleLeft = count),
       failNext: (count) => void (faults.failLeft = count),
+      failAfter(succeeding, failing) {
+        faults.passLeft = succeeding;
+        faults.failLeft = failing;
+      },
       get failureRate() { return faults.failureRate; },
       set failureRate(rate) { faults.failureRate = rate; },
       get delayMs() { return faults.delayMs; },

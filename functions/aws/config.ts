@@ -1,0 +1,88 @@
+import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
+import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/config.ts';
+
+/** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
+export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** CloudWatch Logs' largest event (message bytes + 26) since April 2025; 262144 before. */
+export const CLOUDWATCH_MAX_EVENT_BYTES = 1_048_576;
+export const DEFAULT_LOG_STREAM_PREFIX = 'kube-apiserver-audit-';
+/**
+ * How long fetched tokens stay cached. The pipeline reads them once per execution environment anyway; the cache only
+ * keeps a rebuilt pipeline (after a failed first build) from fetching again.
+ */
+const TOKEN_CACHE_SECONDS = 24 * 60 * 60;
+
+/** The Lambda handler's settings, read once per execution environment. */
+export interface LambdaConfig {
+  /** LOG_GROUP_NAME: the CloudWatch Logs group to write to. Required; `/aws/eks/<cluster>/cluster` for EKS's layout. */
+  readonly logGroupName: string;
+  /** LOG_STREAM_PREFIX: streams are `<prefix><32 hex>`, one per execution environment. Default `kube-apiserver-audit-`. */
+  readonly logStreamPrefix: string;
+  /** AUTH_TOKEN_PARAMETER: name of the SSM SecureString holding the accepted bearer token(s). Default: none. */
+  readonly authTokenParameter?: string;
+  /** CLUSTER_NAME, MAX_BODY_BYTES (default 6291456), MAX_EVENT_BYTES (at most 1048576), SINK_TIMEOUT_MS, AUTH_*, REDACT_*, DROP_RULES*. */
+  readonly pipeline: PipelineConfig;
+}
+
+/** Returns the parameter's decrypted value; rejects when it does not exist or cannot be read. */
+export type ParameterReader = (name: string) => Promise<string>;
+
+/** Powertools Parameters over the SDK's default configuration chain (AWS_ENDPOINT_URL_SSM applies), cached. */
+export const readSecureString: ParameterReader = async (name) =>
+  (await getParameter(name, { decrypt: true, maxAge: TOKEN_CACHE_SECONDS, throwOnMissing: true })) as string;
+
+const LOG_GROUP_NAME = /^[\w\-/.#]{1,512}$/;
+const STREAM_NAME_FORBIDDEN = /[:*]/;
+
+/**
+ * Reads the environment and the token parameter it names, reporting every problem at once as a ConfigError that names
+ * the variable. `readParameter` is the seam for the parameter store.
+ */
+export async function readLambdaConfig(env: Env, readParameter: ParameterReader = readSecureString): Promise<LambdaConfig> {
+  const reader = new SettingsReader(env);
+  const logGroupName = reader.required('LOG_GROUP_NAME');
+  if (logGroupName && !LOG_GROUP_NAME.test(logGroupName)) {
+    reader.problem('LOG_GROUP_NAME', 'must be 1 to 512 letters, digits or any of _ - / . #');
+  }
+  const logStreamPrefix = reader.string('LOG_STREAM_PREFIX') ?? DEFAULT_LOG_STREAM_PREFIX;
+  if (logStreamPrefix.length > 480 || STREAM_NAME_FORBIDDEN.test(logStreamPrefix)) {
+    reader.problem('LOG_STREAM_PREFIX', 'must be at most 480 characters without : or * (32 hex digits follow it in the stream name)');
+  }
+
+  const authTokenParameter = reader.string('AUTH_TOKEN_PARAMETER');
+  const tokens = authTokenParameter === undefined ? undefined : await readTokens(authTokenParameter, reader, readParameter);
+  const pipeline = readPipelineConfig(reader, {
+    maxBodyBytes: LAMBDA_MAX_BODY_BYTES,
+    tokenSetting: 'AUTH_TOKEN_PARAMETER',
+    ...(tokens ? { tokens } : {}),
+  });
+  if (pipeline.maxEventBytes > CLOUDWATCH_MAX_EVENT_BYTES) {
+    reader.problem('MAX_EVENT_BYTES', `must be at most ${CLOUDWATCH_MAX_EVENT_BYTES}, CloudWatch Logs' largest event (message + 26 bytes); use 262144 for accounts with the older limit`);
+  }
+  reader.finish();
+  return Object.freeze({
+    logGroupName,
+    logStreamPrefix,
+    ...(authTokenParameter === undefined ? {} : { authTokenParameter }),
+    pipeline,
+  });
+}
+
+/** The parameter's tokens, one per line or comma-separated (several allow rotation). */
+async function readTokens(name: string, reader: SettingsReader, readParameter: ParameterReader): Promise<string[] | undefined> {
+  try {
+    const value = await readParameter(name);
+    return value
+      .split(/[,\n]/)
+      .map((token) => token.trim())
+      .filter((token) => token !== '');
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : (error as Error);
+    if (cause.name === 'ParameterNotFoundError' || cause.name === 'ParameterNotFound') {
+      reader.problem('AUTH_TOKEN_PARAMETER', `SSM parameter ${JSON.stringify(name)} does not exist; create it as a SecureString holding the token(s), or fix the name`);
+    } else {
+      reader.problem('AUTH_TOKEN_PARAMETER', `cannot read SSM parameter ${JSON.stringify(name)} (${cause.name}); check the function's role allows ssm:GetParameter and kms:Decrypt on it`);
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+// The AWS entry point: API Gateway (REST, Lambda proxy integration) -> the pipeline -> CloudWatch Logs.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ConfigError, RequestError } from '../../src/errors.ts';
+import { createPipeline, emptyCounts, type Pipeline, type ReceiveRequest } from '../../src/receive.ts';
+import { createCloudWatchSink } from '../../src/sinks/cloudwatch.ts';
+import { readLambdaConfig } from './config.ts';
+import { addBatchMetrics, isAccepted, withSinkLatency } from './metrics.ts';
+import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
+
+/** API Gateway's integration timeout: past it the API server gets a 504 even if the events were stored. */
+const API_GATEWAY_TIMEOUT_MS = 29_000;
+/** Time kept back from the sink for answering, logging and flushing metrics. */
+const RESPONSE_RESERVE_MS = 1_500;
+/** Time the sink keeps back from SINK_TIMEOUT_MS when retrying, so it reports the service's error rather than an abort. */
+const RETRY_RESERVE_MS = 2_000;
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'KubeAuditRelay' });
+
+let pipelineReady: Promise<Pipeline> | undefined;
+
+/**
+ * The pipeline of this execution environment, built on first use: configuration, tokens from SSM, the CloudWatch
+ * client and the sink with its stream. A failed build is not kept, so the next invocation tries again.
+ */
+function pipeline(): Promise<Pipeline> {
+  pipelineReady ??= buildPipeline().catch((error: unknown) => {
+    pipelineReady = undefined;
+    throw error;
+  });
+  return pipelineReady;
+}
+
+async function buildPipeline(): Promise<Pipeline> {
+  const config = await readLambdaConfig(process.env);
+  const { sinkTimeoutMs, maxEventBytes } = config.pipeline;
+  const sink = createCloudWatchSink({
+    // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); the sink does the
+    // retrying itself, within its budget, so the SDK's own retries are off.
+    client: new CloudWatchLogsClient({ maxAttempts: 1 }),
+    logGroupName: config.logGroupName,
+    streamPrefix: config.logStreamPrefix,
+    maxEventBytes,
+    retryBudgetMs: Math.max(sinkTimeoutMs - RETRY_RESERVE_MS, sinkTimeoutMs / 2),
+  });
+  logger.info('pipeline ready', {
+    logGroupName: config.logGroupName,
+    logStreamPrefix: config.logStreamPrefix,
+    auth: config.pipeline.auth.mode,
+    maxEventBytes,
+    sinkTimeoutMs,
+    dropRules: config.pipeline.dropRules.length,
+  });
+  return createPipeline({ config: config.pipeline, sink: withSinkLatency(sink, metrics) });
+}
+
+async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  let ready: Pipeline;
+  try {
+    ready = await pipeline();
+  } catch (error) {
+    addBatchMetrics(metrics, 500, emptyCounts());
+    if (error instanceof ConfigError) {
+      logger.error('configuration is invalid; fix the function environment', { problems: error.problems });
+      return errorResult(500, error.message);
+    }
+    logger.error('cannot start the pipeline', { error: error as Error });
+    return errorResult(500, 'internal error while starting; the batch was not stored, see the function log');
+  }
+
+  let request: ReceiveRequest;
+  try {
+    request = toReceiveRequest(event);
+  } catch (error) {
+    if (!(error instanceof RequestError)) throw error;
+    addBatchMetrics(metrics, error.status, emptyCounts());
+    logger.warn('refused the invocation', { status: error.status, message: error.message });
+    return errorResult(error.status, error.message, error.headers);
+  }
+  const budget = Math.min(context.getRemainingTimeInMillis(), API_GATEWAY_TIMEOUT_MS) - RESPONSE_RESERVE_MS;
+  const result = await ready.receive(request, AbortSignal.timeout(Math.max(1, budget)));
+
+  addBatchMetrics(metrics, result.status, result.counts);
+  const summary = { status: result.status, message: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
+  if (result.status >= 500) logger.error('batch not stored', { ...summary, error: result.error });
+  else if (!isAccepted(result.status)) logger.warn('batch refused', summary);
+  else logger.info('batch stored', summary);
+  return toProxyResult(result);
+}
+
+/** The Lambda handler: `functions/aws/receive.handler`. */
+export const handler = middy(receiveAuditBatch)
+  // Never log the event: it carries the Authorization header and the audit events themselves.
+  .use(injectLambdaContext(logger, { logEvent: false }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,48 @@
+// The environment a deployed handler sees, pointed at local stand-ins through the SDK's standard variables.
+
+/** Variables the handler reads; `useEnvironment` clears every one not given so tests do not leak into each other. */
+const HANDLER_VARIABLES = [
+  'LOG_GROUP_NAME',
+  'LOG_STREAM_PREFIX',
+  'CLUSTER_NAME',
+  'MAX_BODY_BYTES',
+  'MAX_EVENT_BYTES',
+  'SINK_TIMEOUT_MS',
+  'AUTH_MODE',
+  'AUTH_TOKENS',
+  'AUTH_TOKEN_FILE',
+  'AUTH_BASIC_FILE',
+  'AUTH_TOKEN_PARAMETER',
+  'REDACT_SECRETS',
+  'REDACT_PATHS',
+  'DROP_RULES',
+  'DROP_RULES_FILE',
+] as const;
+
+export interface StandInEndpoints {
+  readonly cloudWatchLogs: string;
+  readonly ssm: string;
+}
+
+/**
+ * Sets process.env as Lambda would for this function: fake credentials, region, the stand-ins' endpoints via
+ * AWS_ENDPOINT_URL_CLOUDWATCH_LOGS / AWS_ENDPOINT_URL_SSM, Powertools' names, and the handler's own variables.
+ */
+export function useEnvironment(endpoints: StandInEndpoints, variables: Partial<Record<(typeof HANDLER_VARIABLES)[number], string>>): void {
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDSTANDIN',
+    AWS_SECRET_ACCESS_KEY: 'stand-in-secret',
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoints.cloudWatchLogs,
+    AWS_ENDPOINT_URL_SSM: endpoints.ssm,
+    AWS_LAMBDA_FUNCTION_NAME: 'kube-audit-relay-prod-receive',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    POWERTOOLS_SERVICE_NAME: 'kube-audit-relay',
+    POWERTOOLS_METRICS_NAMESPACE: 'KubeAuditRelay',
+  });
+  for (const name of HANDLER_VARIABLES) {
+    const value = variables[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readLambdaConfig } from '../../functions/aws/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+const TOKEN = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+/** A parameter store of one SecureString, read the way readSecureString is: the value, or ParameterNotFoundError. */
+const store = (values: Record<string, string>) => async (name: string) => {
+  const value = values[name];
+  if (value === undefined) throw Object.assign(new Error(`Parameter ${name} not found in the store`), { name: 'ParameterNotFoundError' });
+  return value;
+};
+
+async function problemsOf(env: Record<string, string>, parameters: Record<string, string> = {}): Promise<string[]> {
+  try {
+    await readLambdaConfig(env, store(parameters));
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return [...error.problems];
+  }
+  return [];
+}
+
+describe('lambda configuration', () => {
+  it('applies the defaults', async () => {
+    const config = await readLambdaConfig({ LOG_GROUP_NAME: '/aws/eks/prod/cluster', AUTH_MODE: 'none' });
+    assert.equal(config.logStreamPrefix, 'kube-apiserver-audit-');
+    assert.equal(config.pipeline.maxEventBytes, 1_048_576);
+    assert.equal(config.pipeline.maxBodyBytes, 6 * 1024 * 1024);
+    assert.equal(config.pipeline.sinkTimeoutMs, 20_000);
+    assert.deepEqual(config.pipeline.auth, { mode: 'none' });
+    assert.equal(config.pipeline.redaction.secrets, true);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('reads comma- or newline-separated tokens from the parameter', async () => {
+    const next = 'beefbeefbeefbeefbeefbeefbeefbeef';
+    const config = await readLambdaConfig(
+      { LOG_GROUP_NAME: 'audit', AUTH_TOKEN_PARAMETER: '/relay/tokens' },
+      store({ '/relay/tokens': ` ${TOKEN},\n${next}\n` }),
+    );
+    assert.equal(config.authTokenParameter, '/relay/tokens');
+    assert.deepEqual(config.pipeline.auth, { mode: 'credentials', tokens: [TOKEN, next], basic: [] });
+  });
+
+  it('requires AUTH_MODE=none to be explicit', async () => {
+    const problems = await problemsOf({ LOG_GROUP_NAME: 'audit' });
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /^AUTH_MODE: no caller authentication is configured: set AUTH_TOKEN_PARAMETER, AUTH_TOKENS, AUTH_TOKEN_FILE or AUTH_BASIC_FILE, or AUTH_MODE=none/);
+  });
+
+  it('reports every problem at once, each naming its variable', async () => {
+    const problems = await problemsOf(
+      { LOG_GROUP_NAME: 'bad group name!', LOG_STREAM_PREFIX: 'audit:*', MAX_EVENT_BYTES: '2097152', AUTH_TOKEN_PARAMETER: '/relay/short' },
+      { '/relay/short': 'tooshort' },
+    );
+    assert.deepEqual(problems.map((problem) => problem.split(':')[0]), ['LOG_GROUP_NAME', 'LOG_STREAM_PREFIX', 'AUTH_TOKEN_PARAMETER', 'MAX_EVENT_BYTES']);
+    assert.match(problems[2]!, /every token must be at least 16 characters/);
+    assert.ok(!problems.join('\n').includes('tooshort'), 'token values never appear in messages');
+  });
+
+  it('says which parameter is missing and what to do', async () => {
+    const problems = await problemsOf({ LOG_GROUP_NAME: 'audit', AUTH_TOKEN_PARAMETER: '/relay/none', AUTH_MODE: 'token' });
+    assert.match(problems[0]!, /^AUTH_TOKEN_PARAMETER: SSM parameter "\/relay\/none" does not exist; create it as a SecureString/);
+    assert.match(problems[1]!, /^AUTH_MODE: asks for tokens, but none are configured \(AUTH_TOKEN_PARAMETER, AUTH_TOKENS, AUTH_TOKEN_FILE\)/);
+  });
+
+  it('accepts the older accounts\' 262144-byte event limit', async () => {
+    const config = await readLambdaConfig({ LOG_GROUP_NAME: 'audit', AUTH_MODE: 'none', MAX_EVENT_BYTES: '262144' });
+    assert.equal(config.pipeline.maxEventBytes, 262_144);
+  });
+});
