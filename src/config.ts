@@ -224,7 +224,7 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
   const used = entries.filter(([, value]) => !(Array.isArray(value) && value.length === 0)).map(([field]) => field);
   if (used.length === 0) return fail('is empty and would drop every event');
   if (used.includes('nonResourceURLs') && (used.includes('resources') || used.includes('namespaces'))) {
-    fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy); write two rules');
+    fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy): split it into two rules');
   }
   for (const [field, value] of entries) {
     if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
@@ -249,5 +249,6 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
     } else if (!isStringList(value)) {
       fail(`${field} must be a list of strings`);
     }
+    if (Array.isArray(value) && value.length === 0) fail(`${field} is an empty list, which matches anything: leave it out or list values`);
   }
 }

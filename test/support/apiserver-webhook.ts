@@ -1,40 +1,29 @@
-// How kube-apiserver's webhook backend delivers a batch (k8s.io/apiserver plugin/pkg/audit/webhook): POST the
-// EventList, and on any answer outside 200-206 or a transport error send the whole batch again, 5 attempts in all
-// with a 10 s x 1.5 backoff, then drop it. Tests scale the backoff down; the sequence is the same.
+// Delivery as kube-apiserver's webhook does it (src/replay/webhook-sender.ts: 5 attempts, whole batch, then dropped),
+// with the backoff waits left out, and events generated from the real corpus.
 import { randomUUID } from 'node:crypto';
-
-export const API_SERVER_ATTEMPTS = 5;
+import { API_SERVER_BACKOFF, deliverWith, type Poster } from '../../src/replay/webhook-sender.ts';
 
 export interface WebhookOutcome {
   /** Attempts per batch, in batch order. */
   readonly attempts: number[];
   /** Batches the API server would have dropped after its last attempt. */
   readonly dropped: number;
-  /** Answers outside 200-206 and transport errors seen, by status (0 for a transport error). */
-  readonly failures: Map<number, number>;
+  /** Failed attempts that were retried, by failure ("HTTP 503", "client timeout"). */
+  readonly failures: Map<string, number>;
 }
 
-/** `post` returns the HTTP status or throws for a transport error (reset, timeout). */
-export async function deliverLikeApiServer(
-  bodies: readonly string[],
-  post: (body: string) => Promise<number>,
-  { backoffMs = 0 }: { backoffMs?: number } = {},
-): Promise<WebhookOutcome> {
+/** Delivers each body in turn with the API server's retries, without sleeping between attempts. */
+export async function deliverLikeApiServer(bodies: readonly string[], post: Poster): Promise<WebhookOutcome> {
   const attempts: number[] = [];
-  const failures = new Map<number, number>();
+  const failures = new Map<string, number>();
   let dropped = 0;
+  const signal = new AbortController().signal;
   for (const body of bodies) {
-    let attempt = 0;
-    let delivered = false;
-    while (!delivered && attempt < API_SERVER_ATTEMPTS) {
-      if (attempt > 0 && backoffMs > 0) await new Promise((resolve) => setTimeout(resolve, backoffMs * 1.5 ** (attempt - 1)));
-      attempt++;
-      const status = await post(body).catch(() => 0);
-      delivered = status >= 200 && status <= 206;
-      if (!delivered) failures.set(status, (failures.get(status) ?? 0) + 1);
-    }
-    attempts.push(attempt);
-    if (!delivered) dropped++;
+    const outcome = await deliverWith(post, body, { ...API_SERVER_BACKOFF, initialMs: 0 }, signal, (failure) => {
+      failures.set(failure, (failures.get(failure) ?? 0) + 1);
+    });
+    attempts.push(outcome.attempts);
+    if (!outcome.delivered) dropped++;
   }
   return { attempts, dropped, failures };
 }
