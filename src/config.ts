@@ -221,9 +221,9 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
   };
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return fail('must be an object');
   const entries = Object.entries(rule);
-  const used = entries.filter(([, value]) => !(Array.isArray(value) && value.length === 0)).map(([field]) => field);
-  if (used.length === 0) return fail('is empty and would drop every event');
-  if (used.includes('nonResourceURLs') && (used.includes('resources') || used.includes('namespaces'))) {
+  if (entries.length === 0) return fail('is empty and would drop every event');
+  const record = rule as Record<string, unknown>;
+  if (record.nonResourceURLs !== undefined && (record.resources !== undefined || record.namespaces !== undefined)) {
     fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy): split it into two rules');
   }
   for (const [field, value] of entries) {

@@ -153,7 +153,7 @@ describe('DROP_RULES', () => {
     };
     check('[{"verbs": ["get"]', [/^DROP_RULES: is not valid JSON or YAML: /]);
     check('verbs: [get]', [/^DROP_RULES: must be a list of rules/]);
-    check('[1, {}, {"verbs": [], "users": []}]', [/^DROP_RULES\[0\]: must be an object$/, /^DROP_RULES\[1\]: is empty and would drop every event$/, /^DROP_RULES\[2\]: is empty/]);
+    check('[1, {}, {"verbs": [], "users": ["a"]}]', [/^DROP_RULES\[0\]: must be an object$/, /^DROP_RULES\[1\]: is empty and would drop every event$/, /^DROP_RULES\[2\]: verbs is an empty list, which matches anything/]);
     check('[{"verb": ["get"], "users": "admin"}]', [/^DROP_RULES\[0\]: unknown field "verb"; known: verbs, resources/, /^DROP_RULES\[0\]: users must be a list of strings$/]);
     check('[{"resources": {"group": ""}}]', [/^DROP_RULES\[0\]: resources must be a list of \{group, resources, resourceNames\}$/]);
     check('[{"resources": ["pods", {"group": 1, "resource": ["pods"]}]}]', [/^DROP_RULES\[0\]\.resources\[0\]: must be an object$/, /^DROP_RULES\[0\]\.resources\[1\]\.group: /, /^DROP_RULES\[0\]\.resources\[1\]\.resource: /]);
