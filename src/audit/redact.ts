@@ -48,7 +48,7 @@ function redactKnownSecrets(event: AuditEvent, field: 'requestObject' | 'respons
   if (coreResource === 'serviceaccounts' && ref?.subresource === 'token' && object.kind === undefined) {
     redactToken(object, 'status', field, redacted);
   }
-  redactByKind(object, field, redacted);
+  redactByKind(object, field, redacted, undefined, coreResource === 'secrets');
 }
 
 /**
@@ -65,13 +65,18 @@ function redactJsonPatch(operations: unknown[], path: string, redacted: string[]
 }
 
 /**
- * Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists. The items of a typed list
- * (SecretList) carry no kind of their own, so they take the one the list's kind implies.
+ * Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists and tables. The items of a typed list
+ * (SecretList) carry no kind of their own, so they take the one the list's kind implies. On a request for secrets,
+ * metadata-only answers (`kubectl get secrets` asks for a Table of PartialObjectMetadata) still carry the
+ * last-applied annotation, which holds the data.
  */
-function redactByKind(object: Record<string, unknown>, path: string, redacted: string[], impliedKind?: string): void {
+function redactByKind(object: Record<string, unknown>, path: string, redacted: string[], impliedKind: string | undefined, secrets: boolean): void {
   switch (object.kind ?? impliedKind) {
     case 'Secret':
       redactSecret(object, path, redacted);
+      return;
+    case 'PartialObjectMetadata':
+      if (secrets) redactSecret(object, path, redacted);
       return;
     case 'TokenReview':
       redactToken(object, 'spec', path, redacted);
@@ -79,11 +84,18 @@ function redactByKind(object: Record<string, unknown>, path: string, redacted: s
     case 'TokenRequest':
       redactToken(object, 'status', path, redacted);
       return;
+    case 'Table':
+      if (Array.isArray(object.rows)) {
+        object.rows.forEach((row, index) => {
+          if (isRecord(row) && isRecord(row.object)) redactByKind(row.object, `${path}.rows.${index}.object`, redacted, undefined, secrets);
+        });
+      }
+      return;
   }
   if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
     const itemKind = object.kind.slice(0, -'List'.length) || undefined;
     object.items.forEach((item, index) => {
-      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted, itemKind);
+      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted, itemKind, secrets);
     });
   }
 }
