@@ -129,7 +129,9 @@ function redactPath(node: unknown, path: RedactionPath, depth: number, shown: st
   const key = path[depth];
   if (key === undefined) return;
   const container = node as Record<string, unknown>;
-  const keys = key === '*' ? Object.keys(container) : Object.hasOwn(container, key) ? [key] : [];
+  // An array's own keys include length, which is no element (and cannot be set to a string).
+  const present = Array.isArray(node) ? /^(0|[1-9]\d*)$/.test(key) && Number(key) < node.length : Object.hasOwn(container, key);
+  const keys = key === '*' ? Object.keys(container) : present ? [key] : [];
   for (const match of keys) {
     const where = depth === 0 ? match : `${shown}.${match}`;
     if (depth === path.length - 1) {
