@@ -95,6 +95,33 @@ describe('redactEvent with the built-in rules', () => {
     assert.equal((mixed.responseObject as { items: { data: { k: string } }[] }).items[0]!.data.k, 'visible');
   });
 
+  it('redacts last-applied in the Table and metadata lists kubectl get asks for on secrets', () => {
+    const meta = (name: string) => ({ name, annotations: { [LAST_APPLIED]: '{"data":{"k":"djE="}}', other: 'x' } });
+    const event = withBodies(createSecret, {
+      verb: 'list',
+      responseObject: {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        columnDefinitions: [{ name: 'Name' }],
+        rows: [
+          { cells: ['a'], object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: meta('a') } },
+          { cells: ['b'], object: { kind: 'Secret', metadata: meta('b'), data: { k: 'djI=' } } },
+        ],
+      },
+    });
+    assert.deepEqual(redactEvent(event, SECRETS), [
+      `responseObject.rows.0.object.metadata.annotations.${LAST_APPLIED}`,
+      'responseObject.rows.1.object.data',
+      `responseObject.rows.1.object.metadata.annotations.${LAST_APPLIED}`,
+    ]);
+    assert.ok(!JSON.stringify(event).includes('djE=') && !JSON.stringify(event).includes('djI='));
+    const list = withBodies(createSecret, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('c') }] } });
+    assert.deepEqual(redactEvent(list, SECRETS), [`responseObject.items.0.metadata.annotations.${LAST_APPLIED}`]);
+    // The same metadata of a ConfigMap is not a Secret's.
+    const configMaps = withBodies(falco[9]!, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('d') }] } });
+    assert.deepEqual(redactEvent(configMaps, SECRETS), []);
+  });
+
   it('redacts TokenReview spec.token, by kind or by objectRef', () => {
     for (const kind of [{ kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1' }, {}]) {
       const event = withBodies(tokenReview, {
@@ -156,6 +183,14 @@ describe('extra redaction paths', () => {
     const request = event.requestObject as typeof pod;
     assert.deepEqual(request.spec.containers[0]!.env, [{ name: 'A', value: REDACTED }, { name: 'B' }]);
     assert.deepEqual(request.metadata.annotations, { 'example.com/key.with.dots': REDACTED, other: 'shown' });
+  });
+
+  it('treat array keys as indices only', () => {
+    const event = JSON.parse(falco[0]!) as AuditEvent;
+    const groups = [...event.user.groups!];
+    const paths = ['user.groups.length', 'user.groups.01', 'user.groups.99', 'sourceIPs.-1'].map(parseRedactionPath);
+    assert.deepEqual(redactEvent(event, { secrets: true, paths }), []);
+    assert.deepEqual(event.user.groups, groups);
   });
 
   it('can replace whole top-level fields', () => {
