@@ -168,11 +168,12 @@ describe('truncation', () => {
       });
     // Mostly identifiers validation lets through, some at its cap, and some over it in escaped bytes only.
     const identifier = fc.oneof(
-      { weight: 4, arbitrary: fitting(MAX_IDENTIFIER_LENGTH) },
-      { weight: 2, arbitrary: fitting(MAX_IDENTIFIER_LENGTH).map((s) => s + 'z'.repeat(MAX_IDENTIFIER_LENGTH - (Buffer.byteLength(JSON.stringify(s)) - 2))) },
+      { weight: 16, arbitrary: fitting(MAX_IDENTIFIER_LENGTH) },
+      { weight: 4, arbitrary: fitting(MAX_IDENTIFIER_LENGTH).map((s) => s + 'z'.repeat(MAX_IDENTIFIER_LENGTH - (Buffer.byteLength(JSON.stringify(s)) - 2))) },
       { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('\u0001', '\ud800', '😀'), minLength: 100, maxLength: MAX_IDENTIFIER_LENGTH }) },
     );
-    const large = fc.oneof(text, fc.integer({ min: 0, max: 30_000 }).map((n) => 'é'.repeat(n)), fc.jsonValue({ maxDepth: 3 }));
+    const largeText = fc.oneof(text, fc.integer({ min: 0, max: 30_000 }).map((n) => 'é'.repeat(n)));
+    const large = fc.oneof(largeText, fc.jsonValue({ maxDepth: 3 }));
     const event = fc.record(
       {
         kind: fc.constant('Event'),
@@ -180,7 +181,7 @@ describe('truncation', () => {
         auditID: identifier,
         stage: identifier,
         verb: identifier,
-        requestURI: large,
+        requestURI: largeText,
         user: fc.record({ username: fc.oneof(text, fc.integer({ min: 0, max: 5_000 }).map((n) => '😀'.repeat(n))), groups: fc.array(text, { maxLength: 3 }) }),
         objectRef: fc.record({ resource: text, name: large }),
         responseStatus: fc.record({ code: fc.integer({ min: 100, max: 599 }), message: large }),
@@ -189,19 +190,19 @@ describe('truncation', () => {
         requestReceivedTimestamp: fc.oneof(identifier, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
         stageTimestamp: identifier,
         timestamp: identifier,
-        annotations: fc.dictionary(text, large, { maxKeys: 3 }),
+        annotations: fc.dictionary(text, largeText, { maxKeys: 3 }),
         unknown: fc.jsonValue({ maxDepth: 2 }),
       },
       { requiredKeys: ['auditID', 'stage'] },
     );
     fc.assert(
       fc.property(event, fc.option(text.filter((s) => s.length > 0 && s.length <= 253)), fc.integer({ min: MIN_RECORD_BYTES, max: 80_000 }), (value, cluster, max) => {
-        const line = JSON.stringify(value).replaceAll('"requestURI":{', '"requestURI":"x","x":{');
+        const line = JSON.stringify(value);
         let rendered: Rendered;
         try {
           rendered = render(line, { maxRecordBytes: max, ...(cluster === null ? {} : { cluster }) });
         } catch (error) {
-          // Only what validation refuses (e.g. a non-string requestURI) may fail, and then with a 400.
+          // Only what validation refuses (identifiers over the cap) may fail, and then with a 400.
           assert.equal((error as { status?: number }).status, 400, String(error));
           return;
         }
