@@ -159,6 +159,52 @@ describe('decoding agrees with JSON.parse', () => {
   });
 });
 
+describe('decoding generated bodies', () => {
+  const event = fc
+    .tuple(fc.dictionary(fc.string({ unit: 'binary', maxLength: 5 }), fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }), { maxKeys: 5 }), fc.string({ minLength: 1, maxLength: 8 }))
+    .map(([fields, id]) => ({ ...fields, auditID: id, stage: 'ResponseComplete' }));
+  const pad = fc.constantFrom('', ' ', '\n', '\r\n', '\t', '\n  ');
+
+  it('finds every item of an EventList laid out with any whitespace, on one line each', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 6 }), pad, pad, (events, outer, inner) => {
+        const items = events.map((e) => JSON.stringify(e, null, inner.includes('\n') ? 1 : 0));
+        const body = `{${outer}"kind":${outer}"EventList",${outer}"apiVersion":"audit.k8s.io/v1",${outer}"items":${outer}[${outer}${items.join(`,${outer}`)}${outer}]${outer}}${outer}`;
+        const decoded = decode(body);
+        assert.deepEqual(decoded.items.map((item) => item.value), events.map((e) => JSON.parse(JSON.stringify(e))));
+        decoded.items.forEach((item, index) => {
+          assert.equal(item.text, compactJson(items[index]!));
+          assert.ok(!/[\r\n]/.test(item.text));
+          for (const [key, span] of item.members) assert.deepEqual(JSON.parse(item.text.slice(span.start, span.end)), (item.value as Record<string, unknown>)[key]);
+        });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('numbers JSON lines as an editor does, whatever the blank lines and line endings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, fc.nat(2), fc.constantFrom('\n', '\r\n')), { minLength: 2, maxLength: 6 }), (entries) => {
+        let body = '';
+        const expected: string[] = [];
+        let line = 1;
+        for (const [e, blanks, end] of entries) {
+          body += end.repeat(blanks);
+          line += blanks;
+          expected.push(`line ${line}`);
+          body += JSON.stringify(e) + end;
+          line += 1;
+        }
+        const decoded = decode(body);
+        assert.equal(decoded.format, BodyFormat.JsonLines);
+        assert.deepEqual(decoded.items.map((item) => item.label), expected);
+        assert.deepEqual(decoded.items.map((item) => item.text), entries.map(([e]) => JSON.stringify(e)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('single Event and JSON lines bodies', () => {
   it('accepts one Event object, with or without kind', () => {
     const line = files.find((file) => file.name.startsWith('openshift-clo-apiaudit'))!.lines[3]!;
