@@ -77,6 +77,17 @@ describe('stored batches', () => {
     });
   }
 
+  it('keeps every line whole when batches arrive at once, and stores a batch sent twice at once only once', async () => {
+    const { path, relay } = await fileTarget();
+    const batches = Array.from({ length: 12 }, (_, index) => openshift.slice(index * 8, index * 8 + 8));
+    const results = await Promise.all([...batches, batches[0]!].map((batch) => relay.receive(post(eventList(batch)))));
+    assert.ok(results.every((result) => result.status === 200));
+    assert.equal(results.reduce((sum, result) => sum + result.counts.written, 0), 96);
+    assert.equal(results.reduce((sum, result) => sum + result.counts.duplicates, 0), 8);
+    const written = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.deepEqual([...written].sort(), openshift.slice(0, 96).sort());
+  });
+
   it('counts API versions as received, items inheriting their list\'s', async () => {
     const { relay } = await fileTarget();
     const result = await relay.receive(post(eventList(falco, 'audit.k8s.io/v1beta1')));
