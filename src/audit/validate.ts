@@ -13,10 +13,10 @@ const IDENTIFIERS = ['auditID', 'stage', 'level', 'verb'] as const;
 const TIMESTAMPS = ['requestReceivedTimestamp', 'stageTimestamp', 'timestamp'] as const;
 const OPTIONAL_STRINGS = ['requestURI', 'userAgent', ...TIMESTAMPS] as const;
 const USERS = ['user', 'impersonatedUser'] as const;
+const OPTIONAL_OBJECTS = ['user', 'impersonatedUser', 'objectRef', 'responseStatus', 'annotations'] as const;
 
 /** Bytes the string takes inside the skeleton's JSON, quotes excluded. */
 const encodedLength = (value: string): number => Buffer.byteLength(JSON.stringify(value), 'utf8') - 2;
-const OPTIONAL_OBJECTS = ['user', 'impersonatedUser', 'objectRef', 'responseStatus', 'annotations'] as const;
 
 export interface ValidEvent {
   readonly event: AuditEvent;
