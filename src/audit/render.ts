@@ -128,7 +128,8 @@ function truncate(event: AuditEvent, maxBytes: number): Truncation {
     timestamp: event.timestamp,
   };
   const candidates: AuditEvent[] = [
-    { ...withoutBodies, annotations: { ...event.annotations, ...marks(removed || 'none') } },
+    // Without bodies to drop, the first step would only re-serialise the event: go straight to the skeletons.
+    ...(removed ? [{ ...withoutBodies, annotations: { ...event.annotations, ...marks(removed) } }] : []),
     {
       kind: event.kind,
       apiVersion: event.apiVersion,

@@ -183,13 +183,16 @@ describe('caller authentication settings', () => {
     const basicFile = file('audit:s3cret:with:colons\nother:pw\n');
     assert.deepEqual(read({ AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: [], basic: ['audit:s3cret:with:colons', 'other:pw'] });
     assert.deepEqual(read({ AUTH_MODE: 'token+basic', AUTH_TOKENS: TOKEN, AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: [TOKEN], basic: ['audit:s3cret:with:colons', 'other:pw'] });
-    assert.deepEqual(read({ AUTH_MODE: 'basic', AUTH_TOKENS: TOKEN, AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: [], basic: ['audit:s3cret:with:colons', 'other:pw'] });
   });
 
   it('refuse a mode without its credentials, short tokens and malformed basic lines', () => {
     assert.match(problems({ AUTH_MODE: 'token' })[0]!, /^AUTH_MODE: asks for tokens, but none are configured \(AUTH_TOKENS, AUTH_TOKEN_FILE\)$/);
     assert.match(problems({ AUTH_MODE: 'basic' })[0]!, /^AUTH_MODE: asks for basic auth, but AUTH_BASIC_FILE is not set or empty$/);
     assert.equal(problems({ AUTH_MODE: 'token+basic' }).length, 2);
+    assert.deepEqual(problems({ AUTH_MODE: 'basic', AUTH_TOKENS: TOKEN, AUTH_BASIC_FILE: file('a:b\n') }), [
+      'AUTH_MODE: is basic, but tokens are configured (AUTH_TOKENS, AUTH_TOKEN_FILE) and would be ignored; remove them or use token+basic',
+    ]);
+    assert.match(problems({ AUTH_MODE: 'token', AUTH_TOKENS: TOKEN, AUTH_BASIC_FILE: file('a:b\n') })[0]!, /^AUTH_MODE: is token, but AUTH_BASIC_FILE is configured and would be ignored/);
     assert.deepEqual(problems({ AUTH_TOKENS: `${TOKEN},short,alsoshort` }), ['AUTH_TOKENS: every token must be at least 16 characters (use `openssl rand -hex 32`)']);
     assert.match(problems({ AUTH_TOKEN_FILE: file('tooshort\n') })[0]!, /^AUTH_TOKENS: every token must be at least 16/);
     assert.match(problems({}, { tokens: ['short'], tokenSetting: 'AUTH_TOKEN_PARAMETER' })[0]!, /^AUTH_TOKEN_PARAMETER: every token must be at least 16/);
