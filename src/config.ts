@@ -170,6 +170,8 @@ function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): Aut
   }
   if (wantsTokens && tokens.length === 0) reader.problem('AUTH_MODE', `asks for tokens, but none are configured (${tokenSettings})`);
   if (wantsBasic && basic.length === 0) reader.problem('AUTH_MODE', 'asks for basic auth, but AUTH_BASIC_FILE is not set or empty');
+  if (mode === 'basic' && tokens.length > 0) reader.problem('AUTH_MODE', `is basic, but tokens are configured (${tokenSettings}) and would be ignored; remove them or use token+basic`);
+  if (mode === 'token' && basic.length > 0) reader.problem('AUTH_MODE', 'is token, but AUTH_BASIC_FILE is configured and would be ignored; remove it or use token+basic');
   const checkLength = (name: string, values: readonly string[]): void => {
     if (values.some((token) => token.length < 16)) reader.problem(name, 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
   };

@@ -1,10 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import type { Env } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { createPipeline, type Pipeline } from '../../src/receive.ts';
-import { createAzureMonitorSink } from '../../src/sinks/azure-monitor.ts';
+import { ConfigError, createAzureMonitorSink, createPipeline, type Env, type Pipeline } from '../../src/index.ts';
 import { readAzureSettings } from './settings.ts';
 
 export interface ReceiveHandlerOptions {

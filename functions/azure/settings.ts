@@ -1,4 +1,4 @@
-import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/config.ts';
+import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/index.ts';
 
 /** The stream the template's data collection rule declares. */
 export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
