@@ -1,6 +1,7 @@
 // Benchmark 4: the Lambda handler bundle, built with esbuild as serverless.yml's custom.esbuild does (bundle, minify,
-// node22, ESM with a require shim), with the AWS SDK bundled and with it left to the nodejs22.x runtime: size,
-// what is big (from the metafile), and cold import time in fresh processes against a bare process.
+// node22, ESM with a require shim, source map, NODE_OPTIONS=--enable-source-maps), then without source maps, then
+// with the AWS SDK left to the nodejs22.x runtime: size, what is big (from the metafile), and cold import time in
+// fresh processes against a bare process.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +23,23 @@ const HANDLER_ENV = {
   POWERTOOLS_METRICS_NAMESPACE: 'KubeAuditRelay',
 };
 
+interface Variant {
+  readonly name: string;
+  readonly external: readonly string[];
+  readonly sourcemap: boolean;
+  /** Node options of the Lambda environment. */
+  readonly nodeOptions: readonly string[];
+}
+
+const VARIANTS: readonly Variant[] = [
+  // serverless.yml: exclude: [], sourcemap: true, NODE_OPTIONS=--enable-source-maps.
+  { name: 'as deployed: SDK bundled, source maps on', external: [], sourcemap: true, nodeOptions: ['--enable-source-maps'] },
+  { name: 'SDK bundled, no source maps', external: [], sourcemap: false, nodeOptions: [] },
+  // The nodejs22.x runtime ships AWS SDK v3; node_modules stands in for its copy.
+  { name: 'SDK external, no source maps', external: ['@aws-sdk/*'], sourcemap: false, nodeOptions: [] },
+];
+
 export interface BundleRow {
-  /** `sdk-bundled` (serverless.yml's `exclude: []`) or `sdk-external` (the runtime's AWS SDK v3). */
   readonly variant: string;
   readonly bytes: number;
   readonly importMedianMs: number;
@@ -34,9 +50,10 @@ export interface BundleRow {
   readonly largest: readonly { readonly name: string; readonly bytes: number }[];
 }
 
-async function bundle(variant: string, external: string[]): Promise<{ file: string; metafile: Metafile }> {
-  const file = join(OUT_DIR, variant, 'receive.mjs');
-  mkdirSync(join(OUT_DIR, variant), { recursive: true });
+async function bundle(variant: Variant, index: number): Promise<{ file: string; metafile: Metafile }> {
+  const dir = join(OUT_DIR, String(index));
+  const file = join(dir, 'receive.mjs');
+  mkdirSync(dir, { recursive: true });
   const { metafile } = await build({
     entryPoints: [join(ROOT, 'functions/aws/receive.ts')],
     outfile: file,
@@ -46,7 +63,8 @@ async function bundle(variant: string, external: string[]): Promise<{ file: stri
     target: 'node22',
     format: 'esm',
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    external,
+    external: [...variant.external],
+    sourcemap: variant.sourcemap,
     metafile: true,
     logLevel: 'error',
   });
@@ -66,9 +84,9 @@ function largestPackages(metafile: Metafile, count: number): { name: string; byt
   return [...sizes].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, count);
 }
 
-function coldImports(file?: string): number[] {
+function coldImports(nodeOptions: readonly string[], file?: string): number[] {
   return Array.from({ length: COLD_STARTS }, () => {
-    const output = execFileSync(process.execPath, [COLD_IMPORT, ...(file ? [file] : [])], {
+    const output = execFileSync(process.execPath, [...nodeOptions, COLD_IMPORT, ...(file ? [file] : [])], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, ...HANDLER_ENV },
       encoding: 'utf8',
@@ -84,15 +102,12 @@ const spread = (values: number[]): [number, number] => {
 
 export async function benchBundle(): Promise<BundleRow[]> {
   const rows: BundleRow[] = [];
-  for (const [variant, external] of [
-    ['sdk-bundled', []],
-    ['sdk-external', ['@aws-sdk/*']],
-  ] as const) {
-    const { file, metafile } = await bundle(variant, [...external]);
-    const bare = coldImports();
-    const imports = coldImports(file);
+  for (const [index, variant] of VARIANTS.entries()) {
+    const { file, metafile } = await bundle(variant, index);
+    const bare = coldImports(variant.nodeOptions);
+    const imports = coldImports(variant.nodeOptions, file);
     rows.push({
-      variant,
+      variant: variant.name,
       bytes: statSync(file).size,
       importMedianMs: median(imports),
       importSpreadMs: spread(imports),
