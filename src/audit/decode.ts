@@ -3,6 +3,7 @@ import {
   compactJson,
   countKeys,
   JsonScanError,
+  type ObjectScan,
   parseSpan,
   scanObject,
   skipWhitespace,
@@ -26,8 +27,10 @@ export interface DecodedItem {
   readonly label: string;
   /** The item's text as received, on one line (whitespace outside strings removed if it spanned lines). */
   readonly text: string;
-  /** Spans of the item's own members within `text`, by key. */
+  /** Spans of the item's own members within `text`, by key (for items from the fast scan, found on first use). */
   readonly members: ReadonlyMap<string, Span>;
+  /** Span of the item's own `annotations` member within `text`, when it has one. */
+  readonly annotations?: Span;
   readonly value: unknown;
   /** The list's apiVersion, which items without their own inherit. */
   readonly listApiVersion: AuditApiVersion;
@@ -108,14 +111,11 @@ function decodeText(text: string, fast: boolean): DecodedBody {
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-/** An element of the top-level `items` array, scanned once, with its own members' spans. */
+/** An element of the top-level `items` array, scanned once: by valueEnd with its own members' spans, or by scanObject. */
 interface Element {
   readonly span: Span;
-  /** Relative to the element's start when `keys` is set (a fast scan), else to the text's. */
-  readonly members: Map<string, Span>;
-  /** From a fast scan: the keys at every depth, to compare with the parsed value's; undefined when valueEnd checked them. */
-  readonly keys?: number;
-  readonly multiline?: boolean;
+  readonly members?: Map<string, Span>;
+  readonly scan?: ObjectScan;
 }
 
 interface TopObject {
@@ -167,7 +167,7 @@ function scanElements(text: string, open: number, fast: boolean): { end: number;
     if (fast) {
       const scan = scanObject(text, start);
       end = scan.end;
-      elements.push({ span: { start, end }, members: scan.members, keys: scan.keys, multiline: scan.multiline });
+      elements.push({ span: { start, end }, scan });
     } else {
       const members = new Map<string, Span>();
       end = labelled(`items[${elements.length}]`, () => valueEnd(text, start, members));
@@ -205,8 +205,8 @@ function decodeEventList(text: string, members: ReadonlyMap<string, Span>, eleme
     if (text.charCodeAt(element.span.start) !== 0x7b) {
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
-    if (element.keys === undefined) return item(text, label, element.span, element.members, apiVersion as AuditApiVersion);
-    return scannedItem(text, label, element, apiVersion as AuditApiVersion);
+    if (element.scan) return scannedItem(text, label, element.span, element.scan, apiVersion as AuditApiVersion);
+    return item(text, label, element.span, element.members!, apiVersion as AuditApiVersion);
   });
   return { format: BodyFormat.EventList, items };
 }
@@ -264,20 +264,35 @@ function item(
     itemMembers = new Map();
     valueEnd(itemText, 0, itemMembers);
   }
-  return { label, text: itemText, members: itemMembers, value, listApiVersion };
+  const annotations = itemMembers.get('annotations');
+  return { label, text: itemText, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
 }
 
-/** An item from a fast scan: its members are already relative to it; duplicate keys show as fewer parsed keys. */
-function scannedItem(text: string, label: string, element: Element, listApiVersion: AuditApiVersion): DecodedItem {
-  const { span, members, keys, multiline } = element;
-  if (multiline) return item(text, label, span, absolute(members, span.start), listApiVersion);
+/**
+ * An item from a fast scan; duplicate keys show as fewer parsed keys. Its members' spans are found only if asked
+ * for: a map per item is a large share of a batch's memory, and rendering needs only the annotations span.
+ */
+function scannedItem(text: string, label: string, span: Span, scan: ObjectScan, listApiVersion: AuditApiVersion): DecodedItem {
+  // item() compacts the text onto one line and scans it again.
+  if (scan.multiline) return item(text, label, span, new Map(), listApiVersion);
   const value = parseSpan(text, span);
-  if (countKeys(value) !== keys) throw new JsonScanError('duplicate object key', span.start);
-  return { label, text: text.slice(span.start, span.end), members, value, listApiVersion };
-}
-
-function absolute(members: ReadonlyMap<string, Span>, offset: number): Map<string, Span> {
-  return new Map([...members].map(([key, span]) => [key, { start: span.start + offset, end: span.end + offset }]));
+  if (countKeys(value) !== scan.keys) throw new JsonScanError('duplicate object key', span.start);
+  const itemText = text.slice(span.start, span.end);
+  let members: Map<string, Span> | undefined;
+  return {
+    label,
+    text: itemText,
+    value,
+    listApiVersion,
+    ...(scan.annotations ? { annotations: scan.annotations } : {}),
+    get members() {
+      if (members === undefined) {
+        members = new Map();
+        valueEnd(itemText, 0, members);
+      }
+      return members;
+    },
+  };
 }
 
 function readString(text: string, members: ReadonlyMap<string, Span>, key: string): string | undefined {
