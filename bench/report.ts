@@ -106,7 +106,7 @@ export function formatTables(report: Report): string {
     sections.push(
       '### 5. Peak resident memory above idle while handling a ~6 MB batch (median of 3 fresh processes)',
       table(
-        ['mix', 'events', 'payload', 'relay above idle', 'relay / payload (< 4)', 'naive above idle', 'naive / payload'],
+        ['mix', 'events', 'payload', 'relay above idle', 'relay / payload (< 4)', 'naive above idle', 'naive / payload', 'relay, --max-semi-space-size=2'],
         results.memory.map((row) => [
           row.mix,
           count(row.events),
@@ -115,6 +115,7 @@ export function formatTables(report: Report): string {
           `${row.relayPerPayload}`,
           mb(row.naiveAboveIdleBytes),
           `${row.naivePerPayload}`,
+          `${mb(row.relaySmallYoungAboveIdleBytes)} (${row.relaySmallYoungPerPayload}x)`,
         ]),
       ),
     );
