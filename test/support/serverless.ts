@@ -2,6 +2,7 @@
 // credentials, and a preload that refuses every connection that is not to loopback.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,4 +63,58 @@ export async function packageService(stage: string, params: Record<string, strin
   if (run.code !== 0) throw new Error(`serverless package (${stage}) exited with ${run.code}:\n${run.stdout}\n${run.stderr}`);
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   return { ...run, dir, template };
+}
+
+/** A free loopback port: bound, read and released (serverless offline takes port numbers, not sockets). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface OfflineHandle {
+  /** e.g. http://127.0.0.1:41234/local/ */
+  readonly url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `serverless offline` on free loopback ports and resolves once it serves requests. */
+export async function startOffline(stage: string, params: Record<string, string>, env: NodeJS.ProcessEnv): Promise<OfflineHandle> {
+  const [httpPort, lambdaPort] = [await freePort(), await freePort()];
+  const paramArgs = Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
+  const args = ['offline', '--stage', stage, '--host', '127.0.0.1', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), ...paramArgs];
+  // Its own process group, so stopping it also stops the workers it starts.
+  const child = spawn(process.execPath, [SERVERLESS_BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serverless offline did not start within 60 s:\n${output}`)), 60_000);
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('Server ready:')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serverless offline exited with ${code} before serving:\n${output}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${httpPort}/${stage}/`,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    },
+  };
 }
