@@ -17,6 +17,9 @@ export interface Authenticator {
   check(authorization: string | undefined): void;
 }
 
+/** HTTP authentication schemes registered with IANA, lower-cased; anything else is not echoed back. */
+const KNOWN_SCHEMES = new Set(['basic', 'bearer', 'concealed', 'digest', 'dpop', 'gnap', 'hoba', 'mutual', 'negotiate', 'ntlm', 'oauth', 'privatetoken', 'scram-sha-1', 'scram-sha-256', 'vapid']);
+
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 /**
@@ -54,7 +57,9 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
         if (!matchesAny(Buffer.from(value, 'base64').toString('utf8'), basic)) refuse('basic auth credentials not accepted');
         return;
       }
-      refuse(`authorization scheme ${scheme ? JSON.stringify(scheme.slice(0, 16)) : '(none)'} not accepted; expected ${challenge.replace(/ realm="kube-audit-relay"/g, '')}`);
+      // A header without a scheme is often a bare token: name the scheme only when it is a registered one.
+      const shown = KNOWN_SCHEMES.has(scheme) ? `authorization scheme "${scheme}"` : 'unrecognised authorization scheme';
+      refuse(`${shown} not accepted; expected ${challenge.replace(/ realm="kube-audit-relay"/g, '')}`);
     },
   };
 }

@@ -67,7 +67,8 @@ export class SettingsReader {
     const value = Number(text);
     const max = options.max ?? Number.MAX_SAFE_INTEGER;
     if (!/^\d+$/.test(text) || value < options.min || value > max) {
-      this.problem(name, `must be a whole number from ${options.min} to ${max}, not ${JSON.stringify(text)}`);
+      const range = options.max === undefined ? `of at least ${options.min}` : `from ${options.min} to ${max}`;
+      this.problem(name, `must be a whole number ${range}, not ${JSON.stringify(text)}`);
       return options.default;
     }
     return value;
@@ -169,6 +170,8 @@ function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): Aut
   }
   if (wantsTokens && tokens.length === 0) reader.problem('AUTH_MODE', `asks for tokens, but none are configured (${tokenSettings})`);
   if (wantsBasic && basic.length === 0) reader.problem('AUTH_MODE', 'asks for basic auth, but AUTH_BASIC_FILE is not set or empty');
+  if (mode === 'basic' && tokens.length > 0) reader.problem('AUTH_MODE', `is basic, but tokens are configured (${tokenSettings}) and would be ignored; remove them or use token+basic`);
+  if (mode === 'token' && basic.length > 0) reader.problem('AUTH_MODE', 'is token, but AUTH_BASIC_FILE is configured and would be ignored; remove it or use token+basic');
   const checkLength = (name: string, values: readonly string[]): void => {
     if (values.some((token) => token.length < 16)) reader.problem(name, 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
   };
@@ -221,6 +224,10 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return fail('must be an object');
   const entries = Object.entries(rule);
   if (entries.length === 0) return fail('is empty and would drop every event');
+  const record = rule as Record<string, unknown>;
+  if (record.nonResourceURLs !== undefined && (record.resources !== undefined || record.namespaces !== undefined)) {
+    fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy): split it into two rules');
+  }
   for (const [field, value] of entries) {
     if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
       fail(`unknown field ${JSON.stringify(field)}; known: ${DROP_RULE_FIELDS.join(', ')}`);
@@ -244,5 +251,6 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
     } else if (!isStringList(value)) {
       fail(`${field} must be a list of strings`);
     }
+    if (Array.isArray(value) && value.length === 0) fail(`${field} is an empty list, which matches anything: leave it out or list values`);
   }
 }

@@ -159,8 +159,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
 
       const timeout = AbortSignal.timeout(config.sinkTimeoutMs);
+      const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
       try {
-        const result = await sink.send(records, signal ? AbortSignal.any([signal, timeout]) : timeout);
+        // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
+        const result = await Promise.race([sink.send(records, stop), abortion(stop, timeout, sink.name, config.sinkTimeoutMs, records.length)]);
         counts.written = result.written;
         counts.duplicates = result.duplicates;
         counts.restamped = result.restamped;
@@ -172,4 +174,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
     },
   };
+}
+
+/** Rejects once `signal` aborts, saying the sink ran out of time when `timeout` is the cause. */
+function abortion(signal: AbortSignal, timeout: AbortSignal, sink: string, ms: number, records: number): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => {
+      const reason = timeout.aborted ? `${sink} did not finish within SINK_TIMEOUT_MS (${ms} ms)` : `${sink} was interrupted`;
+      reject(new SinkError(reason, sink, records, { cause: signal.reason }));
+    };
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }

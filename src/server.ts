@@ -21,7 +21,10 @@ export interface ServerOptions {
   readonly tls?: TlsSettings;
   /** Receives one structured entry per request (health checks that succeed are not logged). */
   readonly log: (entry: Readonly<Record<string, unknown>>) => void;
-  /** Time a client may take to send a whole request. Default 60 s: the API server gives up after 30 s. */
+  /**
+   * Time a client may take to send a whole request (headers: at most 20 s of it); slower clients get 408 and are
+   * disconnected. Default 60 s: the API server gives up on an attempt after 30 s anyway.
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -35,25 +38,32 @@ export interface RunningServer {
 /** The local receiver: an HTTP(S) server that hands each request to the pipeline and answers with its status. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { pipeline, maxBodyBytes, log, tls } = options;
+  let closing = false;
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    answer(request, response, pipeline, maxBodyBytes, log).catch((error: unknown) => {
+    answer(request, response, pipeline, maxBodyBytes, log, () => closing).catch((error: unknown) => {
       // Only reading the request can fail here (the client went away mid-body); nothing was stored.
       log({ level: 'warn', msg: 'request abandoned before its body arrived', error: (error as Error).message, remote: request.socket.remoteAddress });
       response.destroy();
     });
   };
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(20_000, requestTimeout),
+    // How often slow clients are looked for; Node's default of 30 s would let them linger past the timeouts.
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout / 2),
+  };
   const server: Server = tls
     ? createHttpsServer(
         {
+          ...timeouts,
           cert: tls.cert,
           key: tls.key,
           ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
         },
         handle,
       )
-    : createHttpServer(handle);
-  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
-  server.headersTimeout = Math.min(20_000, server.requestTimeout);
+    : createHttpServer(timeouts, handle);
   // Longer than the API server's idle keep-alive so it, not we, closes idle connections.
   server.keepAliveTimeout = 95_000;
 
@@ -70,6 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `${tls ? 'https' : 'http'}://${host}:${port}/`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closing = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
       }),
@@ -82,6 +93,7 @@ async function answer(
   pipeline: Pipeline,
   maxBodyBytes: number,
   log: ServerOptions['log'],
+  closing: () => boolean,
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const remote = request.socket.remoteAddress;
@@ -99,7 +111,9 @@ async function answer(
       : await pipeline.receive({ method: request.method ?? 'GET', path, headers: flatHeaders(request), body }, abandoned.signal);
 
   if (!response.destroyed) {
-    response.writeHead(result.status, { ...result.headers, ...(body === undefined ? { connection: 'close' } : {}) });
+    // After a 413 the rest of the body is unread; once stopping, keep-alive clients must not hold the stop up.
+    const close = body === undefined || closing();
+    response.writeHead(result.status, { ...result.headers, ...(close ? { connection: 'close' } : {}) });
     response.end(request.method === 'HEAD' ? undefined : result.body);
   }
   if (result.status === 200 && 'counts' in result && result.counts.received === 0 && request.method !== 'POST') return;

@@ -24,7 +24,7 @@ if (files.length === 0) {
   process.exit(2);
 }
 
-const stream = run({ files, concurrency: 2, timeout: 10 * 60_000 });
+const stream = run({ files, concurrency: 2, timeout: 5 * 60_000 });
 stream.on('test:fail', () => {
   process.exitCode = 1;
 });

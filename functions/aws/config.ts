@@ -1,5 +1,5 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/config.ts';
+import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/index.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;

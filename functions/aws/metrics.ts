@@ -1,6 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { BatchCounts } from '../../src/receive.ts';
-import type { Sink } from '../../src/sinks/sink.ts';
+import type { BatchCounts, Sink } from '../../src/index.ts';
 
 /** Metric names, one per count the handler publishes (EMF, in the POWERTOOLS_METRICS_NAMESPACE namespace). */
 export const MetricName = {

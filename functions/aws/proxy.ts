@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { RequestError } from '../../src/errors.ts';
-import type { ReceiveRequest, ReceiveResult } from '../../src/receive.ts';
+import { type ReceiveRequest, type ReceiveResult, RequestError } from '../../src/index.ts';
 
 /**
  * The pipeline's request from an API Gateway REST proxy event: header names lower-cased (repeated headers joined with

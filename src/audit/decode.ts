@@ -75,8 +75,7 @@ function decodeText(text: string): DecodedBody {
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const members = new Map<string, Span>();
-  const end = valueEnd(text, start, members);
+  const { end, members, elements } = scanTopObject(text, start);
   const next = skipWhitespace(text, end);
   const kind = readString(text, members, 'kind');
   if (next < text.length) {
@@ -86,7 +85,7 @@ function decodeText(text: string): DecodedBody {
     return decodeJsonLines(text);
   }
 
-  if (kind === 'EventList') return decodeEventList(text, start, end, members);
+  if (kind === 'EventList') return decodeEventList(text, members, elements);
   if (kind === 'Event' || (kind === undefined && members.has('auditID'))) {
     return { format: BodyFormat.Event, items: [item(text, 'the event', { start, end }, members, AuditApiVersion.V1)] };
   }
@@ -94,11 +93,74 @@ function decodeText(text: string): DecodedBody {
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-function decodeEventList(text: string, start: number, end: number, members: Map<string, Span>): DecodedBody {
+/** An element of the top-level `items` array, scanned once, with its own members' spans. */
+interface Element {
+  readonly span: Span;
+  readonly members: Map<string, Span>;
+}
+
+interface TopObject {
+  readonly end: number;
+  readonly members: Map<string, Span>;
+  /** The elements of `items` when it is an array. */
+  readonly elements: readonly Element[];
+}
+
+/**
+ * Walks the top-level object member by member, checking keys and separators, and scans an `items` array element by
+ * element, so that a broken item is named (`items[3]`) and each item is scanned only once.
+ */
+function scanTopObject(text: string, start: number): TopObject {
+  const members = new Map<string, Span>();
+  let elements: Element[] = [];
+  let i = skipWhitespace(text, start + 1);
+  if (text.charCodeAt(i) === 0x7d) return { end: i + 1, members, elements };
+  for (;;) {
+    if (text.charCodeAt(i) !== 0x22) throw new JsonScanError('expected an object key', i);
+    const keyEnd = stringEnd(text, i);
+    const key = parseSpan(text, { start: i, end: keyEnd }) as string;
+    if (members.has(key)) throw new JsonScanError('duplicate object key', i);
+    i = skipWhitespace(text, keyEnd);
+    if (text.charCodeAt(i) !== 0x3a) throw new JsonScanError("expected ':' after an object key", i);
+    const valueStart = skipWhitespace(text, i + 1);
+    let end: number;
+    if (key === 'items' && text.charCodeAt(valueStart) === 0x5b) {
+      ({ end, elements } = scanElements(text, valueStart));
+    } else {
+      end = valueEnd(text, valueStart);
+    }
+    members.set(key, { start: valueStart, end });
+    i = skipWhitespace(text, end);
+    const separator = text.charCodeAt(i);
+    if (separator === 0x7d) return { end: i + 1, members, elements };
+    if (separator !== 0x2c) throw separatorError(text, i, "expected ',' or '}' after a value");
+    i = skipWhitespace(text, i + 1);
+  }
+}
+
+function scanElements(text: string, open: number): { end: number; elements: Element[] } {
+  const elements: Element[] = [];
+  let i = skipWhitespace(text, open + 1);
+  if (text.charCodeAt(i) === 0x5d) return { end: i + 1, elements };
+  for (;;) {
+    const members = new Map<string, Span>();
+    const start = i;
+    const end = labelled(`items[${elements.length}]`, () => valueEnd(text, start, members));
+    elements.push({ span: { start, end }, members });
+    i = skipWhitespace(text, end);
+    const separator = text.charCodeAt(i);
+    if (separator === 0x5d) return { end: i + 1, elements };
+    if (separator !== 0x2c) throw separatorError(text, i, "expected ',' or ']' after an item");
+    i = skipWhitespace(text, i + 1);
+  }
+}
+
+const separatorError = (text: string, at: number, expected: string): JsonScanError =>
+  new JsonScanError(at < text.length ? expected : 'unexpected end of input', at);
+
+function decodeEventList(text: string, members: ReadonlyMap<string, Span>, elements: readonly Element[]): DecodedBody {
   // Every member must be valid JSON even where the pipeline does not read it.
   for (const [key, span] of members) if (key !== 'items') parseSpan(text, span);
-  // valueEnd checked structure; this checks the separators and keys between members.
-  checkObjectSyntax(text, start, end, members);
 
   const apiVersion = readString(text, members, 'apiVersion');
   if (apiVersion === undefined || !SUPPORTED_API_VERSIONS.includes(apiVersion)) {
@@ -107,27 +169,18 @@ function decodeEventList(text: string, start: number, end: number, members: Map<
   }
   const itemsSpan = members.get('items');
   if (itemsSpan === undefined) throw new RequestError(400, 'EventList has no items array');
-  const open = text.charCodeAt(itemsSpan.start);
-  if (text.startsWith('null', itemsSpan.start)) return { format: BodyFormat.EventList, items: [] };
-  if (open !== 0x5b) throw new RequestError(400, 'EventList items is not an array');
-
-  const items: DecodedItem[] = [];
-  let i = skipWhitespace(text, itemsSpan.start + 1);
-  if (text.charCodeAt(i) === 0x5d) return { format: BodyFormat.EventList, items };
-  for (;;) {
-    const label = `items[${items.length}]`;
-    if (text.charCodeAt(i) !== 0x7b) {
+  if (text.charCodeAt(itemsSpan.start) !== 0x5b) {
+    // Go writes an empty list's items as null.
+    if (parseSpan(text, itemsSpan) === null) return { format: BodyFormat.EventList, items: [] };
+    throw new RequestError(400, 'EventList items is not an array');
+  }
+  const items = elements.map(({ span, members: itemMembers }, index) => {
+    const label = `items[${index}]`;
+    if (text.charCodeAt(span.start) !== 0x7b) {
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
-    const itemMembers = new Map<string, Span>();
-    const itemEnd = labelled(label, () => valueEnd(text, i, itemMembers));
-    items.push(item(text, label, { start: i, end: itemEnd }, itemMembers, apiVersion as AuditApiVersion));
-    i = skipWhitespace(text, itemEnd);
-    const separator = text.charCodeAt(i);
-    if (separator === 0x5d) break;
-    if (separator !== 0x2c) throw new JsonScanError("expected ',' or ']' after an item", i);
-    i = skipWhitespace(text, i + 1);
-  }
+    return item(text, label, span, itemMembers, apiVersion as AuditApiVersion);
+  });
   return { format: BodyFormat.EventList, items };
 }
 
@@ -192,26 +245,6 @@ function readString(text: string, members: ReadonlyMap<string, Span>, key: strin
   if (span === undefined) return undefined;
   const value = parseSpan(text, span);
   return typeof value === 'string' ? value : undefined;
-}
-
-/** Checks the keys, colons and commas around the member spans valueEnd found, without scanning the values again. */
-function checkObjectSyntax(text: string, start: number, end: number, members: ReadonlyMap<string, Span>): void {
-  let i = start + 1;
-  let first = true;
-  for (const span of members.values()) {
-    i = skipWhitespace(text, i);
-    if (!first) {
-      if (text.charCodeAt(i) !== 0x2c) throw new JsonScanError("expected ',' between members", i);
-      i = skipWhitespace(text, i + 1);
-    }
-    first = false;
-    if (text.charCodeAt(i) !== 0x22) throw new JsonScanError('expected an object key', i);
-    i = skipWhitespace(text, stringEnd(text, i));
-    if (text.charCodeAt(i) !== 0x3a) throw new JsonScanError("expected ':' after an object key", i);
-    if (skipWhitespace(text, i + 1) !== span.start) throw new JsonScanError('expected a value', i + 1);
-    i = span.end;
-  }
-  if (skipWhitespace(text, i) !== end - 1) throw new JsonScanError("expected ',' or '}' after a value", i);
 }
 
 function newlinesBetween(text: string, from: number, to: number): number {

@@ -34,9 +34,13 @@ export function redactEvent(event: AuditEvent, options: RedactionOptions): strin
 
 function redactKnownSecrets(event: AuditEvent, field: 'requestObject' | 'responseObject', redacted: string[]): void {
   const object = event[field];
-  if (!isRecord(object)) return;
   const ref = event.objectRef;
   const coreResource = ref && (ref.apiGroup === undefined || ref.apiGroup === '') ? ref.resource : undefined;
+  if (coreResource === 'secrets' && Array.isArray(object)) {
+    redactJsonPatch(object, field, redacted);
+    return;
+  }
+  if (!isRecord(object)) return;
 
   // Patch and apply bodies carry no kind; the objectRef says what they are.
   if (coreResource === 'secrets' && object.kind === undefined) redactSecret(object, field, redacted);
@@ -44,14 +48,35 @@ function redactKnownSecrets(event: AuditEvent, field: 'requestObject' | 'respons
   if (coreResource === 'serviceaccounts' && ref?.subresource === 'token' && object.kind === undefined) {
     redactToken(object, 'status', field, redacted);
   }
-  redactByKind(object, field, redacted);
+  redactByKind(object, field, redacted, undefined, coreResource === 'secrets');
 }
 
-/** Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists (SecretList, List). */
-function redactByKind(object: Record<string, unknown>, path: string, redacted: string[]): void {
-  switch (object.kind) {
+/**
+ * A JSON patch (RFC 6902) on a Secret: any operation's value may carry data, the whole object or the last-applied
+ * annotation, so every value is replaced.
+ */
+function redactJsonPatch(operations: unknown[], path: string, redacted: string[]): void {
+  operations.forEach((operation, index) => {
+    if (isRecord(operation) && operation.value !== undefined) {
+      operation.value = REDACTED;
+      redacted.push(`${path}.${index}.value`);
+    }
+  });
+}
+
+/**
+ * Secrets, TokenReviews and TokenRequests recognised by kind, also inside lists and tables. The items of a typed list
+ * (SecretList) carry no kind of their own, so they take the one the list's kind implies. On a request for secrets,
+ * metadata-only answers (`kubectl get secrets` asks for a Table of PartialObjectMetadata) still carry the
+ * last-applied annotation, which holds the data.
+ */
+function redactByKind(object: Record<string, unknown>, path: string, redacted: string[], impliedKind: string | undefined, secrets: boolean): void {
+  switch (object.kind ?? impliedKind) {
     case 'Secret':
       redactSecret(object, path, redacted);
+      return;
+    case 'PartialObjectMetadata':
+      if (secrets) redactSecret(object, path, redacted);
       return;
     case 'TokenReview':
       redactToken(object, 'spec', path, redacted);
@@ -59,10 +84,18 @@ function redactByKind(object: Record<string, unknown>, path: string, redacted: s
     case 'TokenRequest':
       redactToken(object, 'status', path, redacted);
       return;
+    case 'Table':
+      if (Array.isArray(object.rows)) {
+        object.rows.forEach((row, index) => {
+          if (isRecord(row) && isRecord(row.object)) redactByKind(row.object, `${path}.rows.${index}.object`, redacted, undefined, secrets);
+        });
+      }
+      return;
   }
   if (typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)) {
+    const itemKind = object.kind.slice(0, -'List'.length) || undefined;
     object.items.forEach((item, index) => {
-      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted);
+      if (isRecord(item)) redactByKind(item, `${path}.items.${index}`, redacted, itemKind, secrets);
     });
   }
 }
@@ -96,7 +129,9 @@ function redactPath(node: unknown, path: RedactionPath, depth: number, shown: st
   const key = path[depth];
   if (key === undefined) return;
   const container = node as Record<string, unknown>;
-  const keys = key === '*' ? Object.keys(container) : Object.hasOwn(container, key) ? [key] : [];
+  // An array's own keys include length, which is no element (and cannot be set to a string).
+  const present = Array.isArray(node) ? /^(0|[1-9]\d*)$/.test(key) && Number(key) < node.length : Object.hasOwn(container, key);
+  const keys = key === '*' ? Object.keys(container) : present ? [key] : [];
   for (const match of keys) {
     const where = depth === 0 ? match : `${shown}.${match}`;
     if (depth === path.length - 1) {

@@ -38,7 +38,7 @@ export function renderRecord(input: RenderInput): Rendered {
   if (input.redacted.length > 0) addAnnotation(Annotation.Redacted, input.redacted.join(','));
 
   let json: string;
-  if (input.redacted.length > 0 || !canSplice(item, event)) {
+  if (input.redacted.length > 0) {
     event.annotations = { ...existing, ...added };
     if (Object.keys(event.annotations).length === 0 && !item.members.has('annotations')) {
       delete event.annotations;
@@ -78,20 +78,21 @@ export function eventTime(event: AuditEvent): number | undefined {
   return undefined;
 }
 
-const canSplice = (item: DecodedItem, event: AuditEvent): boolean =>
-  !item.members.has('annotations') || (typeof event.annotations === 'object' && event.annotations !== null);
-
 /** Adds annotations to the received text without touching anything else. Also updates the parsed event to match. */
 function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): string {
   const entries = Object.entries(added);
   if (entries.length === 0) return item.text;
   const members = entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
   const span = item.members.get('annotations');
-  const hadAnnotations = event.annotations !== undefined && Object.keys(event.annotations).length > 0;
+  const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
   event.annotations = { ...event.annotations, ...added };
   if (span === undefined) {
     // The object's closing brace is the text's last character: decode trims nothing after it.
     return `${item.text.slice(0, -1)},"annotations":{${members}}}`;
+  }
+  if (item.text.charCodeAt(span.start) !== 0x7b) {
+    // "annotations":null, which validation lets through.
+    return `${item.text.slice(0, span.start)}{${members}}${item.text.slice(span.end)}`;
   }
   const open = span.start + 1;
   return `${item.text.slice(0, open)}${members}${hadAnnotations ? ',' : ''}${item.text.slice(open)}`;
@@ -127,7 +128,8 @@ function truncate(event: AuditEvent, maxBytes: number): Truncation {
     timestamp: event.timestamp,
   };
   const candidates: AuditEvent[] = [
-    { ...withoutBodies, annotations: { ...event.annotations, ...marks(removed || 'none') } },
+    // Without bodies to drop, the first step would only re-serialise the event: go straight to the skeletons.
+    ...(removed ? [{ ...withoutBodies, annotations: { ...event.annotations, ...marks(removed) } }] : []),
     {
       kind: event.kind,
       apiVersion: event.apiVersion,

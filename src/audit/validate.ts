@@ -2,13 +2,21 @@ import { RequestError } from '../errors.ts';
 import type { DecodedItem } from './decode.ts';
 import { AuditApiVersion, type AuditEvent } from './types.ts';
 
-/** Identifying fields longer than this are not from an API server; capping them keeps a truncated skeleton small. */
+/**
+ * Identifying fields and timestamps longer than this are not from an API server; capping them keeps a truncated
+ * skeleton small. Measured as UTF-8 bytes of the JSON string's contents, so escapes (`\u0001`) count as written.
+ */
 export const MAX_IDENTIFIER_LENGTH = 256;
 
 const SUPPORTED_API_VERSIONS: readonly string[] = Object.values(AuditApiVersion);
 const IDENTIFIERS = ['auditID', 'stage', 'level', 'verb'] as const;
-const OPTIONAL_STRINGS = ['requestURI', 'userAgent', 'requestReceivedTimestamp', 'stageTimestamp', 'timestamp'] as const;
+const TIMESTAMPS = ['requestReceivedTimestamp', 'stageTimestamp', 'timestamp'] as const;
+const OPTIONAL_STRINGS = ['requestURI', 'userAgent', ...TIMESTAMPS] as const;
+const USERS = ['user', 'impersonatedUser'] as const;
 const OPTIONAL_OBJECTS = ['user', 'impersonatedUser', 'objectRef', 'responseStatus', 'annotations'] as const;
+
+/** Bytes the string takes inside the skeleton's JSON, quotes excluded. */
+const encodedLength = (value: string): number => Buffer.byteLength(JSON.stringify(value), 'utf8') - 2;
 
 export interface ValidEvent {
   readonly event: AuditEvent;
@@ -46,8 +54,8 @@ export function validateEvent(item: DecodedItem): ValidEvent {
       fail(`${field} is missing or not a non-empty string`);
     }
     if (typeof fieldValue !== 'string') fail(`${field} is not a string`);
-    if ((fieldValue as string).length > MAX_IDENTIFIER_LENGTH) {
-      fail(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} characters`);
+    if (encodedLength(fieldValue as string) > MAX_IDENTIFIER_LENGTH) {
+      fail(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
     }
   }
   for (const field of OPTIONAL_STRINGS) {
@@ -55,10 +63,28 @@ export function validateEvent(item: DecodedItem): ValidEvent {
       fail(`${field} is not a string`);
     }
   }
+  for (const field of TIMESTAMPS) {
+    const fieldValue = event[field];
+    if (typeof fieldValue === 'string' && encodedLength(fieldValue) > MAX_IDENTIFIER_LENGTH) {
+      fail(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
+    }
+  }
   for (const field of OPTIONAL_OBJECTS) {
     const fieldValue = event[field];
     if (fieldValue !== undefined && fieldValue !== null && (typeof fieldValue !== 'object' || Array.isArray(fieldValue))) {
       fail(`${field} is not an object`);
+    }
+  }
+  // Drop rules and truncation read who made the request.
+  for (const field of USERS) {
+    const user = event[field] as Record<string, unknown> | null | undefined;
+    if (!user) continue;
+    if (user.username !== undefined && user.username !== null && typeof user.username !== 'string') {
+      fail(`${field}.username is not a string`);
+    }
+    const { groups } = user;
+    if (groups !== undefined && groups !== null && !(Array.isArray(groups) && groups.every((group) => typeof group === 'string'))) {
+      fail(`${field}.groups is not a list of strings`);
     }
   }
   if (event.sourceIPs !== undefined && event.sourceIPs !== null && !Array.isArray(event.sourceIPs)) {

@@ -21,6 +21,7 @@ const FLAG_VARIABLES = {
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
   'drop-rules-file': 'DROP_RULES_FILE',
+  'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
@@ -44,6 +45,7 @@ flags (each overrides the environment variable in brackets):
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
+  --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
   -h, --help               this text
 
 also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS.
@@ -76,6 +78,7 @@ export const serveCommand: Command = {
       host: settings.host,
       port: settings.port,
       maxBodyBytes: settings.pipeline.maxBodyBytes,
+      requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
     });
@@ -93,6 +96,7 @@ interface ServeSettings {
   readonly host: string;
   readonly port: number;
   readonly output: string;
+  readonly requestTimeoutMs: number;
   readonly tls?: TlsSettings;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
@@ -105,6 +109,7 @@ function readServeSettings(env: Env): ServeSettings {
   const host = reader.string('LISTEN_HOST') ?? '127.0.0.1';
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
   const output = reader.string('OUTPUT') ?? '-';
+  const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const cert = reader.file('TLS_CERT_FILE');
   const key = reader.file('TLS_KEY_FILE');
   const clientCa = reader.file('TLS_CLIENT_CA_FILE');
@@ -124,7 +129,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, output, ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, output, requestTimeoutMs, ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');

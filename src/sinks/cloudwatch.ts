@@ -9,7 +9,8 @@ import {
 import { SinkError } from '../errors.ts';
 import { type LogRecord, recordKey } from '../record.ts';
 import { packCalls, PUT_LOG_EVENTS_LIMITS } from './cloudwatch-pack.ts';
-import { RecentKeys } from './recent-keys.ts';
+import { RecentKeys, unseenRecords } from './recent-keys.ts';
+import { backoffMs, errorName, sleep } from './retry.ts';
 import type { Sink, SinkResult } from './sink.ts';
 
 /** Settings of the CloudWatch Logs sink. */
@@ -38,9 +39,6 @@ interface Pending {
   readonly timestamp: number;
   readonly bytes: number;
 }
-
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_CAP_MS = 2_000;
 
 /** Stores each record as one log event in one stream per sink instance, EKS's control-plane audit layout. */
 export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
@@ -78,14 +76,9 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
 
   async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
     const deadline = now() + retryBudgetMs;
-    const counts = { calls: 0, restamped: 0, duplicates: 0 };
-    const fresh = new Map<string, LogRecord>();
-    for (const record of records) {
-      const key = recordKey(record);
-      if (written.has(key) || fresh.has(key)) counts.duplicates++;
-      else fresh.set(key, record);
-    }
-    const pending: Pending[] = [...fresh.values()].map((record) => ({ record, timestamp: record.timestamp, bytes: record.bytes }));
+    const { fresh, duplicates } = unseenRecords(records, written);
+    const counts = { calls: 0, restamped: 0, duplicates };
+    const pending: Pending[] = fresh.map((record) => ({ record, timestamp: record.timestamp, bytes: record.bytes }));
     if (pending.length === 0) return { written: 0, ...counts };
 
     const put = async (events: readonly Pending[]): Promise<Pending[]> => {
@@ -108,7 +101,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
             streamReady = undefined;
             continue;
           }
-          const wait = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) * random();
+          const wait = backoffMs(attempt, random);
           if (!isRetryable(error) || now() + wait > deadline) throw error;
           await sleep(wait, signal);
         }
@@ -175,10 +168,6 @@ async function runBounded<T>(calls: readonly Pending[][], limit: number, work: (
   return { results, errors, failedEvents };
 }
 
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'unknown error';
-}
-
 function isRetryable(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const name = errorName(error);
@@ -195,19 +184,5 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -6,7 +6,8 @@ import type { AuditEvent } from '../../src/audit/types.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
-import { batchesOf, captureOutput, coldStart, eventListBody, lambdaContext, metricSum, type OutputLine, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
+import { captureOutput, coldStart, lambdaContext, metricSum, type OutputLine, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
+import { batches, eventList } from '../support/http-client.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { fixtureRecords, recordFromLine } from '../support/records.ts';
 import { type SsmStandIn, startSsmStandIn } from '../support/ssm-standin.ts';
@@ -95,7 +96,7 @@ describe('aws lambda handler under CloudWatch Logs faults, replayed as the API s
     const handler = await coldStart();
     const records = fixtureRecords();
     const expected = firstByKey(records);
-    const lists = batchesOf(records, 400);
+    const lists = batches(records, 400);
 
     logs.faults.failureRate = 0.3;
     const puts = logs.calls.get('PutLogEvents') ?? 0;
@@ -105,7 +106,7 @@ describe('aws lambda handler under CloudWatch Logs faults, replayed as the API s
     try {
       ({ value: deliveries, lines: output } = await captureOutput(async () => {
         const done: Delivery[] = [];
-        for (const list of lists) done.push(await deliver(handler, eventListBody(list.map((record) => record.json))));
+        for (const list of lists) done.push(await deliver(handler, eventList(list.map((record) => record.json))));
         return done;
       }));
     } finally {
@@ -145,13 +146,13 @@ describe('aws lambda handler under CloudWatch Logs faults, replayed as the API s
     useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: ssm.endpoint }, { LOG_GROUP_NAME: group, AUTH_TOKEN_PARAMETER: TOKEN_PARAMETER, SINK_TIMEOUT_MS: '3000' });
     const handler = await coldStart();
     // Real events re-timed over the last 72 hours: accepted as they are, in one PutLogEvents call per 24-hour window.
-    const records = retimed(batchesOf(fixtureRecords(), 400)[0]!, 72 * HOUR);
+    const records = retimed(batches(fixtureRecords(), 400)[0]!, 72 * HOUR);
     const expected = firstByKey(records);
 
     // CreateLogStream and the first PutLogEvents succeed, then the service fails until the API server's backoff.
     logs.faults.failAfter(2, 1_000_000);
     const { value: delivery, lines: output } = await captureOutput(() =>
-      deliver(handler, eventListBody(records.map((record) => record.json)), () => {
+      deliver(handler, eventList(records.map((record) => record.json)), () => {
         logs.faults.failAfter(0, 0);
       }),
     );

@@ -7,17 +7,8 @@ import type { AuditEvent } from '../../src/audit/types.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
-import {
-  batchesOf,
-  captureOutput,
-  coldStart,
-  emfMetrics,
-  eventListBody,
-  lambdaContext,
-  metricSum,
-  type ProxyHandler,
-  proxyEvent,
-} from '../support/lambda.ts';
+import { captureOutput, coldStart, emfMetrics, lambdaContext, metricSum, type ProxyHandler, proxyEvent,  } from '../support/lambda.ts';
+import { batches, eventList } from '../support/http-client.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { fixtureRecords, FIXTURES_DIR, recordFromLine } from '../support/records.ts';
 import { type SsmStandIn, startSsmStandIn } from '../support/ssm-standin.ts';
@@ -86,7 +77,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
     it('stores exactly the real fixture corpus sent as EventLists of 400, and publishes matching metrics', async (t) => {
       const records = fixtureRecords();
       const expected = firstByKey(records);
-      const lists = batchesOf(records, 400);
+      const lists = batches(records, 400);
       assert.deepEqual(lists.map((list) => list.length), [400, 400, 201]);
       const getParameterCalls = ssm.calls.get('GetParameter') ?? 0;
 
@@ -94,7 +85,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       const { value: results, lines } = await captureOutput(async () => {
         const answers: APIGatewayProxyResult[] = [];
         for (const [index, list] of lists.entries()) {
-          answers.push(await handler(proxyEvent({ body: eventListBody(list.map((r) => r.json)), token: TOKEN }), contexts[index]!));
+          answers.push(await handler(proxyEvent({ body: eventList(list.map((r) => r.json)), token: TOKEN }), contexts[index]!));
         }
         return answers;
       });
@@ -140,7 +131,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       const stream = logs.streams(group)[0]!;
       const before = logs.events(group, stream).length;
       const getParameterCalls = ssm.calls.get('GetParameter');
-      const list = eventListBody(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
+      const list = eventList(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
 
       const { value, lines } = await captureOutput(async () => ({
         missing: await invoke(proxyEvent({ body: list })),
@@ -200,7 +191,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
     assert.ok(withData.length > 0);
 
     const { value: result, lines: output } = await captureOutput(() =>
-      handler(proxyEvent({ body: eventListBody(lines), token: TOKEN, base64: true }), lambdaContext()),
+      handler(proxyEvent({ body: eventList(lines), token: TOKEN, base64: true }), lambdaContext()),
     );
 
     assert.equal(result.statusCode, 200, result.body);
@@ -237,7 +228,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       const json = JSON.stringify(big);
       assert.ok(Buffer.byteLength(json) > 1_048_576);
 
-      const { value: result, lines } = await captureOutput(() => handler(proxyEvent({ body: eventListBody([json]) }), lambdaContext()));
+      const { value: result, lines } = await captureOutput(() => handler(proxyEvent({ body: eventList([json]) }), lambdaContext()));
 
       assert.equal(result.statusCode, 200, result.body);
       assert.equal(body(result).truncated, 1);
@@ -259,7 +250,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
   it('answers 500 naming every misconfigured variable, logs it, and starts once the configuration is fixed', async () => {
     useEnvironment(endpoints(), { AUTH_TOKEN_PARAMETER: '/kube-audit-relay/prod/missing', MAX_EVENT_BYTES: '2000000' });
     const handler = await coldStart();
-    const list = eventListBody(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
+    const list = eventList(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
 
     const broken = await captureOutput(() => handler(proxyEvent({ body: list, token: TOKEN }), lambdaContext()));
     assert.equal(broken.value.statusCode, 500);
@@ -290,7 +281,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
     logs.createLogGroup(group);
     useEnvironment(endpoints(), { LOG_GROUP_NAME: group, AUTH_MODE: 'none' });
     const handler = await coldStart();
-    const list = eventListBody(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
+    const list = eventList(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
     logs.faults.delayMs = 3_000;
     try {
       const started = Date.now();

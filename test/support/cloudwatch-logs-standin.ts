@@ -2,6 +2,7 @@
 // answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seeded } from './seeded.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,18 +38,6 @@ class ServiceError extends Error {
 
 const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
 const notFound = (message: string) => new ServiceError(400, 'ResourceNotFoundException', message);
-
-/** mulberry32: small seeded generator so a given failure rate fails the same calls every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Group {
   readonly retentionDays?: number;

@@ -106,13 +106,6 @@ export function lambdaContext(timeoutMs = 30_000): Context {
   };
 }
 
-/** An EventList body as the webhook sends it, carrying the given event JSON lines as they are. */
-export const eventListBody = (lines: readonly string[]): string =>
-  `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${lines.join(',')}]}`;
-
-/** Splits lines into batches of at most `size`, as --audit-webhook-batch-max-size does. */
-export const batchesOf = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

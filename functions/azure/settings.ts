@@ -1,0 +1,55 @@
+import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/index.ts';
+
+/** The stream the template's data collection rule declares. */
+export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
+
+/** The Azure Functions app's settings (app settings arrive as environment variables). */
+export interface AzureSettings {
+  /** LOGS_INGESTION_ENDPOINT: the data collection endpoint's logs ingestion URL, `https://...`. Required. */
+  readonly endpoint: string;
+  /** LOGS_DCR_IMMUTABLE_ID: the data collection rule's immutable id, `dcr-` and 32 hex digits. Required. */
+  readonly ruleId: string;
+  /** LOGS_STREAM_NAME: the rule's input stream. Default `Custom-KubeAudit`. */
+  readonly streamName: string;
+  /** AZURE_CLIENT_ID: client id of a user-assigned managed identity. Default: the app's system-assigned identity. */
+  readonly clientId?: string;
+  /** CLUSTER_NAME, auth (AUTH_TOKENS, usually a Key Vault reference), filter and redaction settings. */
+  readonly pipeline: PipelineConfig;
+}
+
+/** Settings that hold secrets and may be Key Vault references, which the platform resolves before the app starts. */
+const SECRET_SETTINGS = ['AUTH_TOKENS', 'AUTH_TOKEN_FILE', 'AUTH_BASIC_FILE'];
+
+/** Reads and checks every setting, throwing one ConfigError that names each variable at fault. */
+export function readAzureSettings(env: Env): AzureSettings {
+  const reader = new SettingsReader(env);
+  const endpoint = reader.required('LOGS_INGESTION_ENDPOINT');
+  if (endpoint !== '' && !isHttpsUrl(endpoint)) {
+    reader.problem('LOGS_INGESTION_ENDPOINT', 'must be an https URL, the logsIngestion endpoint of the data collection endpoint or rule');
+  }
+  const ruleId = reader.required('LOGS_DCR_IMMUTABLE_ID');
+  if (ruleId !== '' && !/^dcr-[0-9a-f]{32}$/.test(ruleId)) {
+    reader.problem('LOGS_DCR_IMMUTABLE_ID', 'must be the rule\'s immutable id, "dcr-" and 32 hex digits (az monitor data-collection rule show --query immutableId)');
+  }
+  const streamName = reader.string('LOGS_STREAM_NAME') ?? DEFAULT_STREAM_NAME;
+  if (!/^Custom-[A-Za-z0-9_]{1,100}$/.test(streamName)) {
+    reader.problem('LOGS_STREAM_NAME', 'must be a custom stream the rule declares, "Custom-" and letters, digits or underscores');
+  }
+  for (const name of SECRET_SETTINGS) {
+    if (reader.string(name)?.startsWith('@Microsoft.KeyVault(')) {
+      reader.problem(name, "is a Key Vault reference the platform could not resolve; give the app's identity the Key Vault Secrets User role on the vault and check the secret URI");
+    }
+  }
+  const clientId = reader.string('AZURE_CLIENT_ID');
+  const pipeline = readPipelineConfig(reader);
+  reader.finish();
+  return { endpoint, ruleId, streamName, ...(clientId ? { clientId } : {}), pipeline };
+}
+
+function isHttpsUrl(text: string): boolean {
+  try {
+    return new URL(text).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

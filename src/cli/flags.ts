@@ -1,0 +1,57 @@
+import { planWebhookFlags, Platform, renderFlagPlan } from '../generate/apiserver-flags.ts';
+import { integerFlag, parseCommandLine, UsageError, type Command } from './command.ts';
+
+const platforms = Object.values(Platform);
+
+/** Where `kubeadm-patch` mounts the two files, so its paths and these defaults agree. */
+export const DEFAULT_POLICY_PATH = '/etc/kubernetes/audit/policy.yaml';
+export const DEFAULT_KUBECONFIG_PATH = '/etc/kubernetes/audit/webhook-kubeconfig.yaml';
+
+const usage = `usage: kube-audit-relay flags --platform ${platforms.join('|')} [--events-per-second N] [--max-event-bytes N]
+
+Prints the kube-apiserver audit webhook flags, computed for the platform's request limit and the event rate,
+with the reasoning as # comments.
+
+flags:
+  --platform NAME          where the relay runs: aws (Lambda behind private API Gateway), azure (Functions), local (serve)
+  --events-per-second N    peak audit events per second under your policy (default 100)
+  --max-event-bytes N      --audit-webhook-truncate-max-event-size (default 102400, the API server's)
+  --policy-file PATH       --audit-policy-file on the API server's host (default ${DEFAULT_POLICY_PATH})
+  --kubeconfig-file PATH   --audit-webhook-config-file on the API server's host (default ${DEFAULT_KUBECONFIG_PATH})
+  -h, --help               this text`;
+
+/** \`kube-audit-relay flags\`: the computed kube-apiserver audit flags. */
+export const flagsCommand: Command = {
+  name: 'flags',
+  summary: 'print kube-apiserver audit webhook flags computed for a platform and event rate',
+  usage,
+  async run(args, io) {
+    const { values } = parseCommandLine(args, {
+      platform: { type: 'string' },
+      'events-per-second': { type: 'string' },
+      'max-event-bytes': { type: 'string' },
+      'policy-file': { type: 'string' },
+      'kubeconfig-file': { type: 'string' },
+    });
+    const platform = values.platform;
+    if (platform === undefined) throw new UsageError(`--platform is required: one of ${platforms.join(', ')}`);
+    if (!(platforms as string[]).includes(platform)) throw new UsageError(`unknown --platform '${platform}': use one of ${platforms.join(', ')}`);
+    const eventsPerSecond = integerFlag('events-per-second', values['events-per-second'], 1, 1_000_000) ?? 100;
+    const maxEventBytes = integerFlag('max-event-bytes', values['max-event-bytes'], 1024) ?? 102_400;
+    let plan;
+    try {
+      plan = planWebhookFlags({
+        platform: platform as Platform,
+        eventsPerSecond,
+        maxEventBytes,
+        policyFile: values['policy-file'] ?? DEFAULT_POLICY_PATH,
+        kubeconfigFile: values['kubeconfig-file'] ?? DEFAULT_KUBECONFIG_PATH,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) throw new UsageError(`${error.message}: lower --max-event-bytes`);
+      throw error;
+    }
+    io.stdout.write(`# kube-audit-relay flags --platform ${platform} --events-per-second ${eventsPerSecond} --max-event-bytes ${maxEventBytes}\n${renderFlagPlan(plan)}`);
+    return 0;
+  },
+};

@@ -1,0 +1,20 @@
+// The platform-neutral core as the entry points in functions/ (and library users) see it.
+export { Annotation } from './audit/annotations.ts';
+export { AuditApiVersion, Level, Stage } from './audit/types.ts';
+export type { AuditEvent, ObjectReference, ResponseStatus, UserInfo } from './audit/types.ts';
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_SINK_TIMEOUT_MS, readPipelineConfig, SettingsReader } from './config.ts';
+export type { Env, PipelineConfig, PipelineDefaults } from './config.ts';
+export { ConfigError, RelayError, RequestError, SinkError } from './errors.ts';
+export { createPipeline, emptyCounts } from './receive.ts';
+export type { BatchCounts, Pipeline, PipelineOptions, ReceiveRequest, ReceiveResult } from './receive.ts';
+export { recordKey } from './record.ts';
+export type { LogRecord } from './record.ts';
+export { AKS_AUDIT_COLUMNS, toAksAuditRow } from './sinks/aks-audit-row.ts';
+export type { AksAuditRow } from './sinks/aks-audit-row.ts';
+export { createAzureMonitorSink } from './sinks/azure-monitor.ts';
+export type { AzureMonitorSinkOptions } from './sinks/azure-monitor.ts';
+export { createCloudWatchSink } from './sinks/cloudwatch.ts';
+export type { CloudWatchSinkOptions } from './sinks/cloudwatch.ts';
+export { createFileSink, createStreamSink } from './sinks/json-lines.ts';
+export type { JsonLinesOptions } from './sinks/json-lines.ts';
+export type { Sink, SinkResult } from './sinks/sink.ts';

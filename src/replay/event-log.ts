@@ -1,0 +1,55 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { AuditApiVersion } from '../audit/types.ts';
+
+/** Events to send in one EventList, kept as the exact JSON text read. */
+export interface EventBatch {
+  /** apiVersion of the EventList: v1beta1 when its items are v1beta1 (as that API server would send), else v1. */
+  readonly apiVersion: AuditApiVersion;
+  readonly items: readonly string[];
+}
+
+/** A line of the log that is not an audit event, reported by number and never by content. */
+export interface SkippedLine {
+  readonly line: number;
+  readonly reason: string;
+}
+
+/**
+ * Reads an API server audit log (`--audit-log-path`: one JSON event per line) and yields batches of at most
+ * `batchSize` events. A batch never mixes v1beta1 events with others. Lines that are not JSON objects with an
+ * auditID are passed to `skip` and left out.
+ */
+export async function* readEventBatches(input: Readable, batchSize: number, skip: (skipped: SkippedLine) => void): AsyncGenerator<EventBatch> {
+  let items: string[] = [];
+  let apiVersion: AuditApiVersion = AuditApiVersion.V1;
+  let number = 0;
+  for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    number += 1;
+    const line = raw.trim();
+    if (line === '') continue;
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      skip({ line: number, reason: 'not JSON' });
+      continue;
+    }
+    if (typeof event !== 'object' || event === null || Array.isArray(event) || typeof (event as { auditID?: unknown }).auditID !== 'string') {
+      skip({ line: number, reason: 'not an audit event (no auditID)' });
+      continue;
+    }
+    const version = (event as { apiVersion?: unknown }).apiVersion === AuditApiVersion.V1beta1 ? AuditApiVersion.V1beta1 : AuditApiVersion.V1;
+    if (items.length > 0 && (version !== apiVersion || items.length >= batchSize)) {
+      yield { apiVersion, items };
+      items = [];
+    }
+    apiVersion = version;
+    items.push(line);
+  }
+  if (items.length > 0) yield { apiVersion, items };
+}
+
+/** The body the API server's webhook POSTs: an EventList around the items, byte for byte. */
+export const eventListBody = (batch: EventBatch): string =>
+  `{"kind":"EventList","apiVersion":"${batch.apiVersion}","metadata":{},"items":[${batch.items.join(',')}]}`;

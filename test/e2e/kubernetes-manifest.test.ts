@@ -1,0 +1,78 @@
+// The in-cluster manifest, checked by running what it says: the container's own arguments (mount paths pointed at
+// real files) start a receiver that answers the manifest's probes and stores a batch sent with a mounted token.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { eventList, send } from '../support/http-client.ts';
+import { fixtureFiles } from '../support/records.ts';
+import { startServe } from '../support/serve.ts';
+import { createTestPki } from '../support/tls.ts';
+
+type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, any> };
+const documents = parseAllDocuments(readFileSync(new URL('../../infra/kubernetes/kube-audit-relay.yaml', import.meta.url), 'utf8')).map(
+  (document) => document.toJS() as Manifest,
+);
+const byKind = (kind: string): Manifest => documents.find((document) => document.kind === kind)!;
+
+test('the Deployment, Service and NetworkPolicy agree on ports, labels and paths', () => {
+  assert.deepEqual(documents.map((document) => document.kind), ['Namespace', 'Deployment', 'Service', 'NetworkPolicy']);
+  const pod = byKind('Deployment').spec.template;
+  const [container] = pod.spec.containers;
+  const labels = pod.metadata.labels;
+  assert.deepEqual(byKind('Deployment').spec.selector.matchLabels, labels);
+  assert.deepEqual(byKind('Service').spec.selector, labels);
+  assert.deepEqual(byKind('NetworkPolicy').spec.podSelector.matchLabels, labels);
+  const port = container.ports.find((candidate: { name: string }) => candidate.name === byKind('Service').spec.ports[0].targetPort);
+  assert.ok(port, 'the Service targets a named container port');
+  assert.ok(container.args.includes(`--port=${port.containerPort}`));
+  assert.equal(byKind('NetworkPolicy').spec.ingress[0].ports[0].port, port.containerPort);
+  for (const probe of [container.readinessProbe, container.livenessProbe]) assert.equal(probe.httpGet.port, port.name);
+  assert.ok(pod.spec.terminationGracePeriodSeconds > 30, 'longer than an API server attempt, so batches in flight finish');
+  const mounted = container.volumeMounts.map((mount: { mountPath: string }) => mount.mountPath);
+  for (const arg of container.args.filter((value: string) => value.startsWith('--') && value.includes('=/'))) {
+    const path = arg.split('=')[1];
+    assert.ok(mounted.some((mount: string) => path.startsWith(`${mount}/`)), `${arg} is on a mounted volume`);
+  }
+  assert.equal(container.securityContext.readOnlyRootFilesystem, true, 'the receiver writes nothing but stdout');
+});
+
+test("the container's arguments start a receiver that answers its probes and stores a batch", async () => {
+  const pki = createTestPki();
+  const token = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
+  writeFileSync(join(pki.dir, 'tokens'), `${token}\n`);
+  const mounts: Record<string, string> = {
+    '/etc/kube-audit-relay/tls/tls.crt': pki.serverCert,
+    '/etc/kube-audit-relay/tls/tls.key': pki.serverKey,
+    '/etc/kube-audit-relay/auth/tokens': join(pki.dir, 'tokens'),
+  };
+  const container = byKind('Deployment').spec.template.spec.containers[0];
+  const [command, ...args] = container.args as string[];
+  assert.equal(command, 'serve');
+  // Same flags, but on loopback, on a free port (startServe adds --port 0) and with the mounted files' local copies.
+  const local = args
+    .filter((arg) => !arg.startsWith('--port='))
+    .map((arg) => {
+      const [flag, value] = arg.split('=') as [string, string];
+      if (flag === '--host') return '--host=127.0.0.1';
+      return mounts[value] ? `${flag}=${mounts[value]}` : arg;
+    });
+  const env = Object.fromEntries(container.env.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+  const server = await startServe(local, env);
+  try {
+    const ca = pki.read(pki.caCert);
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      assert.equal(probe.httpGet.scheme, 'HTTPS');
+      assert.equal((await send(server.url, undefined, { method: 'GET', path: probe.httpGet.path, ca })).status, 200);
+    }
+    const lines = fixtureFiles().find((file) => file.name.startsWith('openshift-clo-logsamples'))!.lines;
+    const answer = await send(server.url, eventList(lines), { ca, headers: { authorization: `Bearer ${token}` } });
+    assert.equal(answer.status, 200, answer.body);
+    const stored = server.stdout().trim().split('\n').map((line) => JSON.parse(line) as { annotations: Record<string, string> });
+    assert.equal(stored.length, lines.length);
+    assert.ok(stored.every((event) => event.annotations['kube-audit-relay.io/cluster'] === 'my-cluster'));
+  } finally {
+    await server.stop();
+  }
+});

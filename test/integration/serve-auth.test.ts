@@ -1,0 +1,116 @@
+// Caller authentication through the real server: bearer tokens (several, for rotation), basic auth and client
+// certificates (mTLS) over real TLS. A refused caller gets 401 (or no TLS session at all) and nothing is written.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { eventList, send } from '../support/http-client.ts';
+import { fixtureFiles } from '../support/records.ts';
+import { serveRefusal, startServe, type ServeHandle } from '../support/serve.ts';
+import { createTestPki, type TestPki } from '../support/tls.ts';
+
+const lines = fixtureFiles().find((file) => file.name.startsWith('aks-sysdig'))!.lines;
+const body = eventList(lines);
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+let pki: TestPki;
+let ca: string;
+before(() => {
+  pki = createTestPki();
+  ca = pki.read(pki.caCert);
+  writeFileSync(join(pki.dir, 'tokens'), 'current-token-7b1e0c5d9a2f4e68\nnext-token-3c8d2a9f1e7b5064\n');
+  writeFileSync(join(pki.dir, 'basic'), 'kube-apiserver:s3cret-passw0rd\nbackfill:an0ther:with-colon\n');
+});
+
+describe('bearer tokens and basic auth', () => {
+  let server: ServeHandle;
+  before(async () => {
+    server = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', join(pki.dir, 'tokens'), '--basic-auth-file', join(pki.dir, 'basic')]);
+  });
+  after(() => server.stop());
+
+  const refused: [string, Record<string, string>][] = [
+    ['no credentials', {}],
+    ['a wrong token', { authorization: 'Bearer current-token-7b1e0c5d9a2f4e69' }],
+    ['a token prefix', { authorization: 'Bearer current-token' }],
+    ['a wrong password', { authorization: basic('kube-apiserver', 's3cret-passw0rd!') }],
+    ['an unknown user', { authorization: basic('mallory', 's3cret-passw0rd') }],
+    ['an unknown scheme', { authorization: 'Digest username="kube-apiserver"' }],
+  ];
+  for (const [name, headers] of refused) {
+    test(`${name}: 401, nothing written`, async () => {
+      const answer = await send(server.url, body, { ca, headers });
+      assert.equal(answer.status, 401, answer.body);
+      assert.match(String(answer.headers['www-authenticate']), /Bearer/);
+      assert.equal(server.stdout(), '');
+    });
+  }
+
+  test('either token is accepted while rotating, and each basic credential', async () => {
+    const accepted = [
+      'Bearer current-token-7b1e0c5d9a2f4e68',
+      'bearer next-token-3c8d2a9f1e7b5064',
+      basic('kube-apiserver', 's3cret-passw0rd'),
+      basic('backfill', 'an0ther:with-colon'),
+    ];
+    for (const [index, authorization] of accepted.entries()) {
+      const batch = [lines[index]!];
+      const answer = await send(server.url, eventList(batch), { ca, headers: { authorization } });
+      assert.equal(answer.status, 200, `${authorization.split(' ')[0]} #${index}: ${answer.body}`);
+    }
+    assert.equal(server.stdout(), `${lines.slice(0, 4).join('\n')}\n`);
+  });
+});
+
+describe('client certificates (mTLS)', () => {
+  let server: ServeHandle;
+  before(async () => {
+    server = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--client-ca', pki.caCert]);
+  });
+  after(() => server.stop());
+
+  test('no client certificate: the TLS handshake fails', async () => {
+    await assert.rejects(send(server.url, body, { ca }), /certificate|socket hang up|ECONNRESET/);
+    assert.equal(server.stdout(), '');
+  });
+
+  test('a certificate from another CA: the TLS handshake fails', async () => {
+    await assert.rejects(send(server.url, body, { ca, cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey) }), /certificate|unknown ca|socket hang up|ECONNRESET/);
+    assert.equal(server.stdout(), '');
+  });
+
+  test("the API server's client certificate: stored, and the log names the certificate", async () => {
+    const answer = await send(server.url, body, { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) });
+    assert.equal(answer.status, 200, answer.body);
+    assert.equal(server.stdout(), `${lines.join('\n')}\n`);
+    assert.ok(server.logs().some((entry) => entry.clientCertificate === 'kube-apiserver-audit'));
+  });
+});
+
+describe('settings that cannot work are refused at start, all at once', () => {
+  test('every problem named with its flag and variable, exit 2', async () => {
+    const { code, stderr } = await serveRefusal(['--tls-cert', pki.serverCert, '--client-ca', join(pki.dir, 'missing.crt'), '--port', 'eighty'], {
+      AUTH_TOKENS: 'short',
+      MAX_EVENT_BYTES: '100',
+      DROP_RULES: '[{"verb":["get"]}]',
+    });
+    assert.equal(code, 2);
+    for (const expected of [
+      /--tls-key \(TLS_KEY_FILE\): is needed too/,
+      /--client-ca \(TLS_CLIENT_CA_FILE\): cannot read .*missing\.crt: ENOENT/,
+      /--port \(LISTEN_PORT\): .*whole number/,
+      /AUTH_TOKENS: every token must be at least 16 characters/,
+      /--max-event-bytes \(MAX_EVENT_BYTES\): must be a whole number of at least 4096, not "100"/,
+      /DROP_RULES\[0\]: unknown field "verb"/,
+    ]) {
+      assert.match(stderr, expected);
+    }
+  });
+
+  test('an unknown flag is a usage error with the usage text', async () => {
+    const { code, stderr } = await serveRefusal(['--tls-certificate', 'x']);
+    assert.equal(code, 2);
+    assert.match(stderr, /Unknown option '--tls-certificate'/);
+    assert.match(stderr, /usage: kube-audit-relay serve/);
+  });
+});

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { bodyBudget, RECEIVER_LIMITS, type Platform } from '../../src/generate/apiserver-flags.ts';
+import { runCommand } from '../support/cli.ts';
+import { fixtureRecords } from '../support/records.ts';
+
+async function flagsFor(platform: string, rate: number, maxEventBytes: number): Promise<Map<string, string>> {
+  const result = await runCommand(['flags', '--platform', platform, '--events-per-second', String(rate), '--max-event-bytes', String(maxEventBytes)]);
+  assert.equal(result.code, 0, result.stderr);
+  const flags = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const match = /^(--[a-z-]+)=(.+)$/.exec(line);
+    assert.ok(match, `not a flag line: ${line}`);
+    flags.set(match[1]!, match[2]!);
+  }
+  return flags;
+}
+
+/**
+ * The POST the API server would send: batch-max-size real corpus events, each truncated as the API server's truncate
+ * backend does (bodies removed when over the max event size) and then padded with `"` characters (the worst case for
+ * escaping: two body bytes each, four in a Lambda proxy event) up to exactly the max event size.
+ */
+function worstCaseBatch(size: number, maxEventBytes: number): string {
+  const events = fixtureRecords()
+    .map((record) => record.event)
+    .sort((a, b) => JSON.stringify(b).length - JSON.stringify(a).length);
+  const items: string[] = [];
+  for (let index = 0; index < size; index += 1) {
+    const event = { ...events[index % events.length]! };
+    if (Buffer.byteLength(JSON.stringify(event)) > maxEventBytes) {
+      delete event.requestObject;
+      delete event.responseObject;
+      event.annotations = { ...event.annotations, 'audit.k8s.io/truncated': 'true' };
+    }
+    const bare = Buffer.byteLength(JSON.stringify({ ...event, annotations: { ...event.annotations, pad: '' } }));
+    assert.ok(bare <= maxEventBytes, 'a truncated corpus event fits the max event size');
+    const padded = JSON.stringify({ ...event, annotations: { ...event.annotations, pad: '"'.repeat(Math.floor((maxEventBytes - bare) / 2)) } });
+    items.push(padded);
+  }
+  return `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${items.join(',')}]}`;
+}
+
+/** The API Gateway REST proxy event Lambda receives for a POST of this body (what the 6 MB limit counts). */
+const lambdaProxyEvent = (body: string): string =>
+  JSON.stringify({
+    resource: '/{proxy+}',
+    path: '/prod/audit',
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json, */*', Authorization: 'Bearer x'.padEnd(200, 'x'), 'User-Agent': 'kube-apiserver-admission' },
+    multiValueHeaders: {},
+    requestContext: { accountId: '123456789012', stage: 'prod', requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef', identity: { sourceIp: '10.0.0.1', vpceId: 'vpce-0123456789abcdef0' } },
+    body,
+    isBase64Encoded: false,
+  });
+
+describe('flags', () => {
+  const platforms: Platform[] = ['aws', 'azure', 'local'];
+  const rates = [1, 50, 500, 5_000, 50_000];
+  const eventSizes = [4_096, 102_400, 1_048_576];
+
+  for (const platform of platforms) {
+    test(`${platform}: for every rate and event size the batch bound, throttle and buffer hold`, async () => {
+      const budget = bodyBudget(RECEIVER_LIMITS[platform]);
+      for (const rate of rates) {
+        for (const maxEventBytes of eventSizes) {
+          const flags = await flagsFor(platform, rate, maxEventBytes);
+          const batch = Number(flags.get('--audit-webhook-batch-max-size'));
+          const at = `${platform} ${rate}/s ${maxEventBytes} B`;
+          assert.equal(flags.get('--audit-webhook-mode'), 'batch', at);
+          assert.equal(flags.get('--audit-webhook-truncate-enabled'), 'true', at);
+          assert.equal(Number(flags.get('--audit-webhook-truncate-max-event-size')), maxEventBytes, at);
+          assert.ok(batch >= 1 && batch <= 400, at);
+          assert.ok(128 + batch * (maxEventBytes + 1) <= budget, `${at}: ${batch} events exceed ${budget}`);
+          assert.ok(batch === 400 || 128 + (batch + 1) * (maxEventBytes + 1) > budget, `${at}: ${batch} is needlessly small`);
+          const qps = Number(flags.get('--audit-webhook-batch-throttle-qps'));
+          assert.ok(qps * batch >= 2 * rate, `${at}: qps ${qps} x ${batch} < 2 x ${rate}`);
+          assert.ok(Number(flags.get('--audit-webhook-batch-throttle-burst')) >= qps, at);
+          assert.ok(Number(flags.get('--audit-webhook-batch-buffer-size')) >= Math.max(10_000, 600 * rate), at);
+          assert.ok(Number(flags.get('--audit-webhook-truncate-max-batch-size')) >= maxEventBytes, at);
+        }
+      }
+    });
+  }
+
+  test('aws: a full batch of the largest corpus events padded to the max size fits Lambda\'s 6 MB even when every pad byte is escaped', async () => {
+    for (const maxEventBytes of [16_384, 102_400, 262_144]) {
+      const flags = await flagsFor('aws', 100, maxEventBytes);
+      const batch = Number(flags.get('--audit-webhook-batch-max-size'));
+      const body = worstCaseBatch(batch, maxEventBytes);
+      const event = lambdaProxyEvent(body);
+      assert.ok(Buffer.byteLength(event) <= 6_000_000, `${batch} x ${maxEventBytes}: proxy event of ${Buffer.byteLength(event)} bytes`);
+    }
+  });
+
+  test('local: a full batch at the max event size is under serve\'s default MAX_BODY_BYTES', async () => {
+    const flags = await flagsFor('local', 100, 102_400);
+    const batch = Number(flags.get('--audit-webhook-batch-max-size'));
+    assert.equal(batch, 400);
+    assert.ok(Buffer.byteLength(worstCaseBatch(batch, 102_400)) <= 64 * 1024 * 1024);
+  });
+
+  test('the reasoning is printed as comments naming the limit', async () => {
+    const result = await runCommand(['flags', '--platform', 'aws']);
+    assert.match(result.stdout, /^# .*Lambda takes at most 6 MB per synchronous invocation/m);
+    assert.match(result.stdout, /^# throttle: 100 events\/s in batches of 28/m);
+  });
+
+  test('refusals: missing or unknown platform, an event size no batch can hold, a rate that is not a number', async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /--platform is required: one of aws, azure, local/],
+      [['--platform', 'gcp'], /unknown --platform 'gcp': use one of aws, azure, local/],
+      [['--platform', 'aws', '--max-event-bytes', '4000000'], /--max-event-bytes 4000000 leaves no room for even one event in a 2967232-byte body on aws: lower --max-event-bytes/],
+      [['--platform', 'aws', '--events-per-second', 'lots'], /--events-per-second must be a whole number from 1 to 1000000, got 'lots'/],
+      [['--platform', 'aws', '--max-event-bytes', '100'], /--max-event-bytes must be a whole number from 1024/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCommand(['flags', ...args]);
+      assert.equal(result.code, 2, args.join(' '));
+      assert.match(result.stderr, message);
+    }
+  });
+});

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Annotation } from '../../src/audit/annotations.ts';
+import { decodeBody } from '../../src/audit/decode.ts';
+import { parseRedactionPath, REDACTED, redactEvent, type RedactionOptions } from '../../src/audit/redact.ts';
+import { renderRecord } from '../../src/audit/render.ts';
+import type { AuditEvent } from '../../src/audit/types.ts';
+import { validateEvent } from '../../src/audit/validate.ts';
+import { fixtureFiles, fixtureRecords } from '../support/records.ts';
+
+const SECRETS: RedactionOptions = { secrets: true, paths: [] };
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+const falco = fixtureFiles().find((file) => file.name.startsWith('falco'))!.lines;
+const syslog = fixtureFiles().find((file) => file.name.startsWith('openshift-clo-syslog'))!.lines;
+/** Falco trace files by name (SOURCES.md maps lines to files). */
+const createSecret = falco[32]!;
+const createKubeSystemSecret = falco[18]!;
+const createServiceAccountTokenSecret = falco[34]!;
+const tokenReview = syslog[3]!;
+
+const withBodies = (line: string, bodies: Record<string, unknown>): AuditEvent => ({ ...(JSON.parse(line) as AuditEvent), level: 'RequestResponse', ...bodies });
+const secret = (data: Record<string, string>, extra: Record<string, unknown> = {}) => ({
+  kind: 'Secret',
+  apiVersion: 'v1',
+  metadata: { name: 'example-secret', namespace: 'default', annotations: { [LAST_APPLIED]: JSON.stringify({ data }), keep: 'me' } },
+  data,
+  type: 'Opaque',
+  ...extra,
+});
+
+describe('redactEvent with the built-in rules', () => {
+  it('leaves every real fixture event untouched: none carries secret values', () => {
+    for (const { event } of fixtureRecords()) {
+      const before = structuredClone(event);
+      assert.deepEqual(redactEvent(event, SECRETS), []);
+      assert.deepEqual(event, before);
+    }
+  });
+
+  it('replaces Secret data, stringData and last-applied in requestObject and responseObject, keeping keys (create_secret)', () => {
+    const event = withBodies(createSecret, {
+      requestObject: secret({ username: 'YWRtaW4=', password: 'czNjcjN0' }, { stringData: { token: 'plain' } }),
+      responseObject: secret({ username: 'YWRtaW4=', password: 'czNjcjN0' }),
+    });
+    const paths = redactEvent(event, SECRETS);
+    assert.deepEqual(paths, [
+      'requestObject.data',
+      'requestObject.stringData',
+      `requestObject.metadata.annotations.${LAST_APPLIED}`,
+      'responseObject.data',
+      `responseObject.metadata.annotations.${LAST_APPLIED}`,
+    ]);
+    const request = event.requestObject as ReturnType<typeof secret> & { stringData: Record<string, string> };
+    assert.deepEqual(request.data, { username: REDACTED, password: REDACTED });
+    assert.deepEqual(request.stringData, { token: REDACTED });
+    assert.deepEqual(request.metadata.annotations, { [LAST_APPLIED]: REDACTED, keep: 'me' });
+    assert.equal(request.type, 'Opaque');
+    assert.equal(request.metadata.name, 'example-secret');
+    assert.ok(!JSON.stringify(event).includes('czNjcjN0') && !JSON.stringify(event).includes('plain'));
+  });
+
+  it('recognises patch bodies without kind by objectRef (create_kube_system_secret)', () => {
+    const event = withBodies(createKubeSystemSecret, { requestObject: { data: { 'token-secret': 'c2VjcmV0' }, metadata: { labels: { a: 'b' } } } });
+    assert.deepEqual(redactEvent(event, SECRETS), ['requestObject.data']);
+    assert.deepEqual(event.requestObject, { data: { 'token-secret': REDACTED }, metadata: { labels: { a: 'b' } } });
+  });
+
+  it('redacts a service account token Secret in the response (create_service_account_token_secret)', () => {
+    const event = withBodies(createServiceAccountTokenSecret, {
+      responseObject: secret({ 'ca.crt': 'LS0t', namespace: 'dGVzdDI=', token: 'ZXlKaGJH' }, { type: 'kubernetes.io/service-account-token' }),
+    });
+    assert.deepEqual(redactEvent(event, SECRETS), ['responseObject.data', `responseObject.metadata.annotations.${LAST_APPLIED}`]);
+    assert.ok(!JSON.stringify(event).includes('ZXlKaGJH'));
+  });
+
+  it('redacts JSON patch operations on a Secret', () => {
+    const event = withBodies(createSecret, {
+      verb: 'patch',
+      requestObject: [{ op: 'replace', path: '/data/password', value: 'bmV3' }, { op: 'remove', path: '/data/old' }],
+    });
+    assert.deepEqual(redactEvent(event, SECRETS), ['requestObject.0.value']);
+    assert.deepEqual(event.requestObject, [{ op: 'replace', path: '/data/password', value: REDACTED }, { op: 'remove', path: '/data/old' }]);
+  });
+
+  it('redacts every Secret of a SecretList, whose items carry no kind, and Secrets inside a List', () => {
+    const event = withBodies(createSecret, {
+      verb: 'list',
+      responseObject: { kind: 'SecretList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'a' }, data: { k: 'djE=' } }, { metadata: { name: 'b' }, data: { k: 'djI=' } }] },
+    });
+    assert.deepEqual(redactEvent(event, SECRETS), ['responseObject.items.0.data', 'responseObject.items.1.data']);
+    const mixed = withBodies(createSecret, {
+      responseObject: { kind: 'List', items: [{ kind: 'ConfigMap', data: { k: 'visible' } }, { kind: 'Secret', data: { k: 'djM=' } }] },
+    });
+    assert.deepEqual(redactEvent(mixed, SECRETS), ['responseObject.items.1.data']);
+    assert.equal((mixed.responseObject as { items: { data: { k: string } }[] }).items[0]!.data.k, 'visible');
+  });
+
+  it('redacts last-applied in the Table and metadata lists kubectl get asks for on secrets', () => {
+    const meta = (name: string) => ({ name, annotations: { [LAST_APPLIED]: '{"data":{"k":"djE="}}', other: 'x' } });
+    const event = withBodies(createSecret, {
+      verb: 'list',
+      responseObject: {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        columnDefinitions: [{ name: 'Name' }],
+        rows: [
+          { cells: ['a'], object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: meta('a') } },
+          { cells: ['b'], object: { kind: 'Secret', metadata: meta('b'), data: { k: 'djI=' } } },
+        ],
+      },
+    });
+    assert.deepEqual(redactEvent(event, SECRETS), [
+      `responseObject.rows.0.object.metadata.annotations.${LAST_APPLIED}`,
+      'responseObject.rows.1.object.data',
+      `responseObject.rows.1.object.metadata.annotations.${LAST_APPLIED}`,
+    ]);
+    assert.ok(!JSON.stringify(event).includes('djE=') && !JSON.stringify(event).includes('djI='));
+    const list = withBodies(createSecret, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('c') }] } });
+    assert.deepEqual(redactEvent(list, SECRETS), [`responseObject.items.0.metadata.annotations.${LAST_APPLIED}`]);
+    // The same metadata of a ConfigMap is not a Secret's.
+    const configMaps = withBodies(falco[9]!, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('d') }] } });
+    assert.deepEqual(redactEvent(configMaps, SECRETS), []);
+  });
+
+  it('redacts TokenReview spec.token, by kind or by objectRef', () => {
+    for (const kind of [{ kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1' }, {}]) {
+      const event = withBodies(tokenReview, {
+        requestObject: { ...kind, spec: { token: 'eyJhbGciOi', audiences: ['api'] } },
+        responseObject: { kind: 'TokenReview', spec: { token: 'eyJhbGciOi' }, status: { authenticated: true, user: { username: 'system:node:x' } } },
+      });
+      assert.deepEqual(redactEvent(event, SECRETS), ['requestObject.spec.token', 'responseObject.spec.token']);
+      assert.ok(!JSON.stringify(event).includes('eyJhbGciOi'));
+      assert.equal((event.responseObject as { status: { user: { username: string } } }).status.user.username, 'system:node:x');
+    }
+  });
+
+  it('redacts TokenRequest status.token, by kind or by the serviceaccounts/token objectRef', () => {
+    const base = JSON.parse(createSecret) as AuditEvent;
+    const objectRef = { resource: 'serviceaccounts', subresource: 'token', namespace: 'default', name: 'default', apiVersion: 'v1' };
+    for (const kind of [{ kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1' }, {}]) {
+      const event: AuditEvent = { ...base, objectRef, requestObject: { ...kind, spec: { audiences: ['x'] } }, responseObject: { ...kind, status: { token: 'eyJ0b2tlbg', expirationTimestamp: 'z' } } };
+      assert.deepEqual(redactEvent(event, SECRETS), ['responseObject.status.token']);
+      assert.deepEqual((event.responseObject as { status: unknown }).status, { token: REDACTED, expirationTimestamp: 'z' });
+    }
+  });
+
+  it('leaves other kinds alone, last-applied annotations and data fields included', () => {
+    const configMap = { kind: 'ConfigMap', metadata: { annotations: { [LAST_APPLIED]: '{}' } }, data: { k: 'v' } };
+    const event = withBodies(falco[9]!, { requestObject: structuredClone(configMap), responseObject: structuredClone(configMap) });
+    assert.deepEqual(redactEvent(event, SECRETS), []);
+    assert.deepEqual(event.requestObject, configMap);
+    // A resource named secrets in another API group is not a core Secret.
+    const crd = withBodies(createSecret, { objectRef: { resource: 'secrets', apiGroup: 'example.com' }, requestObject: { data: { k: 'v' } } });
+    assert.deepEqual(redactEvent(crd, SECRETS), []);
+  });
+
+  it('does nothing with secrets: false', () => {
+    const event = withBodies(createSecret, { requestObject: secret({ k: 'djE=' }) });
+    const before = structuredClone(event);
+    assert.deepEqual(redactEvent(event, { secrets: false, paths: [] }), []);
+    assert.deepEqual(event, before);
+  });
+});
+
+describe('extra redaction paths', () => {
+  const pod = {
+    kind: 'Pod',
+    metadata: { annotations: { 'example.com/key.with.dots': 'hidden', other: 'shown' } },
+    spec: { containers: [{ env: [{ name: 'A', value: 'one' }, { name: 'B' }] }, { env: [{ name: 'C', value: 'three' }] }] },
+  };
+
+  it('follow keys, * for any key or index, and ["a.b"] for keys with dots', () => {
+    const event = withBodies(falco[19]!, { requestObject: structuredClone(pod) });
+    const paths = ['requestObject.spec.containers.*.env.*.value', 'requestObject.metadata.annotations["example.com/key.with.dots"]', 'responseObject.spec', 'user.extra.*'];
+    const redacted = redactEvent(event, { secrets: true, paths: paths.map(parseRedactionPath) });
+    assert.deepEqual(redacted, [
+      'requestObject.spec.containers.0.env.0.value',
+      'requestObject.spec.containers.1.env.0.value',
+      'requestObject.metadata.annotations.example.com/key.with.dots',
+      'responseObject.spec',
+    ]);
+    assert.equal((event.responseObject as { spec: unknown }).spec, REDACTED);
+    const request = event.requestObject as typeof pod;
+    assert.deepEqual(request.spec.containers[0]!.env, [{ name: 'A', value: REDACTED }, { name: 'B' }]);
+    assert.deepEqual(request.metadata.annotations, { 'example.com/key.with.dots': REDACTED, other: 'shown' });
+  });
+
+  it('treat array keys as indices only', () => {
+    const event = JSON.parse(falco[0]!) as AuditEvent;
+    const groups = [...event.user.groups!];
+    const paths = ['user.groups.length', 'user.groups.01', 'user.groups.99', 'sourceIPs.-1'].map(parseRedactionPath);
+    assert.deepEqual(redactEvent(event, { secrets: true, paths }), []);
+    assert.deepEqual(event.user.groups, groups);
+  });
+
+  it('can replace whole top-level fields', () => {
+    const event = JSON.parse(falco[0]!) as AuditEvent;
+    assert.deepEqual(redactEvent(event, { secrets: true, paths: [parseRedactionPath('sourceIPs'), parseRedactionPath('user.groups.0')] }), ['sourceIPs', 'user.groups.0']);
+    assert.equal(event.sourceIPs, REDACTED);
+    assert.equal(event.user.groups![0], REDACTED);
+  });
+
+  it('parse the documented syntax and refuse malformed paths', () => {
+    assert.deepEqual(parseRedactionPath('requestObject.spec.password'), ['requestObject', 'spec', 'password']);
+    assert.deepEqual(parseRedactionPath('a.*.b'), ['a', '*', 'b']);
+    assert.deepEqual(parseRedactionPath('a["b.c"].d'), ['a', 'b.c', 'd']);
+    assert.deepEqual(parseRedactionPath('a.["b.c"]'), ['a', 'b.c']);
+    assert.deepEqual(parseRedactionPath('["x\\"y"]'), ['x"y']);
+    for (const bad of ['', 'a.', 'a..b', '.a', 'a[0]', 'a["b"', 'a[b]']) assert.throws(() => parseRedactionPath(bad), Error, bad);
+  });
+});
+
+describe('the redaction annotation', () => {
+  it('lists what was removed in the rendered record, and nothing secret remains', () => {
+    const line = JSON.stringify(withBodies(createSecret, { requestObject: secret({ password: 'czNjcjN0' }) }));
+    const item = decodeBody(line).items[0]!;
+    const { event, apiVersion } = validateEvent(item);
+    const redacted = redactEvent(event, SECRETS);
+    const { record } = renderRecord({ item, event, apiVersion, redacted, maxRecordBytes: 1 << 20, receivedAt: 0 });
+    const output = JSON.parse(record.json) as AuditEvent;
+    assert.equal(output.annotations![Annotation.Redacted], `requestObject.data,requestObject.metadata.annotations.${LAST_APPLIED}`);
+    assert.equal(output.annotations!['authorization.k8s.io/decision'], 'allow');
+    assert.ok(!record.json.includes('czNjcjN0'));
+    assert.deepEqual(output, record.event);
+  });
+});
