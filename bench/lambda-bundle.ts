@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { startCloudWatchLogsStandIn } from '../test/support/cloudwatch-logs-standin.ts';
-import { eventListBody } from '../test/support/lambda.ts';
+import { eventList } from '../test/support/http-client.ts';
 import { fixtureFiles } from '../test/support/records.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -94,7 +94,7 @@ for (const [name, file, variantEnv] of rows) {
 // The first 400 fixture events, and the same events repeated up to ~5.9 MB (Lambda refuses payloads over 6 MB).
 const lines = fixtureFiles().flatMap((file) => file.lines);
 const fixtureBatch = join(out, 'fixture-400.json');
-writeFileSync(fixtureBatch, eventListBody(lines.slice(0, 400)));
+writeFileSync(fixtureBatch, eventList(lines.slice(0, 400)));
 const large: string[] = [];
 for (let index = 0, size = 0; size < 5.9e6; index++) {
   const event = JSON.parse(lines[index % lines.length]!);
@@ -104,7 +104,7 @@ for (let index = 0, size = 0; size < 5.9e6; index++) {
   size += text.length + 1;
 }
 const largeBatch = join(out, 'large.json');
-writeFileSync(largeBatch, eventListBody(large));
+writeFileSync(largeBatch, eventList(large));
 
 console.log('\nbatch                          events   MB   status  peak RSS MB (median of 5)');
 for (const [name, file, count] of [['fixture, 400 events', fixtureBatch, 400], ['near the 6 MB payload limit', largeBatch, large.length]] as const) {
