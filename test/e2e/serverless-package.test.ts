@@ -13,6 +13,7 @@ const CREATED = {
   SUBNET_IDS: 'subnet-0aaa1111bbbb2222c,subnet-0ddd3333eeee4444f',
   ALLOWED_CIDRS: '10.20.0.0/16,10.30.1.0/24',
   PRIVATE_DNS: 'true',
+  SOURCE_VPC_IDS: 'vpc-0123456789abcdef0',
   CLUSTER_NAME: 'payments',
   LOG_GROUP_NAME: '/aws/eks/payments/cluster',
   KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
@@ -192,6 +193,8 @@ describe('serverless package: default parameters', () => {
 
   it('allows invoking only through the given VPC endpoints', () => {
     assertResourcePolicy(packaged.template, EXISTING_ENDPOINTS.split(','));
+    const policy = only(packaged.template, 'AWS::ApiGateway::RestApi').Properties!.Policy as { Statement: Statement[] };
+    assert.equal(policy.Statement.length, 2, 'no source-VPC statement unless SOURCE_VPC_IDS is given');
   });
 
   it('scopes IAM to the audit group, its own log group and the token parameter', () => {
@@ -260,7 +263,13 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
     assert.equal(endpoint.PrivateDnsEnabled, true);
   });
 
-  it("admits only HTTPS from ALLOWED_CIDRS to the endpoint", () => {
+  it('also denies requests from outside SOURCE_VPC_IDS', () => {
+    const policy = only(packaged.template, 'AWS::ApiGateway::RestApi').Properties!.Policy as { Statement: Statement[] };
+    const denyVpcs = policy.Statement.filter((statement) => statement.Effect === 'Deny' && statement.Condition?.StringNotEquals?.['aws:SourceVpc']);
+    assert.deepEqual(denyVpcs.map((statement) => statement.Condition!.StringNotEquals!['aws:SourceVpc']), [[CREATED.SOURCE_VPC_IDS]]);
+  });
+
+  it('admits only HTTPS from ALLOWED_CIDRS to the endpoint', () => {
     const group = packaged.template.Resources.ExecuteApiEndpointSecurityGroup!.Properties!;
     assert.deepEqual(
       group.SecurityGroupIngress.map((rule: any) => [rule.IpProtocol, rule.FromPort, rule.ToPort, rule.CidrIp]),
@@ -305,6 +314,22 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
     assert.equal(url.text, 'https://${ApiGatewayRestApi}-${VpcEndpointId}.execute-api.${AWS::Region}.${AWS::URLSuffix}/staging/');
     assert.deepEqual(url.vpce, { Ref: 'ExecuteApiVpcEndpoint' });
     assert.equal(packaged.template.Outputs!.AuthTokenParameterName!.Value, '/kube-audit-relay/payments/auth-token');
+  });
+});
+
+describe('serverless package: AUTH_MODE=none', () => {
+  let packaged: PackagedService;
+  before(async () => {
+    packaged = await packageService('open', { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none' });
+  });
+
+  it('gives the function no token parameter and no permission to read one', () => {
+    const variables = only(packaged.template, 'AWS::Lambda::Function').Properties!.Environment.Variables;
+    assert.equal(variables.AUTH_MODE, 'none');
+    assert.equal(variables.AUTH_TOKEN_PARAMETER, '');
+    const statements = identityStatements(packaged.template);
+    assert.deepEqual(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('ssm:') || action.startsWith('kms:'))), []);
+    assertPrivateOnly(packaged.template);
   });
 });
 
