@@ -86,6 +86,14 @@ function assertPrivateOnly(template: Template): void {
     assert.deepEqual(ofType(template, type), [], `${type} must not exist`);
   }
   assert.deepEqual(Object.values(template.Resources).filter((resource) => resource.Type.startsWith('AWS::ApiGatewayV2::')), []);
+  for (const [, bucket] of ofType(template, 'AWS::S3::Bucket')) {
+    assert.deepEqual(bucket.Properties!.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  }
   for (const [, permission] of ofType(template, 'AWS::Lambda::Permission')) {
     assert.equal(permission.Properties!.Principal, 'apigateway.amazonaws.com');
     assert.equal(permission.Properties!.FunctionUrlAuthType, undefined);
