@@ -1,7 +1,7 @@
 // Runs the installed `serverless` (osls) on this repository's serverless.yml as a child process, offline: fake
 // credentials, and a preload that refuses every connection that is not to loopback.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,18 +51,21 @@ export interface Template {
 }
 
 export interface PackagedService extends ServerlessRun {
-  readonly dir: string;
   readonly template: Template;
 }
 
-/** `serverless package --package <fresh temp dir>` with the given stage and params; rejects if it fails. */
+/** `serverless package --package <temp dir>` with the given stage and params, read and removed; rejects if it fails. */
 export async function packageService(stage: string, params: Record<string, string>): Promise<PackagedService> {
   const dir = mkdtempSync(join(tmpdir(), `kube-audit-relay-package-${stage}-`));
   const paramArgs = Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
-  const run = await runServerless(['package', '--stage', stage, '--package', dir, ...paramArgs]);
-  if (run.code !== 0) throw new Error(`serverless package (${stage}) exited with ${run.code}:\n${run.stdout}\n${run.stderr}`);
-  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-  return { ...run, dir, template };
+  try {
+    const run = await runServerless(['package', '--stage', stage, '--package', dir, ...paramArgs]);
+    if (run.code !== 0) throw new Error(`serverless package (${stage}) exited with ${run.code}:\n${run.stdout}\n${run.stderr}`);
+    const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    return { ...run, template };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A free loopback port: bound, read and released (serverless offline takes port numbers, not sockets). */
