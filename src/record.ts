@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditApiVersion, AuditEvent } from './audit/types.ts';
 
 /** One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. */
@@ -27,4 +27,4 @@ export interface LogRecord {
  * so two different events that share an auditID and stage (hand-edited logs, replays of edited files) are both kept.
  */
 export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage' | 'json'>): string =>
-  `${record.auditID}/${record.stage}/${createHash('sha1').update(record.json).digest('base64url')}`;
+  `${record.auditID}/${record.stage}/${hash('sha1', record.json, 'base64url')}`;

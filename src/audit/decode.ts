@@ -1,8 +1,11 @@
 import { RequestError } from '../errors.ts';
 import {
   compactJson,
+  countKeys,
   JsonScanError,
+  type ObjectScan,
   parseSpan,
+  scanObject,
   skipWhitespace,
   type Span,
   stringEnd,
@@ -24,8 +27,10 @@ export interface DecodedItem {
   readonly label: string;
   /** The item's text as received, on one line (whitespace outside strings removed if it spanned lines). */
   readonly text: string;
-  /** Spans of the item's own members within `text`, by key. */
+  /** Spans of the item's own members within `text`, by key (for items from the fast scan, found on first use). */
   readonly members: ReadonlyMap<string, Span>;
+  /** Span of the item's own `annotations` member within `text`, when it has one. */
+  readonly annotations?: Span;
   readonly value: unknown;
   /** The list's apiVersion, which items without their own inherit. */
   readonly listApiVersion: AuditApiVersion;
@@ -54,10 +59,22 @@ export function decodeUtf8(body: Uint8Array): string {
   return text;
 }
 
-/** Finds the items of an EventList, a single Event or JSON lines; every value is checked, none re-serialised. */
+/**
+ * Finds the items of an EventList, a single Event or JSON lines; every value is checked, none re-serialised.
+ * Items are scanned the fast way first; a body refused that way is decoded again the thorough way, which names the
+ * first problem in the body exactly (the fast way finds duplicate keys only after parsing).
+ */
 export function decodeBody(text: string): DecodedBody {
   try {
-    return decodeText(text);
+    return decodeText(text, true);
+  } catch {
+    return decodeThoroughly(text);
+  }
+}
+
+function decodeThoroughly(text: string): DecodedBody {
+  try {
+    return decodeText(text, false);
   } catch (error) {
     if (error instanceof JsonScanError) {
       throw new RequestError(400, `body is not valid JSON: ${error.message}`);
@@ -66,7 +83,8 @@ export function decodeBody(text: string): DecodedBody {
   }
 }
 
-function decodeText(text: string): DecodedBody {
+/** `fast`: scan items with scanObject and check for duplicate keys by count after parsing. */
+function decodeText(text: string, fast: boolean): DecodedBody {
   const start = skipWhitespace(text, 0);
   if (start === text.length) throw new RequestError(400, 'body is empty; expected an EventList');
   const first = text.charCodeAt(start);
@@ -75,7 +93,7 @@ function decodeText(text: string): DecodedBody {
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const { end, members, elements } = scanTopObject(text, start);
+  const { end, members, elements } = scanTopObject(text, start, fast);
   const next = skipWhitespace(text, end);
   const kind = readString(text, members, 'kind');
   if (next < text.length) {
@@ -93,10 +111,11 @@ function decodeText(text: string): DecodedBody {
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-/** An element of the top-level `items` array, scanned once, with its own members' spans. */
+/** An element of the top-level `items` array, scanned once: by valueEnd with its own members' spans, or by scanObject. */
 interface Element {
   readonly span: Span;
-  readonly members: Map<string, Span>;
+  readonly members?: Map<string, Span>;
+  readonly scan?: ObjectScan;
 }
 
 interface TopObject {
@@ -110,7 +129,7 @@ interface TopObject {
  * Walks the top-level object member by member, checking keys and separators, and scans an `items` array element by
  * element, so that a broken item is named (`items[3]`) and each item is scanned only once.
  */
-function scanTopObject(text: string, start: number): TopObject {
+function scanTopObject(text: string, start: number, fast: boolean): TopObject {
   const members = new Map<string, Span>();
   let elements: Element[] = [];
   let i = skipWhitespace(text, start + 1);
@@ -125,7 +144,7 @@ function scanTopObject(text: string, start: number): TopObject {
     const valueStart = skipWhitespace(text, i + 1);
     let end: number;
     if (key === 'items' && text.charCodeAt(valueStart) === 0x5b) {
-      ({ end, elements } = scanElements(text, valueStart));
+      ({ end, elements } = scanElements(text, valueStart, fast));
     } else {
       end = valueEnd(text, valueStart);
     }
@@ -138,15 +157,22 @@ function scanTopObject(text: string, start: number): TopObject {
   }
 }
 
-function scanElements(text: string, open: number): { end: number; elements: Element[] } {
+function scanElements(text: string, open: number, fast: boolean): { end: number; elements: Element[] } {
   const elements: Element[] = [];
   let i = skipWhitespace(text, open + 1);
   if (text.charCodeAt(i) === 0x5d) return { end: i + 1, elements };
   for (;;) {
-    const members = new Map<string, Span>();
     const start = i;
-    const end = labelled(`items[${elements.length}]`, () => valueEnd(text, start, members));
-    elements.push({ span: { start, end }, members });
+    let end: number;
+    if (fast) {
+      const scan = scanObject(text, start);
+      end = scan.end;
+      elements.push({ span: { start, end }, scan });
+    } else {
+      const members = new Map<string, Span>();
+      end = labelled(`items[${elements.length}]`, () => valueEnd(text, start, members));
+      elements.push({ span: { start, end }, members });
+    }
     i = skipWhitespace(text, end);
     const separator = text.charCodeAt(i);
     if (separator === 0x5d) return { end: i + 1, elements };
@@ -174,12 +200,13 @@ function decodeEventList(text: string, members: ReadonlyMap<string, Span>, eleme
     if (parseSpan(text, itemsSpan) === null) return { format: BodyFormat.EventList, items: [] };
     throw new RequestError(400, 'EventList items is not an array');
   }
-  const items = elements.map(({ span, members: itemMembers }, index) => {
+  const items = elements.map((element, index) => {
     const label = `items[${index}]`;
-    if (text.charCodeAt(span.start) !== 0x7b) {
+    if (text.charCodeAt(element.span.start) !== 0x7b) {
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
-    return item(text, label, span, itemMembers, apiVersion as AuditApiVersion);
+    if (element.scan) return scannedItem(text, label, element.span, element.scan, apiVersion as AuditApiVersion);
+    return item(text, label, element.span, element.members!, apiVersion as AuditApiVersion);
   });
   return { format: BodyFormat.EventList, items };
 }
@@ -237,7 +264,35 @@ function item(
     itemMembers = new Map();
     valueEnd(itemText, 0, itemMembers);
   }
-  return { label, text: itemText, members: itemMembers, value, listApiVersion };
+  const annotations = itemMembers.get('annotations');
+  return { label, text: itemText, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
+}
+
+/**
+ * An item from a fast scan; duplicate keys show as fewer parsed keys. Its members' spans are found only if asked
+ * for: a map per item is a large share of a batch's memory, and rendering needs only the annotations span.
+ */
+function scannedItem(text: string, label: string, span: Span, scan: ObjectScan, listApiVersion: AuditApiVersion): DecodedItem {
+  // item() compacts the text onto one line and scans it again.
+  if (scan.multiline) return item(text, label, span, new Map(), listApiVersion);
+  const value = parseSpan(text, span);
+  if (countKeys(value) !== scan.keys) throw new JsonScanError('duplicate object key', span.start);
+  const itemText = text.slice(span.start, span.end);
+  let members: Map<string, Span> | undefined;
+  return {
+    label,
+    text: itemText,
+    value,
+    listApiVersion,
+    ...(scan.annotations ? { annotations: scan.annotations } : {}),
+    get members() {
+      if (members === undefined) {
+        members = new Map();
+        valueEnd(itemText, 0, members);
+      }
+      return members;
+    },
+  };
 }
 
 function readString(text: string, members: ReadonlyMap<string, Span>, key: string): string | undefined {

@@ -143,6 +143,109 @@ export function valueEnd(text: string, offset: number, members?: Map<string, Spa
   throw new JsonScanError('unexpected end of input', text.length);
 }
 
+/** What {@link scanObject} found in one object. */
+export interface ObjectScan {
+  /** Index just past the closing brace. */
+  readonly end: number;
+  /** Span of the object's own `annotations` member, relative to its opening brace: what rendering splices into. */
+  readonly annotations?: Span;
+  /** Object members at every depth, duplicates included: compare with {@link countKeys} of the parsed value. */
+  readonly keys: number;
+  /** Whether a line break occurs between tokens (none can occur inside a valid JSON string). */
+  readonly multiline: boolean;
+}
+
+const ANNOTATIONS_KEY = '"annotations"';
+
+/** Whether the key token at [start, end) stands for `annotations`, however it is escaped. */
+function isAnnotationsKey(text: string, start: number, end: number): boolean {
+  if (end - start === ANNOTATIONS_KEY.length && text.startsWith(ANNOTATIONS_KEY, start)) return true;
+  for (let i = start + 1; i < end - 1; i++) {
+    if (text.charCodeAt(i) === BACKSLASH) return keyOf(text, start, end) === 'annotations';
+  }
+  return false;
+}
+
+/**
+ * The fast counterpart of {@link valueEnd} for an object that JSON.parse will check next: it tracks brackets and
+ * strings, and counts keys instead of remembering them, so duplicates are found by comparing that count with the
+ * parsed value's ({@link countKeys}; JSON.parse keeps one of each duplicate). Of the object's own members it records
+ * only `annotations`. It accepts everything valueEnd accepts; callers re-run valueEnd when the scan, the parse or the
+ * count fails, for its message.
+ */
+export function scanObject(text: string, offset: number): ObjectScan {
+  if (text.charCodeAt(offset) !== OPEN_BRACE) throw new JsonScanError('expected an object', offset);
+  // The closing character each open container expects.
+  const closers: number[] = [];
+  let keys = 0;
+  let multiline = false;
+  let expectKey = false;
+  let atAnnotations = false;
+  let annotations: Span | undefined;
+  let memberStart = -1;
+  let i = offset;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
+      const end = stringEnd(text, i);
+      if (closers.length === 1) {
+        if (expectKey) {
+          atAnnotations = isAnnotationsKey(text, i, end);
+          expectKey = false;
+        } else if (atAnnotations) {
+          annotations = { start: i - offset, end: end - offset };
+          atAnnotations = false;
+        }
+      }
+      i = end;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (closers.length === 1 && atAnnotations) memberStart = i;
+      if (closers.length >= MAX_NESTING_DEPTH) throw new JsonScanError(`nested deeper than ${MAX_NESTING_DEPTH} levels`, i);
+      closers.push(code === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+      if (closers.length === 1) expectKey = true;
+      i++;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      if (closers.pop() !== code) throw new JsonScanError('mismatched bracket', i);
+      i++;
+      if (closers.length === 0) return { end: i, keys, multiline, ...(annotations ? { annotations } : {}) };
+      if (closers.length === 1 && atAnnotations && memberStart >= 0) {
+        annotations = { start: memberStart - offset, end: i - offset };
+        atAnnotations = false;
+      }
+    } else if (code === COLON) {
+      keys++;
+      i++;
+    } else if (code === COMMA) {
+      if (closers.length === 1) expectKey = true;
+      i++;
+    } else if (isJsonWhitespace(code)) {
+      if (code === 0x0a || code === 0x0d) multiline = true;
+      i++;
+    } else {
+      const end = primitiveEnd(text, i);
+      if (closers.length === 1 && atAnnotations) {
+        annotations = { start: i - offset, end: end - offset };
+        atAnnotations = false;
+      }
+      i = end;
+    }
+  }
+  throw new JsonScanError('unexpected end of input', text.length);
+}
+
+/** Own keys of every object in a parsed JSON value, at every depth. */
+export function countKeys(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const element of value) count += countKeys(element);
+    return count;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) count += 1 + countKeys(object[key]);
+  return count;
+}
+
 function primitiveEnd(text: string, offset: number): number {
   let i = offset;
   while (i < text.length) {

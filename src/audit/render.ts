@@ -40,7 +40,7 @@ export function renderRecord(input: RenderInput): Rendered {
   let json: string;
   if (input.redacted.length > 0) {
     event.annotations = { ...existing, ...added };
-    if (Object.keys(event.annotations).length === 0 && !item.members.has('annotations')) {
+    if (Object.keys(event.annotations).length === 0 && item.annotations === undefined) {
       delete event.annotations;
     }
     json = JSON.stringify(event);
@@ -83,7 +83,7 @@ function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<s
   const entries = Object.entries(added);
   if (entries.length === 0) return item.text;
   const members = entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
-  const span = item.members.get('annotations');
+  const span = item.annotations;
   const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
   event.annotations = { ...event.annotations, ...added };
   if (span === undefined) {

@@ -1,0 +1,57 @@
+// `npm run bench`: runs every benchmark, prints the tables and writes bench/results/latest.json.
+// `npm run bench -- pipeline http` runs only the named ones (pipeline, http, cloudwatch, bundle, memory).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { benchBundle } from './bundle.ts';
+import { benchCloudWatch } from './cloudwatch.ts';
+import { benchHttp } from './http.ts';
+import { benchMemory } from './memory.ts';
+import { benchPipelines } from './pipeline.ts';
+import { formatTables } from './report.ts';
+
+const BENCHMARKS = {
+  pipeline: benchPipelines,
+  http: benchHttp,
+  cloudwatch: benchCloudWatch,
+  bundle: benchBundle,
+  memory: benchMemory,
+} as const;
+type Name = keyof typeof BENCHMARKS;
+
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !(name in BENCHMARKS));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}\n`);
+  process.exit(2);
+}
+const names = (asked.length > 0 ? asked : Object.keys(BENCHMARKS)) as Name[];
+
+const started = Date.now();
+const results: Record<string, unknown> = {};
+for (const name of names) {
+  const benchStarted = Date.now();
+  process.stderr.write(`${name}...`);
+  results[name] = await BENCHMARKS[name]();
+  process.stderr.write(` ${((Date.now() - benchStarted) / 1000).toFixed(0)} s\n`);
+}
+
+const report = {
+  date: new Date(started).toISOString(),
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  },
+  results,
+};
+process.stdout.write(formatTables(report));
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+// A partial run keeps its own file so that the committed full run is not overwritten by it.
+const file = `${dir}${asked.length > 0 ? `partial-${names.join('-')}` : 'latest'}.json`;
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+process.stderr.write(`wrote ${file}\n`);
