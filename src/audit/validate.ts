@@ -15,8 +15,13 @@ const OPTIONAL_STRINGS = ['requestURI', 'userAgent', ...TIMESTAMPS] as const;
 const USERS = ['user', 'impersonatedUser'] as const;
 const OPTIONAL_OBJECTS = ['user', 'impersonatedUser', 'objectRef', 'responseStatus', 'annotations'] as const;
 
-/** Bytes the string takes inside the skeleton's JSON, quotes excluded. */
-const encodedLength = (value: string): number => Buffer.byteLength(JSON.stringify(value), 'utf8') - 2;
+/** An escape (`\u0001`) is the longest any one UTF-16 unit gets in JSON's UTF-8: shorter strings are never too long. */
+const MAX_ENCODED_BYTES_PER_UNIT = 6;
+
+/** Whether the string takes more than MAX_IDENTIFIER_LENGTH bytes inside the skeleton's JSON, quotes excluded. */
+const tooLong = (value: string): boolean =>
+  value.length * MAX_ENCODED_BYTES_PER_UNIT > MAX_IDENTIFIER_LENGTH &&
+  Buffer.byteLength(JSON.stringify(value), 'utf8') - 2 > MAX_IDENTIFIER_LENGTH;
 
 export interface ValidEvent {
   readonly event: AuditEvent;
@@ -33,15 +38,12 @@ export function validateEvent(item: DecodedItem): ValidEvent {
     throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
   }
   const event = value as Record<string, unknown>;
-  const fail = (problem: string): never => {
-    throw new RequestError(400, `${label}: ${problem}`);
-  };
 
-  if (event.kind !== undefined && event.kind !== 'Event') fail('kind must be Event');
+  if (event.kind !== undefined && event.kind !== 'Event') invalid(label, 'kind must be Event');
   let apiVersion = item.listApiVersion;
   if (event.apiVersion !== undefined) {
     if (typeof event.apiVersion !== 'string' || !SUPPORTED_API_VERSIONS.includes(event.apiVersion)) {
-      fail(`apiVersion must be ${SUPPORTED_API_VERSIONS.join(' or ')}`);
+      invalid(label, `apiVersion must be ${SUPPORTED_API_VERSIONS.join(' or ')}`);
     }
     apiVersion = event.apiVersion as AuditApiVersion;
   }
@@ -51,28 +53,28 @@ export function validateEvent(item: DecodedItem): ValidEvent {
     if (field === 'verb' || field === 'level') {
       if (fieldValue === undefined) continue;
     } else if (typeof fieldValue !== 'string' || fieldValue === '') {
-      fail(`${field} is missing or not a non-empty string`);
+      invalid(label, `${field} is missing or not a non-empty string`);
     }
-    if (typeof fieldValue !== 'string') fail(`${field} is not a string`);
-    if (encodedLength(fieldValue as string) > MAX_IDENTIFIER_LENGTH) {
-      fail(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
+    if (typeof fieldValue !== 'string') invalid(label, `${field} is not a string`);
+    if (tooLong(fieldValue as string)) {
+      invalid(label, `${field} is longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
     }
   }
   for (const field of OPTIONAL_STRINGS) {
     if (event[field] !== undefined && event[field] !== null && typeof event[field] !== 'string') {
-      fail(`${field} is not a string`);
+      invalid(label, `${field} is not a string`);
     }
   }
   for (const field of TIMESTAMPS) {
     const fieldValue = event[field];
-    if (typeof fieldValue === 'string' && encodedLength(fieldValue) > MAX_IDENTIFIER_LENGTH) {
-      fail(`${field} is longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
+    if (typeof fieldValue === 'string' && tooLong(fieldValue)) {
+      invalid(label, `${field} is longer than ${MAX_IDENTIFIER_LENGTH} bytes`);
     }
   }
   for (const field of OPTIONAL_OBJECTS) {
     const fieldValue = event[field];
     if (fieldValue !== undefined && fieldValue !== null && (typeof fieldValue !== 'object' || Array.isArray(fieldValue))) {
-      fail(`${field} is not an object`);
+      invalid(label, `${field} is not an object`);
     }
   }
   // Drop rules and truncation read who made the request.
@@ -80,20 +82,24 @@ export function validateEvent(item: DecodedItem): ValidEvent {
     const user = event[field] as Record<string, unknown> | null | undefined;
     if (!user) continue;
     if (user.username !== undefined && user.username !== null && typeof user.username !== 'string') {
-      fail(`${field}.username is not a string`);
+      invalid(label, `${field}.username is not a string`);
     }
     const { groups } = user;
     if (groups !== undefined && groups !== null && !(Array.isArray(groups) && groups.every((group) => typeof group === 'string'))) {
-      fail(`${field}.groups is not a list of strings`);
+      invalid(label, `${field}.groups is not a list of strings`);
     }
   }
   if (event.sourceIPs !== undefined && event.sourceIPs !== null && !Array.isArray(event.sourceIPs)) {
-    fail('sourceIPs is not an array');
+    invalid(label, 'sourceIPs is not an array');
   }
   if (event.annotations) {
     for (const annotation of Object.values(event.annotations)) {
-      if (typeof annotation !== 'string') fail('annotations must map strings to strings');
+      if (typeof annotation !== 'string') invalid(label, 'annotations must map strings to strings');
     }
   }
   return { event: event as AuditEvent, apiVersion };
+}
+
+function invalid(label: string, problem: string): never {
+  throw new RequestError(400, `${label}: ${problem}`);
 }
