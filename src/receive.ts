@@ -105,33 +105,26 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
     }
 
-    const { items } = decodeBody(decodeUtf8(request.body));
-    counts.received = items.length;
-    // Validate every item before acting on any: a 400 must leave nothing written.
-    const valid = items.map(validateEvent);
+    const { count, items } = decodeBody(decodeUtf8(request.body));
+    counts.received = count;
     const receivedAt = now();
     const records: LogRecord[] = [];
-    valid.forEach(({ event, apiVersion }, index) => {
+    // One item at a time, so only one parsed event is alive; the sink gets nothing until every item has passed, so a
+    // 400 leaves nothing written.
+    for (const item of items) {
+      const { event, apiVersion } = validateEvent(item);
       counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
       if (shouldDrop(event, config.dropRules)) {
         counts.filtered++;
-        return;
+        continue;
       }
       const redacted = redactEvent(event, config.redaction);
       if (redacted.length > 0) counts.redacted++;
-      const { record, truncated } = renderRecord({
-        item: items[index]!,
-        event,
-        apiVersion,
-        redacted,
-        ...(config.cluster ? { cluster: config.cluster } : {}),
-        maxRecordBytes,
-        receivedAt,
-      });
+      const { record, truncated } = renderRecord({ item, event, apiVersion, redacted, cluster: config.cluster, maxRecordBytes, receivedAt });
       if (truncated) counts.truncated++;
       counts.bytes += record.bytes;
       records.push(record);
-    });
+    }
     return records;
   }
 

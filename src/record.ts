@@ -14,7 +14,10 @@ export interface LogRecord {
   readonly json: string;
   /** UTF-8 length of `json`. */
   readonly bytes: number;
-  /** The parsed event, matching `json` (redacted and truncated exactly as `json` is). */
+  /**
+   * The event parsed from `json` on each read (redacted and truncated as `json` is). Records keep no parsed objects:
+   * for a whole batch they take several times the body's size.
+   */
   readonly event: AuditEvent;
   /** Which API version the event arrived as. */
   readonly apiVersion: AuditApiVersion;

@@ -38,7 +38,13 @@ export interface DecodedItem {
 
 export interface DecodedBody {
   readonly format: BodyFormat;
-  readonly items: readonly DecodedItem[];
+  /** How many items the body holds. */
+  readonly count: number;
+  /**
+   * The items, each parsed as it is reached, so that a caller handling one at a time never holds the whole batch's
+   * parsed objects (several times the body's size). Iterating throws the RequestError of the first broken item.
+   */
+  readonly items: Iterable<DecodedItem>;
 }
 
 const SUPPORTED_API_VERSIONS: readonly string[] = Object.values(AuditApiVersion);
@@ -65,10 +71,29 @@ export function decodeUtf8(body: Uint8Array): string {
  * first problem in the body exactly (the fast way finds duplicate keys only after parsing).
  */
 export function decodeBody(text: string): DecodedBody {
+  let fast: DecodedBody;
   try {
-    return decodeText(text, true);
+    fast = decodeText(text, true);
   } catch {
     return decodeThoroughly(text);
+  }
+  return { ...fast, items: orThoroughly(text, fast.items) };
+}
+
+/** The fast way's items, switching to the thorough way's from the first item the fast way refuses. */
+function* orThoroughly(text: string, items: Iterable<DecodedItem>): Generator<DecodedItem> {
+  let index = 0;
+  try {
+    for (const item of items) {
+      yield item;
+      index++;
+    }
+  } catch {
+    const thorough = decodeThoroughly(text);
+    let skipped = 0;
+    for (const item of thorough.items) {
+      if (skipped++ >= index) yield item;
+    }
   }
 }
 
@@ -105,7 +130,7 @@ function decodeText(text: string, fast: boolean): DecodedBody {
 
   if (kind === 'EventList') return decodeEventList(text, members, elements);
   if (kind === 'Event' || (kind === undefined && members.has('auditID'))) {
-    return { format: BodyFormat.Event, items: [item(text, 'the event', { start, end }, members, AuditApiVersion.V1)] };
+    return { format: BodyFormat.Event, count: 1, items: [item(text, 'the event', { start, end }, members, AuditApiVersion.V1)] };
   }
   const shown = kind === undefined ? 'no kind' : `kind ${JSON.stringify(kind.slice(0, 64))}`;
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
@@ -197,18 +222,21 @@ function decodeEventList(text: string, members: ReadonlyMap<string, Span>, eleme
   if (itemsSpan === undefined) throw new RequestError(400, 'EventList has no items array');
   if (text.charCodeAt(itemsSpan.start) !== 0x5b) {
     // Go writes an empty list's items as null.
-    if (parseSpan(text, itemsSpan) === null) return { format: BodyFormat.EventList, items: [] };
+    if (parseSpan(text, itemsSpan) === null) return { format: BodyFormat.EventList, count: 0, items: [] };
     throw new RequestError(400, 'EventList items is not an array');
   }
-  const items = elements.map((element, index) => {
+  return { format: BodyFormat.EventList, count: elements.length, items: eventListItems(text, elements, apiVersion as AuditApiVersion) };
+}
+
+function* eventListItems(text: string, elements: readonly Element[], apiVersion: AuditApiVersion): Generator<DecodedItem> {
+  for (const [index, element] of elements.entries()) {
     const label = `items[${index}]`;
     if (text.charCodeAt(element.span.start) !== 0x7b) {
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
-    if (element.scan) return scannedItem(text, label, element.span, element.scan, apiVersion as AuditApiVersion);
-    return item(text, label, element.span, element.members!, apiVersion as AuditApiVersion);
-  });
-  return { format: BodyFormat.EventList, items };
+    if (element.scan) yield scannedItem(text, label, element.span, element.scan, apiVersion);
+    else yield item(text, label, element.span, element.members!, apiVersion);
+  }
 }
 
 function decodeJsonLines(text: string): DecodedBody {
@@ -227,7 +255,7 @@ function decodeJsonLines(text: string): DecodedBody {
     items.push(item(text, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
     i = skipWhitespace(text, end);
   }
-  return { format: BodyFormat.JsonLines, items };
+  return { format: BodyFormat.JsonLines, count: items.length, items };
 }
 
 /** Runs a scan of one item, naming the item when its JSON is broken. */

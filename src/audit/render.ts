@@ -12,7 +12,7 @@ export interface RenderInput {
   readonly apiVersion: AuditApiVersion;
   /** Paths redaction replaced; when non-empty, the event was changed and is serialised again. */
   readonly redacted: readonly string[];
-  readonly cluster?: string;
+  readonly cluster?: string | undefined;
   readonly maxRecordBytes: number;
   /** Receive time in ms, the record's time when the event carries none. */
   readonly receivedAt: number;
@@ -26,32 +26,34 @@ export interface Rendered {
 /**
  * Builds the record for one event. The received text is kept byte for byte unless the relay must change the event:
  * a cluster annotation is spliced into the text, while redaction and truncation serialise the changed event again.
+ * The record keeps no parsed event: its `event` is parsed from `json` when read.
  */
 export function renderRecord(input: RenderInput): Rendered {
   const { event, item } = input;
   const added: Record<string, string> = {};
   const existing = event.annotations ?? {};
-  const addAnnotation = (key: string, value: string): void => {
-    if (!Object.hasOwn(existing, key)) added[key] = value;
-  };
-  if (input.cluster) addAnnotation(Annotation.Cluster, input.cluster);
-  if (input.redacted.length > 0) addAnnotation(Annotation.Redacted, input.redacted.join(','));
+  if (input.cluster && !Object.hasOwn(existing, Annotation.Cluster)) added[Annotation.Cluster] = input.cluster;
+  if (input.redacted.length > 0 && !Object.hasOwn(existing, Annotation.Redacted)) {
+    added[Annotation.Redacted] = input.redacted.join(',');
+  }
 
   let json: string;
+  let bytes: number;
   if (input.redacted.length > 0) {
     event.annotations = { ...existing, ...added };
     if (Object.keys(event.annotations).length === 0 && item.annotations === undefined) {
       delete event.annotations;
     }
     json = JSON.stringify(event);
+    bytes = Buffer.byteLength(json, 'utf8');
   } else {
-    json = spliceAnnotations(item, event, added);
+    ({ json, bytes } = spliceAnnotations(item, event, added));
   }
 
-  let bytes = Buffer.byteLength(json, 'utf8');
   let final = event;
   let truncated = false;
   if (bytes > input.maxRecordBytes) {
+    if (input.redacted.length === 0 && Object.keys(added).length > 0) event.annotations = { ...existing, ...added };
     ({ event: final, json, bytes } = truncate(event, input.maxRecordBytes));
     truncated = true;
   }
@@ -61,7 +63,9 @@ export function renderRecord(input: RenderInput): Rendered {
     timestamp: eventTime(final) ?? input.receivedAt,
     json,
     bytes,
-    event: final,
+    get event() {
+      return JSON.parse(this.json) as AuditEvent;
+    },
     apiVersion: input.apiVersion,
     ...(input.cluster ? { cluster: input.cluster } : {}),
   };
@@ -70,32 +74,43 @@ export function renderRecord(input: RenderInput): Rendered {
 
 /** stageTimestamp, else requestReceivedTimestamp, else v1beta1's timestamp, in ms; undefined when none parses. */
 export function eventTime(event: AuditEvent): number | undefined {
-  for (const field of [event.stageTimestamp, event.requestReceivedTimestamp, event.timestamp]) {
-    if (typeof field !== 'string') continue;
-    const time = Date.parse(field);
-    if (!Number.isNaN(time)) return time;
-  }
-  return undefined;
+  return parsedTime(event.stageTimestamp) ?? parsedTime(event.requestReceivedTimestamp) ?? parsedTime(event.timestamp);
 }
 
-/** Adds annotations to the received text without touching anything else. Also updates the parsed event to match. */
-function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): string {
+function parsedTime(field: unknown): number | undefined {
+  if (typeof field !== 'string') return undefined;
+  const time = Date.parse(field);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * Adds annotations to the received text without touching anything else. The UTF-8 length is the item's plus what
+ * was inserted, so the joined text is not measured (which would copy it into one flat string).
+ */
+function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): { json: string; bytes: number } {
+  const text = item.text;
   const entries = Object.entries(added);
-  if (entries.length === 0) return item.text;
+  if (entries.length === 0) return { json: text, bytes: Buffer.byteLength(text, 'utf8') };
   const members = entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
   const span = item.annotations;
-  const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
-  event.annotations = { ...event.annotations, ...added };
+  let json: string;
+  let inserted: string;
   if (span === undefined) {
     // The object's closing brace is the text's last character: decode trims nothing after it.
-    return `${item.text.slice(0, -1)},"annotations":{${members}}}`;
-  }
-  if (item.text.charCodeAt(span.start) !== 0x7b) {
+    inserted = `,"annotations":{${members}}`;
+    json = `${text.slice(0, -1)}${inserted}}`;
+  } else if (text.charCodeAt(span.start) !== 0x7b) {
     // "annotations":null, which validation lets through.
-    return `${item.text.slice(0, span.start)}{${members}}${item.text.slice(span.end)}`;
+    inserted = `{${members}}`;
+    json = `${text.slice(0, span.start)}${inserted}${text.slice(span.end)}`;
+    return { json, bytes: Buffer.byteLength(text, 'utf8') - (span.end - span.start) + Buffer.byteLength(inserted, 'utf8') };
+  } else {
+    const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
+    inserted = hadAnnotations ? `${members},` : members;
+    const open = span.start + 1;
+    json = `${text.slice(0, open)}${inserted}${text.slice(open)}`;
   }
-  const open = span.start + 1;
-  return `${item.text.slice(0, open)}${members}${hadAnnotations ? ',' : ''}${item.text.slice(open)}`;
+  return { json, bytes: Buffer.byteLength(text, 'utf8') + Buffer.byteLength(inserted, 'utf8') };
 }
 
 interface Truncation {

@@ -1,4 +1,5 @@
 import { Annotation } from '../audit/annotations.ts';
+import type { AuditEvent } from '../audit/types.ts';
 import type { LogRecord } from '../record.ts';
 
 /** Log Analytics cuts longer field values silently; rows are shrunk below this first, with an annotation saying so. */
@@ -81,7 +82,7 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
     typeof value === 'string' ? fitted(column, value) : undefined;
 
   const row: AksAuditRow = {
-    TimeGenerated: timeGenerated(record),
+    TimeGenerated: timeGenerated(record, event),
     Level: text('Level', event.level),
     AuditId: event.auditID,
     Stage: text('Stage', event.stage),
@@ -114,8 +115,8 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
  * The event's own time as written (keeping its microseconds): stageTimestamp, else requestReceivedTimestamp, when it
  * parses; else the record's time, which also covers v1beta1's `timestamp`.
  */
-function timeGenerated(record: LogRecord): string {
-  for (const value of [record.event.stageTimestamp, record.event.requestReceivedTimestamp]) {
+function timeGenerated(record: LogRecord, event: AuditEvent): string {
+  for (const value of [event.stageTimestamp, event.requestReceivedTimestamp]) {
     if (typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value))) return value;
   }
   return new Date(record.timestamp).toISOString();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BodyFormat, decodeBody, decodeUtf8, type DecodedBody } from '../../src/audit/decode.ts';
+import { BodyFormat, decodeBody, decodeUtf8, type DecodedBody, type DecodedItem } from '../../src/audit/decode.ts';
 import { compactJson } from '../../src/audit/json-scan.ts';
 import { AuditApiVersion } from '../../src/audit/types.ts';
 import { RequestError } from '../../src/errors.ts';
@@ -11,13 +11,23 @@ const SECRET = 'c2VjcmV0LXZhbHVl';
 const files = fixtureFiles();
 const eventList = (items: readonly string[], apiVersion: string = AuditApiVersion.V1): string =>
   `{"kind":"EventList","apiVersion":"${apiVersion}","metadata":{},"items":[${items.join(',')}]}`;
-const decode = (text: string): DecodedBody => decodeBody(decodeUtf8(new TextEncoder().encode(text)));
+interface Decoded extends DecodedBody {
+  readonly items: readonly DecodedItem[];
+}
+
+/** Decodes and parses every item, checking the count given up front. */
+function decode(text: string): Decoded {
+  const body = decodeBody(decodeUtf8(new TextEncoder().encode(text)));
+  const items = [...body.items];
+  assert.equal(body.count, items.length);
+  return { ...body, items };
+}
 
 /** Asserts a 400 whose message matches `expected` and quotes nothing of the event. */
 function assertRefused(body: string | Uint8Array, expected: RegExp): void {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   assert.throws(
-    () => decodeBody(decodeUtf8(bytes)),
+    () => [...decodeBody(decodeUtf8(bytes)).items],
     (error: unknown) => {
       assert.ok(error instanceof RequestError, String(error));
       assert.equal(error.status, 400);
@@ -29,7 +39,7 @@ function assertRefused(body: string | Uint8Array, expected: RegExp): void {
 }
 
 /** Every item's text is the received line and its member spans parse to the item's own members. */
-function assertItemsAre(decoded: DecodedBody, lines: readonly string[]): void {
+function assertItemsAre(decoded: Decoded, lines: readonly string[]): void {
   assert.equal(decoded.items.length, lines.length);
   decoded.items.forEach((item, index) => {
     assert.equal(item.text, lines[index]);

@@ -9,7 +9,7 @@ import { fixtureFiles } from '../support/records.ts';
 const SECRET = 'c2VjcmV0LXZhbHVl';
 const base = { auditID: 'a1', stage: 'ResponseComplete', level: 'Metadata', verb: 'get', requestURI: '/api' };
 const validate = (event: unknown, list: string = AuditApiVersion.V1) =>
-  validateEvent(decodeBody(`{"kind":"EventList","apiVersion":"${list}","items":[{"auditID":"x","stage":"y"},${JSON.stringify(event)}]}`).items[1]!);
+  validateEvent([...decodeBody(`{"kind":"EventList","apiVersion":"${list}","items":[{"auditID":"x","stage":"y"},${JSON.stringify(event)}]}`).items][1]!);
 
 function assertInvalid(event: unknown, expected: RegExp): void {
   assert.throws(
@@ -28,7 +28,7 @@ describe('validateEvent', () => {
   it('accepts every real fixture event, labelling the API version the item or its list carries', () => {
     for (const { name, lines } of fixtureFiles()) {
       for (const list of [AuditApiVersion.V1, AuditApiVersion.V1beta1]) {
-        const { items } = decodeBody(`{"kind":"EventList","apiVersion":"${list}","items":[${lines.join(',')}]}`);
+        const items = [...decodeBody(`{"kind":"EventList","apiVersion":"${list}","items":[${lines.join(',')}]}`).items];
         items.forEach((item, index) => {
           const { event, apiVersion } = validateEvent(item);
           const own = (JSON.parse(lines[index]!) as { apiVersion?: string }).apiVersion;
