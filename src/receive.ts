@@ -151,17 +151,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
 
-      const timeout = AbortSignal.timeout(config.sinkTimeoutMs);
-      const stop = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const deadline = sinkDeadline(signal, config.sinkTimeoutMs);
       try {
         // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
-        const result = await Promise.race([sink.send(records, stop), abortion(stop, timeout, sink.name, config.sinkTimeoutMs, records.length)]);
+        const result = await Promise.race([sink.send(records, deadline.signal), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
         counts.written = result.written;
         counts.duplicates = result.duplicates;
         counts.restamped = result.restamped;
       } catch (error) {
         const why = error instanceof SinkError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
         return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
+      } finally {
+        deadline.dispose();
       }
       const stored = counts.written + counts.duplicates;
       return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
@@ -169,11 +170,43 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   };
 }
 
-/** Rejects once `signal` aborts, saying the sink ran out of time when `timeout` is the cause. */
-function abortion(signal: AbortSignal, timeout: AbortSignal, sink: string, ms: number, records: number): Promise<never> {
+interface Deadline {
+  readonly signal: AbortSignal;
+  /** Whether the time ran out (rather than the caller aborting). */
+  readonly expired: () => boolean;
+  dispose(): void;
+}
+
+/**
+ * Aborts when `outer` does or after `ms`. A timer and a listener, both cleared by `dispose`: AbortSignal.timeout and
+ * AbortSignal.any each hold weak references, which cost GC time on every batch.
+ */
+function sinkDeadline(outer: AbortSignal | undefined, ms: number): Deadline {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError'));
+  }, ms);
+  const forward = (): void => controller.abort(outer?.reason);
+  if (outer?.aborted) forward();
+  else outer?.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    expired: () => expired,
+    dispose() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
+    },
+  };
+}
+
+/** Rejects once the deadline's signal aborts, saying the sink ran out of time when it expired. */
+function abortion(deadline: Deadline, sink: string, ms: number, records: number): Promise<never> {
+  const { signal } = deadline;
   return new Promise((_, reject) => {
     const fail = (): void => {
-      const reason = timeout.aborted ? `${sink} did not finish within SINK_TIMEOUT_MS (${ms} ms)` : `${sink} was interrupted`;
+      const reason = deadline.expired() ? `${sink} did not finish within SINK_TIMEOUT_MS (${ms} ms)` : `${sink} was interrupted`;
       reject(new SinkError(reason, sink, records, { cause: signal.reason }));
     };
     if (signal.aborted) fail();
