@@ -1,7 +1,6 @@
 // A local CloudWatch Logs speaking the JSON 1.1 protocol the SDK uses, enforcing PutLogEvents' documented limits and
 // answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { ServiceError, startAwsJsonService } from './aws-json-service.ts';
 import { seeded } from './seeded.ts';
 
 const HOUR = 3_600_000;
@@ -24,16 +23,6 @@ export interface StandInOptions {
   /** Seed for the failure-rate generator, so fault tests repeat exactly. */
   readonly seed?: number;
   readonly now?: () => number;
-}
-
-class ServiceError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
@@ -76,7 +65,6 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const now = options.now ?? Date.now;
   const random = seeded(options.seed ?? 1);
   const groups = new Map<string, Group>();
-  const calls = new Map<string, number>();
   let nextEventId = 0;
   const faulted = new Map<string, number>();
   const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
@@ -201,34 +189,6 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     },
   };
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('Logs_20140328.') ? target.slice('Logs_20140328.'.length) : '';
-    calls.set(operation, (calls.get(operation) ?? 0) + 1);
-    if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs));
-    try {
-      if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-        throw new ServiceError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-      }
-      if (request.headers['content-type'] !== 'application/x-amz-json-1.1') throw new ServiceError(400, 'SerializationException', 'Unexpected content type');
-      const run = operations[operation];
-      if (!run) throw new ServiceError(400, 'UnknownOperationException', 'Unknown operation');
-      try {
-        injectFault();
-      } catch (fault) {
-        faulted.set(operation, (faulted.get(operation) ?? 0) + 1);
-        throw fault;
-      }
-      reply(response, 200, run(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')));
-    } catch (error) {
-      if (!(error instanceof ServiceError)) throw error;
-      response.setHeader('x-amzn-errortype', `${error.type}:`);
-      reply(response, error.status, { __type: `com.amazonaws.logs#${error.type}`, message: error.message });
-    }
-  }
-
   function injectFault(): void {
     if (faults.passLeft > 0) {
       faults.passLeft--;
@@ -248,15 +208,25 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     }
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => reply(response, 500, { __type: 'com.amazonaws.logs#ServiceUnavailableException', message: 'internal' }));
+  const service = await startAwsJsonService({
+    targetPrefix: 'Logs_20140328.',
+    errorTypeNamespace: 'com.amazonaws.logs#',
+    internalErrorType: 'ServiceUnavailableException',
+    operations,
+    beforeChecks: () => (faults.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, faults.delayMs)) : undefined),
+    beforeOperation(operation) {
+      try {
+        injectFault();
+      } catch (fault) {
+        faulted.set(operation, (faulted.get(operation) ?? 0) + 1);
+        throw fault;
+      }
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
+    endpoint: service.endpoint,
+    calls: service.calls,
     faulted,
     faults: {
       throttleNext: (count) => void (faults.throttleLeft = count),
@@ -273,10 +243,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     createLogGroup: createGroup,
     events: (groupName, streamName) => groups.get(groupName)?.streams.get(streamName)?.events ?? [],
     streams: (groupName) => [...(groups.get(groupName)?.streams.keys() ?? [])],
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: service.close,
   };
 }
 
@@ -296,9 +263,4 @@ function pageOf<T extends { message: string }>(events: readonly T[], start: numb
     page.push(events[i]!);
   }
   return page;
-}
-
-function reply(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': crypto.randomUUID() });
-  response.end(JSON.stringify(body));
 }

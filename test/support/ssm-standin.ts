@@ -1,7 +1,6 @@
 // A local Systems Manager Parameter Store speaking the JSON 1.1 protocol the SDK uses (X-Amz-Target AmazonSSM.*),
 // enough for GetParameter as Powertools Parameters calls it. Tests drive it only through the real @aws-sdk/client-ssm.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { ServiceError, startAwsJsonService, type JsonOperation } from './aws-json-service.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -23,16 +22,6 @@ export interface SsmStandIn {
   close(): Promise<void>;
 }
 
-class ServiceError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Parameter names: letters, digits, `.-_/`, a path starting with `/`, at most 2048 characters (the documented rules). */
 const VALID_NAME = /^(\/?[a-zA-Z0-9_.-]+)(\/[a-zA-Z0-9_.-]+)*$/;
 
@@ -42,9 +31,8 @@ const ciphertextOf = (value: string): string =>
 
 export async function startSsmStandIn(): Promise<SsmStandIn> {
   const parameters = new Map<string, StoredParameter>();
-  const calls = new Map<string, number>();
 
-  const operations: Record<string, (body: Record<string, unknown>) => unknown> = {
+  const operations: Record<string, JsonOperation> = {
     GetParameter(body) {
       const name = body.Name;
       if (typeof name !== 'string' || name.length === 0 || name.length > 2048 || !VALID_NAME.test(name)) {
@@ -68,50 +56,21 @@ export async function startSsmStandIn(): Promise<SsmStandIn> {
     },
   };
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
-    calls.set(operation, (calls.get(operation) ?? 0) + 1);
-    try {
-      if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-        throw new ServiceError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
-      }
-      if (request.headers['content-type'] !== 'application/x-amz-json-1.1') throw new ServiceError(400, 'SerializationException', 'Unexpected content type');
-      const run = operations[operation];
-      if (!run) throw new ServiceError(400, 'UnknownOperationException', 'Unknown operation');
-      reply(response, 200, run(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>));
-    } catch (error) {
-      if (!(error instanceof ServiceError)) throw error;
-      response.setHeader('x-amzn-errortype', `${error.type}:`);
-      reply(response, error.status, error.message ? { __type: error.type, message: error.message } : { __type: error.type });
-    }
-  }
-
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => reply(response, 500, { __type: 'InternalServerError', message: 'internal' }));
+  const service = await startAwsJsonService({
+    targetPrefix: 'AmazonSSM.',
+    errorTypeNamespace: '',
+    internalErrorType: 'InternalServerError',
+    operations,
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
+    endpoint: service.endpoint,
+    calls: service.calls,
     putParameter(name, value, type = 'SecureString') {
       const version = (parameters.get(name)?.version ?? 0) + 1;
       parameters.set(name, { type, value, version, lastModified: Date.now() });
     },
     deleteParameter: (name) => void parameters.delete(name),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: service.close,
   };
-}
-
-function reply(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': crypto.randomUUID() });
-  response.end(JSON.stringify(body));
 }
