@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { decodeBody } from '../../src/audit/decode.ts';
 import { parseRedactionPath, REDACTED, redactEvent, type RedactionOptions } from '../../src/audit/redact.ts';
-import { renderRecord } from '../../src/audit/render.ts';
+import { MIN_RECORD_BYTES, renderRecord } from '../../src/audit/render.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { validateEvent } from '../../src/audit/validate.ts';
 import { fixtureFiles, fixtureRecords } from '../support/records.ts';
@@ -222,5 +223,132 @@ describe('the redaction annotation', () => {
     assert.equal(output.annotations!['authorization.k8s.io/decision'], 'allow');
     assert.ok(!record.json.includes('czNjcjN0'));
     assert.deepEqual(output, record.event);
+  });
+});
+
+describe('redaction, as a property', () => {
+  /**
+   * A secret value: a unique core no escaping changes (so its absence proves the value is gone in any encoding,
+   * last-applied's JSON-in-JSON included) around text JSON escapes or encodes as several bytes.
+   */
+  const secretValue = fc
+    .tuple(fc.uuid(), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\u0001', 'é', '😀', '\u2028', '/'), maxLength: 6 }))
+    .map(([core, tail]) => ({ core: `kar${core.replaceAll('-', '')}`, value: `${tail}kar${core.replaceAll('-', '')}${tail}` }));
+  const secretMap = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), secretValue, { minKeys: 1, maxKeys: 3 });
+  type Secrets = Record<string, { core: string; value: string }>;
+  const values = (secrets: Secrets): Record<string, string> => Object.fromEntries(Object.entries(secrets).map(([key, { value }]) => [key, value]));
+  const cores = (secrets: Secrets): string[] => Object.values(secrets).map(({ core }) => core);
+  const lastApplied = (data: Record<string, string>) => ({ [LAST_APPLIED]: JSON.stringify({ kind: 'Secret', data }), keep: 'me' });
+  const core = { resource: 'secrets', apiGroup: '', namespace: 'default', name: 'db' };
+
+  /** Every shape redact.ts knows, each with the objectRef that goes with it and the cores it must remove. */
+  interface Shape {
+    readonly objectRef: Record<string, string>;
+    readonly bodies: Record<string, unknown>;
+    readonly cores: readonly string[];
+  }
+  const field = fc.constantFrom('requestObject', 'responseObject');
+  const shapes: fc.Arbitrary<Shape> = fc.oneof(
+    fc.tuple(field, secretMap, secretMap).map(([where, data, stringData]) => ({
+      objectRef: core,
+      bodies: { [where]: { kind: 'Secret', apiVersion: 'v1', metadata: { name: 'db', annotations: lastApplied(values(data)) }, data: values(data), stringData: values(stringData) } },
+      cores: [...cores(data), ...cores(stringData)],
+    })),
+    secretMap.map((data) => ({
+      objectRef: core,
+      bodies: { requestObject: { metadata: { annotations: lastApplied(values(data)) }, data: values(data) } },
+      cores: cores(data),
+    })),
+    secretMap.map((data) => ({
+      objectRef: core,
+      bodies: { requestObject: Object.entries(values(data)).map(([key, value]) => ({ op: 'replace', path: `/data/${key}`, value })) },
+      cores: cores(data),
+    })),
+    fc.tuple(secretMap, secretMap).map(([first, second]) => ({
+      objectRef: { resource: 'secrets', namespace: 'default' },
+      bodies: {
+        responseObject: {
+          kind: 'SecretList',
+          apiVersion: 'v1',
+          items: [first, second].map((data, index) => ({ metadata: { name: `s${index}`, annotations: lastApplied(values(data)) }, data: values(data) })),
+        },
+      },
+      cores: [...cores(first), ...cores(second)],
+    })),
+    secretMap.map((data) => ({
+      objectRef: { resource: 'configmaps', namespace: 'default' },
+      bodies: { responseObject: { kind: 'List', apiVersion: 'v1', items: [{ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'a' }, data: values(data) }] } },
+      cores: cores(data),
+    })),
+    secretMap.map((data) => ({
+      objectRef: { resource: 'secrets', namespace: 'default' },
+      bodies: {
+        responseObject: {
+          kind: 'Table',
+          apiVersion: 'meta.k8s.io/v1',
+          rows: [{ cells: ['db'], object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'db', annotations: lastApplied(values(data)) } } }],
+        },
+      },
+      cores: cores(data),
+    })),
+    fc.tuple(secretValue, fc.boolean()).map(([token, byKind]) => ({
+      objectRef: { resource: 'tokenreviews', apiGroup: 'authentication.k8s.io' },
+      bodies: { requestObject: { ...(byKind ? { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1' } : {}), spec: { token: token.value } } },
+      cores: [token.core],
+    })),
+    fc.tuple(secretValue, fc.boolean()).map(([token, byKind]) => ({
+      objectRef: { resource: 'serviceaccounts', subresource: 'token', namespace: 'default', name: 'builder' },
+      bodies: { responseObject: { ...(byKind ? { kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1' } : {}), status: { token: token.value } } },
+      cores: [token.core],
+    })),
+  );
+
+  it('leaves no redacted value in any record, which stays valid JSON within the limit and keeps unknown fields', () => {
+    const unknown = fc.jsonValue({ maxDepth: 2 });
+    fc.assert(
+      fc.property(
+        shapes,
+        fc.option(secretValue, { nil: undefined }),
+        unknown,
+        fc.option(fc.string({ minLength: 1, maxLength: 40 }), { nil: undefined }),
+        fc.integer({ min: MIN_RECORD_BYTES, max: 80_000 }),
+        (shape, extra, unknownValue, cluster, maxRecordBytes) => {
+          const paths = extra ? [parseRedactionPath('x-vendor.*.password')] : [];
+          const input = {
+            kind: 'Event',
+            apiVersion: 'audit.k8s.io/v1',
+            level: 'RequestResponse',
+            auditID: '3b2f7a4e-8a0f-4b8e-9d7c-1f2e3d4c5b6a',
+            stage: 'ResponseComplete',
+            verb: 'update',
+            user: { username: 'alice' },
+            objectRef: shape.objectRef,
+            ...shape.bodies,
+            ...(extra ? { 'x-vendor': { a: { password: extra.value } } } : {}),
+            'x-unknown': unknownValue,
+            stageTimestamp: '2026-11-23T00:00:00.000000Z',
+          };
+          const item = [...decodeBody(JSON.stringify(input)).items][0]!;
+          const { event, apiVersion } = validateEvent(item);
+          const redacted = redactEvent(event, { secrets: true, paths });
+          const { record, truncated } = renderRecord({ item, event, apiVersion, redacted, cluster, maxRecordBytes, receivedAt: 0 });
+
+          const output = JSON.parse(record.json) as AuditEvent & Record<string, unknown>;
+          assert.equal(record.bytes, Buffer.byteLength(record.json, 'utf8'));
+          assert.ok(record.bytes <= maxRecordBytes, `${record.bytes} > ${maxRecordBytes}`);
+          for (const gone of [...shape.cores, ...(extra ? [extra.core] : [])]) {
+            assert.ok(!record.json.includes(gone), `a redacted value is still in the record (${gone})`);
+          }
+          assert.ok(redacted.length > 0);
+          if (truncated) {
+            assert.equal(output.annotations?.[Annotation.Truncated], 'true');
+          } else {
+            assert.deepEqual(output.annotations?.[Annotation.Redacted]?.split(','), redacted);
+            assert.deepEqual(output['x-unknown'], JSON.parse(JSON.stringify(unknownValue)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
