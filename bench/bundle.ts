@@ -1,24 +1,36 @@
 // Benchmark 4: the Lambda handler bundle, built with esbuild as serverless.yml's custom.esbuild does (bundle, minify,
 // node22, ESM with a require shim, source map, NODE_OPTIONS=--enable-source-maps), then without source maps, then
 // with the AWS SDK left to the nodejs22.x runtime: size, what is big (from the metafile), and cold import time in
-// fresh processes against a bare process.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+// fresh processes against a bare process. Then the deployed variant's peak resident set per invocation, against the
+// CloudWatch Logs stand-in, which sizes serverless.yml's memorySize.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
+import { startCloudWatchLogsStandIn } from '../test/support/cloudwatch-logs-standin.ts';
 import { median } from './harness.ts';
+import { eventListBody, Mix } from './inputs.ts';
+import { sixMegabyteBody } from './memory.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const COLD_IMPORT = fileURLToPath(new URL('./cold-import.mjs', import.meta.url));
+const COLD_START = fileURLToPath(new URL('./cold-start.mjs', import.meta.url));
 /** Git-ignored and inside the project, so an external @aws-sdk resolves from node_modules as it would from the runtime. */
 const OUT_DIR = join(ROOT, '.esbuild', 'bench');
 const COLD_STARTS = 20;
+const INVOCATIONS = 5;
 /** What the handler reads at import and first use; the import itself must not fail or reach AWS. */
-const HANDLER_ENV = {
+const HANDLER_ENV: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
   AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+  AWS_SECRET_ACCESS_KEY: 'bench-secret',
+  AWS_LAMBDA_FUNCTION_NAME: 'kube-audit-relay-bench-receive',
   LOG_GROUP_NAME: '/kube-audit-relay/bench/audit',
   AUTH_MODE: 'none',
+  CLUSTER_NAME: 'bench',
   POWERTOOLS_SERVICE_NAME: 'kube-audit-relay',
   POWERTOOLS_METRICS_NAMESPACE: 'KubeAuditRelay',
 };
@@ -39,6 +51,11 @@ const VARIANTS: readonly Variant[] = [
   { name: 'SDK external, no source maps', external: ['@aws-sdk/*'], sourcemap: false, nodeOptions: [] },
 ];
 
+export interface BundleResults {
+  readonly variants: BundleRow[];
+  readonly invocations: InvocationRow[];
+}
+
 export interface BundleRow {
   readonly variant: string;
   readonly bytes: number;
@@ -48,6 +65,16 @@ export interface BundleRow {
   readonly bareMedianMs: number;
   /** Largest packages in the output, bytes. */
   readonly largest: readonly { readonly name: string; readonly bytes: number }[];
+}
+
+/** One invocation of the deployed bundle in a fresh process. */
+export interface InvocationRow {
+  readonly batch: string;
+  readonly events: number;
+  readonly bodyBytes: number;
+  readonly status: number | undefined;
+  /** Median over invocations of the process's peak resident set, start-up included, as Lambda's memory limit counts it. */
+  readonly peakRssBytes: number;
 }
 
 async function bundle(variant: Variant, index: number): Promise<{ file: string; metafile: Metafile }> {
@@ -84,15 +111,23 @@ function largestPackages(metafile: Metafile, count: number): { name: string; byt
   return [...sizes].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, count);
 }
 
-function coldImports(nodeOptions: readonly string[], file?: string): number[] {
-  return Array.from({ length: COLD_STARTS }, () => {
-    const output = execFileSync(process.execPath, [...nodeOptions, COLD_IMPORT, ...(file ? [file] : [])], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...HANDLER_ENV },
-      encoding: 'utf8',
-    });
-    return Number(output.trim());
-  });
+interface ColdStart {
+  readonly importMs: number;
+  readonly status?: number;
+  readonly peakRssBytes: number;
+}
+
+/** Fresh processes one after another, so they do not compete for the CPU; asynchronous, so a stand-in can answer. */
+async function coldStarts(count: number, nodeOptions: readonly string[], env: NodeJS.ProcessEnv, ...files: string[]): Promise<ColdStart[]> {
+  const runs: ColdStart[] = [];
+  for (let run = 0; run < count; run++) {
+    const { stdout } = await promisify(execFile)(process.execPath, [...nodeOptions, COLD_START, ...files], { cwd: ROOT, env, timeout: 60_000 });
+    // The handler's own logs and metrics go to stdout too.
+    const line = stdout.split('\n').find((text) => text.startsWith('{"importMs"'));
+    if (!line) throw new Error(`cold start printed no result:\n${stdout}`);
+    runs.push(JSON.parse(line) as ColdStart);
+  }
+  return runs;
 }
 
 const spread = (values: number[]): [number, number] => {
@@ -100,13 +135,15 @@ const spread = (values: number[]): [number, number] => {
   return [sorted[Math.floor(sorted.length / 4)]!, sorted[Math.floor((sorted.length * 3) / 4)]!];
 };
 
-export async function benchBundle(): Promise<BundleRow[]> {
-  const rows: BundleRow[] = [];
+export async function benchBundle(): Promise<BundleResults> {
+  const variants: BundleRow[] = [];
+  const files: string[] = [];
   for (const [index, variant] of VARIANTS.entries()) {
     const { file, metafile } = await bundle(variant, index);
-    const bare = coldImports(variant.nodeOptions);
-    const imports = coldImports(variant.nodeOptions, file);
-    rows.push({
+    files.push(file);
+    const bare = (await coldStarts(COLD_STARTS, variant.nodeOptions, HANDLER_ENV)).map((run) => run.importMs);
+    const imports = (await coldStarts(COLD_STARTS, variant.nodeOptions, HANDLER_ENV, file)).map((run) => run.importMs);
+    variants.push({
       variant: variant.name,
       bytes: statSync(file).size,
       importMedianMs: median(imports),
@@ -115,5 +152,33 @@ export async function benchBundle(): Promise<BundleRow[]> {
       largest: largestPackages(metafile, 6),
     });
   }
-  return rows;
+  return { variants, invocations: await invocations(files[0]!, VARIANTS[0]!.nodeOptions) };
+}
+
+/** The deployed bundle imported only, then handling a default-sized batch and batches at Lambda's payload limit. */
+async function invocations(file: string, nodeOptions: readonly string[]): Promise<InvocationRow[]> {
+  const standIn = await startCloudWatchLogsStandIn();
+  standIn.createLogGroup(HANDLER_ENV.LOG_GROUP_NAME!);
+  const env = { ...HANDLER_ENV, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: standIn.endpoint };
+  const dir = mkdtempSync(join(tmpdir(), 'kar-bench-'));
+  try {
+    const batches: [string, Buffer | undefined][] = [
+      ['import only', undefined],
+      ['400 Metadata events', eventListBody(Mix.Metadata, 400, { at: Date.now() })],
+      ['Metadata, ~6 MB', sixMegabyteBody(Mix.Metadata).body],
+      ['RequestResponse, ~6 MB', sixMegabyteBody(Mix.RequestResponse).body],
+    ];
+    const rows: InvocationRow[] = [];
+    for (const [index, [batch, body]] of batches.entries()) {
+      const bodyFile = join(dir, `${index}.json`);
+      if (body) writeFileSync(bodyFile, body);
+      const runs = await coldStarts(INVOCATIONS, nodeOptions, env, file, ...(body ? [bodyFile] : []));
+      const events = body ? (JSON.parse(body.toString('utf8')) as { items: unknown[] }).items.length : 0;
+      rows.push({ batch, events, bodyBytes: body?.byteLength ?? 0, status: runs[0]!.status, peakRssBytes: median(runs.map((run) => run.peakRssBytes)) });
+    }
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await standIn.close();
+  }
 }

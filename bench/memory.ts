@@ -30,7 +30,7 @@ export interface MemoryRow {
 }
 
 /** The largest body of the mix under TARGET_BYTES. */
-function sixMegabyteBody(mix: Mix): { body: Buffer; events: number } {
+export function sixMegabyteBody(mix: Mix): { body: Buffer; events: number } {
   const averageLine = mixLines(mix).reduce((sum, line) => sum + line.length, 0) / mixLines(mix).length;
   let events = Math.floor(TARGET_BYTES / averageLine);
   let body = eventListBody(mix, events);

@@ -1,5 +1,5 @@
 // Markdown tables of a benchmark run, as printed by `npm run bench` and pasted into docs/performance.md.
-import type { BundleRow } from './bundle.ts';
+import type { BundleResults } from './bundle.ts';
 import type { CloudWatchTimingRow, PackingRow } from './cloudwatch.ts';
 import type { HttpRow } from './http.ts';
 import type { MemoryRow } from './memory.ts';
@@ -13,7 +13,7 @@ export interface Report {
     readonly pipeline?: PipelineRow[];
     readonly http?: HttpRow[];
     readonly cloudwatch?: { packing: PackingRow[]; timing: CloudWatchTimingRow[] };
-    readonly bundle?: BundleRow[];
+    readonly bundle?: BundleResults;
     readonly memory?: MemoryRow[];
   };
 }
@@ -91,7 +91,7 @@ export function formatTables(report: Report): string {
       '### 4. Lambda bundle (esbuild, minified, node22 ESM), cold import in a fresh process, median of 20',
       table(
         ['variant', 'size (< 1 MB)', 'import ms (p25–p75)', 'under 150 ms', 'empty import ms', 'largest parts'],
-        results.bundle.map((row) => [
+        results.bundle.variants.map((row) => [
           row.variant,
           `${kb(row.bytes)} ${goal(row.bytes < 2 ** 20) === 'yes' ? '' : '**over**'}`.trim(),
           `${ms(row.importMedianMs)} (${ms(row.importSpreadMs[0])}–${ms(row.importSpreadMs[1])})`,
@@ -99,6 +99,11 @@ export function formatTables(report: Report): string {
           ms(row.bareMedianMs),
           row.largest.map((part) => `${part.name} ${kb(part.bytes)}`).join(', '),
         ]),
+      ),
+      'The deployed bundle handling one batch in a fresh process against the stand-in, peak resident set (median of 5)',
+      table(
+        ['batch', 'events', 'body', 'status', 'peak RSS'],
+        results.bundle.invocations.map((row) => [row.batch, count(row.events), mb(row.bodyBytes), `${row.status ?? '–'}`, mb(row.peakRssBytes)]),
       ),
     );
   }

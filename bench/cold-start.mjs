@@ -1,30 +1,31 @@
-// Child process of bench/lambda-bundle.ts: one cold start of a built handler bundle, in a fresh process as Lambda
-// would start it. argv: <bundle.mjs> [<EventList body file>]. Prints one JSON line: import time, and when a body is
-// given the answer's status and the process's peak RSS after handling it.
+// Child process of bench/bundle.ts: one Lambda cold start of a built handler bundle in a fresh process.
+// argv: [<bundle.mjs> [<EventList body file>]]. With no bundle it imports an empty module (the baseline); with a
+// body file it also invokes the handler once with an API Gateway proxy event carrying it. Prints one JSON line:
+// import time, the answer's status when invoked, and the process's peak resident set.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 const [bundle, bodyFile] = process.argv.slice(2);
 const started = performance.now();
-const { handler } = await import(pathToFileURL(bundle).href);
+const { handler } = await import(bundle ? pathToFileURL(bundle).href : 'data:text/javascript,export const handler = () => {};');
 const importMs = performance.now() - started;
+if (typeof handler !== 'function') throw new Error('the bundle exports no handler function');
 
 let status;
 if (bodyFile) {
-  const body = readFileSync(bodyFile, 'utf8');
   const event = {
     resource: '/',
     path: '/',
     httpMethod: 'POST',
     headers: { 'Content-Type': 'application/json' },
     multiValueHeaders: { 'Content-Type': ['application/json'] },
-    queryStringParameters: { timeout: '30s' },
-    multiValueQueryStringParameters: { timeout: ['30s'] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
     requestContext: { requestId: 'bench', stage: 'prod', httpMethod: 'POST', path: '/prod/', identity: { sourceIp: '10.0.0.10' } },
-    body,
+    body: readFileSync(bodyFile, 'utf8'),
     isBase64Encoded: false,
   };
   const deadline = Date.now() + 28_000;
@@ -42,4 +43,5 @@ if (bodyFile) {
   status = (await handler(event, context)).statusCode;
 }
 // maxRSS is in kilobytes. Exit explicitly: the SDK's keep-alive sockets would hold the process open.
-process.stderr.write(`${JSON.stringify({ importMs, status, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`, () => process.exit(0));
+const result = { importMs, status, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
