@@ -31,7 +31,7 @@ export interface BatchCounts {
   filtered: number;
   /** Events in which redaction replaced something. */
   redacted: number;
-  /** Events shrunk to fit MAX_EVENT_BYTES. */
+  /** Events shrunk to fit MAX_EVENT_BYTES, or by the sink to fit its destination's field limits. */
   truncated: number;
   /** Events a destination first refused for their time and stored on a second attempt. */
   restamped: number;
@@ -158,6 +158,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         counts.written = result.written;
         counts.duplicates = result.duplicates;
         counts.restamped = result.restamped;
+        counts.truncated += result.truncated ?? 0;
       } catch (error) {
         const why = error instanceof SinkError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
         return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);

@@ -38,6 +38,12 @@ export type AksAuditColumn = (typeof AKS_AUDIT_COLUMNS)[number]['name'];
 /** One row of the table; a column is absent when the event has no such field. */
 export type AksAuditRow = Partial<Record<AksAuditColumn, unknown>> & { TimeGenerated: string; AuditId: string };
 
+export interface AksAuditRowResult {
+  readonly row: AksAuditRow;
+  /** Whether fields were cut from an event the pipeline had not already truncated. */
+  readonly truncated: boolean;
+}
+
 /** Which event field each column holds, for the truncation annotation (named as the event names them). */
 const SOURCE_FIELD: Record<Exclude<AksAuditColumn, 'TimeGenerated' | 'Cluster'>, string> = {
   Level: 'level',
@@ -66,7 +72,7 @@ const jsonBytes = (value: unknown): number => utf8Bytes(JSON.stringify(value));
  * cut to valid JSON that fits, and the row's Annotations then carry `audit.k8s.io/truncated: "true"` and the cut
  * fields in `kube-audit-relay.io/truncated`, after any the pipeline already listed.
  */
-export function toAksAuditRow(record: LogRecord): AksAuditRow {
+export function toAksAuditRow(record: LogRecord): AksAuditRowResult {
   const event = record.event;
   const cut: string[] = [];
   const fitted = <T>(column: keyof typeof SOURCE_FIELD, value: T, limit = MAX_FIELD_BYTES): T | undefined => {
@@ -100,6 +106,7 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
     StageReceivedTime: time('StageReceivedTime', event.stageTimestamp),
   };
   const annotations = { ...fitted('Annotations', event.annotations, MAX_FIELD_BYTES - MARKS_RESERVE_BYTES) };
+  const truncatedEarlier = event.annotations?.[Annotation.Truncated] === 'true';
   if (cut.length > 0) {
     const earlier = annotations[Annotation.TruncatedFields];
     annotations[Annotation.Truncated] = 'true';
@@ -108,7 +115,7 @@ export function toAksAuditRow(record: LogRecord): AksAuditRow {
   if (event.annotations !== undefined || cut.length > 0) row.Annotations = annotations;
   if (record.cluster !== undefined) row.Cluster = record.cluster;
   for (const column of Object.keys(row) as AksAuditColumn[]) if (row[column] === undefined) delete row[column];
-  return row;
+  return { row, truncated: cut.length > 0 && !truncatedEarlier };
 }
 
 /**

@@ -93,10 +93,12 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
     const counter = { calls: 0 };
     if (fresh.length === 0) return { written: 0, duplicates, restamped: 0, calls: 0 };
     const recordOf = new Map<object, LogRecord>();
+    let truncated = 0;
     let pending = fresh.map((record) => {
-      const row = toAksAuditRow(record);
-      recordOf.set(row, record);
-      return row;
+      const made = toAksAuditRow(record);
+      if (made.truncated) truncated++;
+      recordOf.set(made.row, record);
+      return made.row;
     });
 
     for (let attempt = 0; ; attempt++) {
@@ -117,7 +119,7 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
         throw failure(pending.length, fresh.length, error, true);
       }
     }
-    return { written: fresh.length, duplicates, restamped: 0, calls: counter.calls };
+    return { written: fresh.length, duplicates, restamped: 0, calls: counter.calls, truncated };
   }
 
   function failure(failed: number, total: number, cause: unknown, transient: boolean): SinkError {

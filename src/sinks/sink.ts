@@ -25,4 +25,9 @@ export interface SinkResult {
   readonly restamped: number;
   /** Calls made to the destination, retries included. */
   readonly calls: number;
+  /**
+   * Records this sink cut further to fit its destination's per-field limits, not counting those the pipeline had
+   * already truncated. Absent for sinks that store records whole.
+   */
+  readonly truncated?: number;
 }

@@ -15,7 +15,7 @@ describe('AKSAudit rows', () => {
     let largeEvents = 0;
     for (const record of fixtureRecords()) {
       const event = record.event;
-      const row = toAksAuditRow({ ...record, cluster: 'prod-1' });
+      const { row } = toAksAuditRow({ ...record, cluster: 'prod-1' });
       for (const key of Object.keys(row)) assert.ok(columns.has(key), `unexpected column ${key}`);
       for (const value of Object.values(row)) assert.ok(bytes(value) <= MAX_FIELD_BYTES);
       const cut = new Set(String(row.Annotations && (row.Annotations as Record<string, string>)[Annotation.TruncatedFields] || '').split(',').filter(Boolean));
@@ -64,7 +64,8 @@ describe('AKSAudit rows', () => {
       requestReceivedTimestamp: '2024-05-01T10:00:00.000000Z', stageTimestamp: '2024-05-01T10:00:00.100000Z',
     });
     const record = recordFromLine(line);
-    const row = toAksAuditRow(record);
+    const { row, truncated } = toAksAuditRow(record);
+    assert.ok(truncated);
     const annotations = row.Annotations as Record<string, string>;
     assert.equal(annotations[Annotation.Truncated], 'true');
     assert.deepEqual(annotations[Annotation.TruncatedFields]!.split(',').sort(), ['annotations', 'requestObject', 'userAgent']);
@@ -83,8 +84,9 @@ describe('AKSAudit rows', () => {
       level: 'Metadata', auditID: 'a-2', stage: 'ResponseComplete', requestURI: '/x', verb: 'get', user: { username: 'bob', extra: { k: ['v'.repeat(70_000)] } },
       annotations: { [Annotation.Truncated]: 'true', [Annotation.TruncatedFields]: 'requestObject,responseObject' },
     }));
-    const annotations = toAksAuditRow(record).Annotations as Record<string, string>;
-    assert.equal(annotations[Annotation.TruncatedFields], 'requestObject,responseObject,user');
+    const { row, truncated } = toAksAuditRow(record);
+    assert.equal((row.Annotations as Record<string, string>)[Annotation.TruncatedFields], 'requestObject,responseObject,user');
+    assert.equal(truncated, false, 'counted once, by the pipeline');
   });
 
   it('prune returns valid JSON within the budget that is a pruned copy of the input', () => {
