@@ -76,6 +76,9 @@ export const kubeadmPatchCommand: Command = {
       io.stderr.write(`warning: ${kubeconfig} refers to ${path}, which is not mounted into the API server container: write the kubeconfig with --embed, or keep the file under a mounted directory such as /etc/kubernetes/pki\n`);
     }
     io.stderr.write(result.changes.length === 0 ? 'no change: the manifest already has the audit flags and mounts\n' : result.changes.map((change) => `${change}\n`).join(''));
+    if (result.changes.length > 0) {
+      io.stderr.write('note: kubeadm upgrade rewrites this manifest from the kubeadm-config ConfigMap; add the same flags and volumes to its ClusterConfiguration.apiServer (extraArgs, extraVolumes) to keep them\n');
+    }
     await writeOutput(io, values['in-place'] ? manifestPath : values.output, result.text);
     return 0;
   },

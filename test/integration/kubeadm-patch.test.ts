@@ -64,6 +64,7 @@ describe('kubeadm-patch', () => {
     }
     assert.equal(patchedLines.length - original.split('\n').length, 2 + 3 * 2 + 4 * 2);
     assert.match(result.stderr, /added --audit-policy-file=.*\nadded --audit-webhook-config-file=/);
+    assert.match(result.stderr, /kubeadm upgrade rewrites this manifest from the kubeadm-config ConfigMap/);
   });
 
   test('is idempotent: patching the patched manifest changes nothing, also with the computed flags', async () => {
