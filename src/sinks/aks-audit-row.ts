@@ -172,19 +172,24 @@ export function prune(value: unknown, budget: number): unknown {
     const kept: Record<string, unknown> = {};
     for (const { key, member, keyBytes } of entries) {
       if (whole.has(key)) {
-        kept[key] = member;
+        setMember(kept, key, member);
         continue;
       }
       const separator = count > 0 ? 1 : 0;
       const part = prune(member, budget - used - separator - keyBytes);
       if (part === undefined) continue;
-      kept[key] = part;
+      setMember(kept, key, part);
       used += separator + keyBytes + jsonBytes(part);
       count++;
     }
     return kept;
   }
   return undefined;
+}
+
+/** An own member, also for the key `__proto__`, which plain assignment would take as the object's prototype. */
+function setMember(object: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** The longest prefix of `text` whose JSON string literal fits in `budget` bytes, never splitting a surrogate pair. */

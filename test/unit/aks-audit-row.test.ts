@@ -89,6 +89,16 @@ describe('AKSAudit rows', () => {
     assert.equal(truncated, false, 'counted once, by the pipeline');
   });
 
+  it('prune keeps a member named __proto__ as a member, not as the prototype', () => {
+    const value = JSON.parse(`{"__proto__":{"polluted":"yes"},"big":"${'x'.repeat(200)}"}`) as Record<string, unknown>;
+    const part = prune(value, 100) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(part), Object.prototype);
+    assert.ok(Object.hasOwn(part, '__proto__'));
+    assert.equal((part as { polluted?: string }).polluted, undefined);
+    assert.ok(JSON.stringify(part).startsWith('{"__proto__":{"polluted":"yes"},"big":"xxx'));
+    assert.ok(isPrunedFrom(part, value));
+  });
+
   it('prune returns valid JSON within the budget that is a pruned copy of the input', () => {
     fc.assert(
       fc.property(fc.jsonValue().map((value) => JSON.parse(JSON.stringify(value)) as unknown), fc.integer({ min: 0, max: 400 }), (value, budget) => {
