@@ -1,4 +1,4 @@
-import { decodeBody, decodeUtf8 } from './audit/decode.ts';
+import { decodeBody } from './audit/decode.ts';
 import { shouldDrop } from './audit/filter.ts';
 import { redactEvent } from './audit/redact.ts';
 import { renderRecord } from './audit/render.ts';
@@ -105,7 +105,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
     }
 
-    const { count, items } = decodeBody(decodeUtf8(request.body));
+    const { count, items } = decodeBody(request.body);
     counts.received = count;
     const receivedAt = now();
     const records: LogRecord[] = [];

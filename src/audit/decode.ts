@@ -1,3 +1,4 @@
+import { isAscii, isUtf8 } from 'node:buffer';
 import { RequestError } from '../errors.ts';
 import {
   compactJson,
@@ -48,40 +49,59 @@ export interface DecodedBody {
 }
 
 const SUPPORTED_API_VERSIONS: readonly string[] = Object.values(AuditApiVersion);
-const BOM = 0xfeff;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Bytes to text, refusing what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included. */
-export function decodeUtf8(body: Uint8Array): string {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
-  }
-  if (text.charCodeAt(0) === BOM) {
+/**
+ * The body as the scanners read it. Received bytes are read as one character per byte (latin1): structural
+ * characters are ASCII and never occur inside a UTF-8 sequence, so the scan finds the same boundaries, at byte offsets.
+ * The string stays one byte per character, where decoding UTF-8 makes the whole body two bytes per character as soon
+ * as one character is not ASCII, which slows every later step (parse, digest, write) on every item.
+ */
+interface Source {
+  readonly text: string;
+  /** The received text of [start, end): the same characters when they are ASCII, else decoded from UTF-8. */
+  slice(start: number, end: number): string;
+}
+
+const textSource = (text: string): Source => ({ text, slice: (start, end) => text.slice(start, end) });
+
+/** Refuses what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included. */
+function bytesSource(body: Uint8Array): Source {
+  const ascii = isAscii(body);
+  if (!ascii && !isUtf8(body)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
+  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
     throw new RequestError(400, 'body starts with a byte order mark; send JSON without a BOM (RFC 8259 section 8.1)');
   }
-  return text;
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+  if (ascii) return textSource(text);
+  return {
+    text,
+    slice(start, end) {
+      const part = body.subarray(start, end);
+      return isAscii(part) ? text.slice(start, end) : utf8.decode(part);
+    },
+  };
 }
 
 /**
- * Finds the items of an EventList, a single Event or JSON lines; every value is checked, none re-serialised.
- * Items are scanned the fast way first; a body refused that way is decoded again the thorough way, which names the
- * first problem in the body exactly (the fast way finds duplicate keys only after parsing).
+ * Finds the items of an EventList, a single Event or JSON lines in the received bytes (or in text already decoded);
+ * every value is checked, none re-serialised. Items are scanned the fast way first; a body refused that way is
+ * decoded again the thorough way, from the decoded text, which names the first problem in the body exactly, at a
+ * character offset (the fast way finds duplicate keys only after parsing).
  */
-export function decodeBody(text: string): DecodedBody {
+export function decodeBody(body: Uint8Array | string): DecodedBody {
+  const source = typeof body === 'string' ? textSource(body) : bytesSource(body);
   let fast: DecodedBody;
   try {
-    fast = decodeText(text, true);
+    fast = decodeText(source, true);
   } catch {
-    return decodeThoroughly(text);
+    return decodeThoroughly(body);
   }
-  return { ...fast, items: orThoroughly(text, fast.items) };
+  return { ...fast, items: orThoroughly(body, fast.items) };
 }
 
 /** The fast way's items, switching to the thorough way's from the first item the fast way refuses. */
-function* orThoroughly(text: string, items: Iterable<DecodedItem>): Generator<DecodedItem> {
+function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>): Generator<DecodedItem> {
   let index = 0;
   try {
     for (const item of items) {
@@ -89,7 +109,7 @@ function* orThoroughly(text: string, items: Iterable<DecodedItem>): Generator<De
       index++;
     }
   } catch {
-    const thorough = decodeThoroughly(text);
+    const thorough = decodeThoroughly(body);
     let skipped = 0;
     for (const item of thorough.items) {
       if (skipped++ >= index) yield item;
@@ -97,9 +117,10 @@ function* orThoroughly(text: string, items: Iterable<DecodedItem>): Generator<De
   }
 }
 
-function decodeThoroughly(text: string): DecodedBody {
+/** Only after bytesSource accepted the body, which is therefore UTF-8. */
+function decodeThoroughly(body: Uint8Array | string): DecodedBody {
   try {
-    return decodeText(text, false);
+    return decodeText(textSource(typeof body === 'string' ? body : utf8.decode(body)), false);
   } catch (error) {
     if (error instanceof JsonScanError) {
       throw new RequestError(400, `body is not valid JSON: ${error.message}`);
@@ -109,7 +130,8 @@ function decodeThoroughly(text: string): DecodedBody {
 }
 
 /** `fast`: scan items with scanObject and check for duplicate keys by count after parsing. */
-function decodeText(text: string, fast: boolean): DecodedBody {
+function decodeText(source: Source, fast: boolean): DecodedBody {
+  const text = source.text;
   const start = skipWhitespace(text, 0);
   if (start === text.length) throw new RequestError(400, 'body is empty; expected an EventList');
   const first = text.charCodeAt(start);
@@ -125,12 +147,12 @@ function decodeText(text: string, fast: boolean): DecodedBody {
     if (kind === 'EventList') {
       throw new RequestError(400, `body continues after the EventList at character ${next}; send one EventList per request`);
     }
-    return decodeJsonLines(text);
+    return decodeJsonLines(source);
   }
 
-  if (kind === 'EventList') return decodeEventList(text, members, elements);
+  if (kind === 'EventList') return decodeEventList(source, members, elements);
   if (kind === 'Event' || (kind === undefined && members.has('auditID'))) {
-    return { format: BodyFormat.Event, count: 1, items: [item(text, 'the event', { start, end }, members, AuditApiVersion.V1)] };
+    return { format: BodyFormat.Event, count: 1, items: [item(source, 'the event', { start, end }, members, AuditApiVersion.V1)] };
   }
   const shown = kind === undefined ? 'no kind' : `kind ${JSON.stringify(kind.slice(0, 64))}`;
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
@@ -209,7 +231,8 @@ function scanElements(text: string, open: number, fast: boolean): { end: number;
 const separatorError = (text: string, at: number, expected: string): JsonScanError =>
   new JsonScanError(at < text.length ? expected : 'unexpected end of input', at);
 
-function decodeEventList(text: string, members: ReadonlyMap<string, Span>, elements: readonly Element[]): DecodedBody {
+function decodeEventList(source: Source, members: ReadonlyMap<string, Span>, elements: readonly Element[]): DecodedBody {
+  const text = source.text;
   // Every member must be valid JSON even where the pipeline does not read it.
   for (const [key, span] of members) if (key !== 'items') parseSpan(text, span);
 
@@ -225,21 +248,22 @@ function decodeEventList(text: string, members: ReadonlyMap<string, Span>, eleme
     if (parseSpan(text, itemsSpan) === null) return { format: BodyFormat.EventList, count: 0, items: [] };
     throw new RequestError(400, 'EventList items is not an array');
   }
-  return { format: BodyFormat.EventList, count: elements.length, items: eventListItems(text, elements, apiVersion as AuditApiVersion) };
+  return { format: BodyFormat.EventList, count: elements.length, items: eventListItems(source, elements, apiVersion as AuditApiVersion) };
 }
 
-function* eventListItems(text: string, elements: readonly Element[], apiVersion: AuditApiVersion): Generator<DecodedItem> {
+function* eventListItems(source: Source, elements: readonly Element[], apiVersion: AuditApiVersion): Generator<DecodedItem> {
   for (const [index, element] of elements.entries()) {
     const label = `items[${index}]`;
-    if (text.charCodeAt(element.span.start) !== 0x7b) {
+    if (source.text.charCodeAt(element.span.start) !== 0x7b) {
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
-    if (element.scan) yield scannedItem(text, label, element.span, element.scan, apiVersion);
-    else yield item(text, label, element.span, element.members!, apiVersion);
+    if (element.scan) yield scannedItem(source, label, element.span, element.scan, apiVersion);
+    else yield item(source, label, element.span, element.members!, apiVersion);
   }
 }
 
-function decodeJsonLines(text: string): DecodedBody {
+function decodeJsonLines(source: Source): DecodedBody {
+  const text = source.text;
   const items: DecodedItem[] = [];
   let i = skipWhitespace(text, 0);
   let line = 1;
@@ -252,7 +276,7 @@ function decodeJsonLines(text: string): DecodedBody {
     }
     const members = new Map<string, Span>();
     const end = labelled(`line ${line}`, () => valueEnd(text, i, members));
-    items.push(item(text, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
+    items.push(item(source, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
     i = skipWhitespace(text, end);
   }
   return { format: BodyFormat.JsonLines, count: items.length, items };
@@ -269,26 +293,29 @@ function labelled<T>(label: string, scan: () => T): T {
 }
 
 function item(
-  text: string,
+  source: Source,
   label: string,
   span: Span,
   members: Map<string, Span>,
   listApiVersion: AuditApiVersion,
 ): DecodedItem {
+  let itemText = source.slice(span.start, span.end);
   let value: unknown;
   try {
-    value = parseSpan(text, span);
+    value = parseSpan(itemText, { start: 0, end: itemText.length });
   } catch (error) {
-    if (error instanceof JsonScanError) throw new RequestError(400, `${label} is not valid JSON: ${error.message}`);
+    if (error instanceof JsonScanError) throw new RequestError(400, `${label} is not valid JSON: ${error.reason} at character ${span.start + error.offset}`);
     throw error;
   }
-  let itemText = text.slice(span.start, span.end);
+  // Spans found in bytes do not fit text decoded from UTF-8.
+  const decoded = itemText.length !== span.end - span.start;
   let itemMembers: Map<string, Span> = new Map();
   for (const [key, member] of members) {
     itemMembers.set(key, { start: member.start - span.start, end: member.end - span.start });
   }
-  if (/[\n\r]/.test(itemText)) {
-    itemText = compactJson(itemText);
+  const multiline = /[\n\r]/.test(itemText);
+  if (multiline) itemText = compactJson(itemText);
+  if (multiline || decoded) {
     itemMembers = new Map();
     valueEnd(itemText, 0, itemMembers);
   }
@@ -297,12 +324,15 @@ function item(
 }
 
 /** An item from a fast scan; duplicate keys show as fewer parsed keys. */
-function scannedItem(text: string, label: string, span: Span, scan: ObjectScan, listApiVersion: AuditApiVersion): DecodedItem {
+function scannedItem(source: Source, label: string, span: Span, scan: ObjectScan, listApiVersion: AuditApiVersion): DecodedItem {
   // item() compacts the text onto one line and scans it again.
-  if (scan.multiline) return item(text, label, span, new Map(), listApiVersion);
-  const value = parseSpan(text, span);
+  if (scan.multiline) return item(source, label, span, new Map(), listApiVersion);
+  const text = source.slice(span.start, span.end);
+  const value = parseSpan(text, { start: 0, end: text.length });
   if (countKeys(value) !== scan.keys) throw new JsonScanError('duplicate object key', span.start);
-  return new ScannedItem(label, text.slice(span.start, span.end), value, listApiVersion, scan.annotations);
+  // Spans found in bytes do not fit text decoded from UTF-8.
+  const annotations = text.length === span.end - span.start ? scan.annotations : scanObject(text, 0).annotations;
+  return new ScannedItem(label, text, value, listApiVersion, annotations);
 }
 
 /**

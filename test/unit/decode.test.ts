@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BodyFormat, decodeBody, decodeUtf8, type DecodedBody, type DecodedItem } from '../../src/audit/decode.ts';
+import { BodyFormat, decodeBody, type DecodedBody, type DecodedItem } from '../../src/audit/decode.ts';
 import { compactJson } from '../../src/audit/json-scan.ts';
 import { AuditApiVersion } from '../../src/audit/types.ts';
 import { RequestError } from '../../src/errors.ts';
@@ -17,7 +17,7 @@ interface Decoded extends DecodedBody {
 
 /** Decodes and parses every item, checking the count given up front. */
 function decode(text: string): Decoded {
-  const body = decodeBody(decodeUtf8(new TextEncoder().encode(text)));
+  const body = decodeBody(new TextEncoder().encode(text));
   const items = [...body.items];
   assert.equal(body.count, items.length);
   return { ...body, items };
@@ -27,7 +27,7 @@ function decode(text: string): Decoded {
 function assertRefused(body: string | Uint8Array, expected: RegExp): void {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
   assert.throws(
-    () => [...decodeBody(decodeUtf8(bytes)).items],
+    () => [...decodeBody(bytes).items],
     (error: unknown) => {
       assert.ok(error instanceof RequestError, String(error));
       assert.equal(error.status, 400);
@@ -74,6 +74,30 @@ describe('EventList bodies', () => {
     const line = '{"zeta":1.0,"auditID":"a","stage":"ResponseComplete","big":1e3,"neg":-0.0,"name":"caf\\u00e9 \\/ \\ud83d\\ude00","unknown":{"b":[1.50,2E-2],"a":null}}';
     const decoded = decode(eventList([line]));
     assert.equal(decoded.items[0]!.text, line);
+  });
+
+  it('keeps items with characters outside ASCII as received, spans counted in characters of the item text', () => {
+    const lines = [
+      '{"auditID":"a1","stage":"ResponseComplete","user":{"username":"zoë"},"annotations":{"k":"ü"},"requestURI":"/x"}',
+      '{"auditID":"a2","stage":"ResponseComplete","annotations":{"plain":"ascii"}}',
+      '{"auditID":"a3","stage":"ResponseComplete","userAgent":"kubectl 😀 \u2028 日本","annotations":{},"z":"€"}',
+    ];
+    for (const body of [eventList(lines), lines.join('\n')]) {
+      const decoded = decode(body);
+      assertItemsAre(decoded, lines);
+      decoded.items.forEach((item, index) => {
+        const span = item.annotations!;
+        assert.deepEqual(JSON.parse(item.text.slice(span.start, span.end)), JSON.parse(lines[index]!).annotations);
+      });
+    }
+  });
+
+  it('names a problem after characters outside ASCII at its character offset', () => {
+    const body = `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"ééé","stage":"x"} {}]}`;
+    const at = body.indexOf('{}]');
+    assertRefused(body, new RegExp(`^body is not valid JSON: expected ',' or '\\]' after an item at character ${at}$`));
+    const broken = eventList(['{"auditID":"日本","stage":"x","bad":[1}}']);
+    assertRefused(broken, new RegExp(`^items\\[0\\] is not valid JSON: mismatched bracket at character ${broken.indexOf('1}') + 1}$`));
   });
 
   it('puts an item that spans lines on one line, spans pointing into the new text', () => {
