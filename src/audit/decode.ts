@@ -6,6 +6,7 @@ import {
   JsonScanError,
   type ObjectScan,
   parseSpan,
+  prototypeIsClean,
   scanObject,
   skipWhitespace,
   type Span,
@@ -91,6 +92,8 @@ function bytesSource(body: Uint8Array): Source {
  */
 export function decodeBody(body: Uint8Array | string): DecodedBody {
   const source = typeof body === 'string' ? textSource(body) : bytesSource(body);
+  // The fast way's duplicate check counts keys with for...in.
+  if (!prototypeIsClean()) return decodeThoroughly(body);
   let fast: DecodedBody;
   try {
     fast = decodeText(source, true);

