@@ -29,6 +29,8 @@ export interface DecodedItem {
   readonly label: string;
   /** The item's text as received, on one line (whitespace outside strings removed if it spanned lines). */
   readonly text: string;
+  /** UTF-8 length of `text`. */
+  readonly bytes: number;
   /** Spans of the item's own members within `text`, by key (for items from the fast scan, found on first use). */
   readonly members: ReadonlyMap<string, Span>;
   /** Span of the item's own `annotations` member within `text`, when it has one. */
@@ -62,9 +64,15 @@ interface Source {
   readonly text: string;
   /** The received text of [start, end): the same characters when they are ASCII, else decoded from UTF-8. */
   slice(start: number, end: number): string;
+  /** UTF-8 length of [start, end), whose slice is `slice`. */
+  bytes(start: number, end: number, slice: string): number;
 }
 
-const textSource = (text: string): Source => ({ text, slice: (start, end) => text.slice(start, end) });
+const textSource = (text: string): Source => ({
+  text,
+  slice: (start, end) => text.slice(start, end),
+  bytes: (_start, _end, slice) => Buffer.byteLength(slice, 'utf8'),
+});
 
 /** Refuses what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included. */
 function bytesSource(body: Uint8Array): Source {
@@ -74,13 +82,15 @@ function bytesSource(body: Uint8Array): Source {
     throw new RequestError(400, 'body starts with a byte order mark; send JSON without a BOM (RFC 8259 section 8.1)');
   }
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
-  if (ascii) return textSource(text);
   return {
     text,
     slice(start, end) {
+      if (ascii) return text.slice(start, end);
       const part = body.subarray(start, end);
       return isAscii(part) ? text.slice(start, end) : utf8.decode(part);
     },
+    // Offsets into the latin1 text are byte offsets.
+    bytes: (start, end) => end - start,
   };
 }
 
@@ -316,14 +326,20 @@ function item(
   for (const [key, member] of members) {
     itemMembers.set(key, { start: member.start - span.start, end: member.end - span.start });
   }
+  let bytes = source.bytes(span.start, span.end, itemText);
   const multiline = /[\n\r]/.test(itemText);
-  if (multiline) itemText = compactJson(itemText);
+  if (multiline) {
+    const received = itemText;
+    itemText = compactJson(received);
+    // Compaction removes whitespace only, one byte per character.
+    bytes -= received.length - itemText.length;
+  }
   if (multiline || decoded) {
     itemMembers = new Map();
     valueEnd(itemText, 0, itemMembers);
   }
   const annotations = itemMembers.get('annotations');
-  return { label, text: itemText, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
+  return { label, text: itemText, bytes, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
 }
 
 /** An item from a fast scan; duplicate keys show as fewer parsed keys. */
@@ -335,7 +351,7 @@ function scannedItem(source: Source, label: string, span: Span, scan: ObjectScan
   if (countKeys(value) !== scan.keys) throw new JsonScanError('duplicate object key', span.start);
   // Spans found in bytes do not fit text decoded from UTF-8.
   const annotations = text.length === span.end - span.start ? scan.annotations : scanObject(text, 0).annotations;
-  return new ScannedItem(label, text, value, listApiVersion, annotations);
+  return new ScannedItem(label, text, source.bytes(span.start, span.end, text), value, listApiVersion, annotations);
 }
 
 /**
@@ -348,6 +364,7 @@ class ScannedItem implements DecodedItem {
   constructor(
     readonly label: string,
     readonly text: string,
+    readonly bytes: number,
     readonly value: unknown,
     readonly listApiVersion: AuditApiVersion,
     readonly annotations: Span | undefined,

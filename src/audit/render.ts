@@ -89,18 +89,16 @@ function parsedTime(field: unknown): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-/**
- * Adds annotations to the received text without touching anything else. The UTF-8 length is the item's plus what
- * was inserted, so the joined text is not measured (which would copy it into one flat string).
- */
+/** Adds annotations to the received text without touching anything else; its UTF-8 length is the item's plus theirs. */
 function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): { json: string; bytes: number } {
   const text = item.text;
   const entries = Object.entries(added);
-  if (entries.length === 0) return { json: text, bytes: Buffer.byteLength(text, 'utf8') };
+  if (entries.length === 0) return { json: text, bytes: item.bytes };
   const members = entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
   const span = item.annotations;
   let json: string;
   let inserted: string;
+  let removed = 0;
   if (span === undefined) {
     // The object's closing brace is the text's last character: decode trims nothing after it.
     inserted = `,"annotations":{${members}}`;
@@ -108,15 +106,15 @@ function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<s
   } else if (text.charCodeAt(span.start) !== 0x7b) {
     // "annotations":null, which validation lets through.
     inserted = `{${members}}`;
+    removed = span.end - span.start;
     json = `${text.slice(0, span.start)}${inserted}${text.slice(span.end)}`;
-    return { json, bytes: Buffer.byteLength(text, 'utf8') - (span.end - span.start) + Buffer.byteLength(inserted, 'utf8') };
   } else {
     const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
     inserted = hadAnnotations ? `${members},` : members;
     const open = span.start + 1;
     json = `${text.slice(0, open)}${inserted}${text.slice(open)}`;
   }
-  return { json, bytes: Buffer.byteLength(text, 'utf8') + Buffer.byteLength(inserted, 'utf8') };
+  return { json, bytes: item.bytes - removed + Buffer.byteLength(inserted, 'utf8') };
 }
 
 interface Truncation {

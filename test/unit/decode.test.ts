@@ -43,6 +43,7 @@ function assertItemsAre(decoded: Decoded, lines: readonly string[]): void {
   assert.equal(decoded.items.length, lines.length);
   decoded.items.forEach((item, index) => {
     assert.equal(item.text, lines[index]);
+    assert.equal(item.bytes, Buffer.byteLength(item.text, 'utf8'));
     assert.deepEqual(item.value, JSON.parse(lines[index]!));
     const value = item.value as Record<string, unknown>;
     assert.deepEqual([...item.members.keys()].sort(), Object.keys(value).sort());
@@ -208,6 +209,7 @@ describe('decoding generated bodies', () => {
         assert.deepEqual(decoded.items.map((item) => item.value), events.map((e) => JSON.parse(JSON.stringify(e))));
         decoded.items.forEach((item, index) => {
           assert.equal(item.text, compactJson(items[index]!));
+          assert.equal(item.bytes, Buffer.byteLength(item.text, 'utf8'));
           assert.ok(!/[\r\n]/.test(item.text));
           for (const [key, span] of item.members) assert.deepEqual(JSON.parse(item.text.slice(span.start, span.end)), (item.value as Record<string, unknown>)[key]);
         });
