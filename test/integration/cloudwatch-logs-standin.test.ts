@@ -45,6 +45,24 @@ describe('cloudwatch logs stand-in, through the real SDK', () => {
     assert.deepEqual(streams.logStreams?.map((stream) => stream.logStreamName), ['s']);
   });
 
+  it('refuses unsigned calls, another content type and a body that is not a JSON object, as the service does', async () => {
+    const call = async (headers: Record<string, string>, body: string) => {
+      const response = await fetch(standIn.endpoint, {
+        method: 'POST',
+        headers: { 'x-amz-target': 'Logs_20140328.DescribeLogStreams', ...headers },
+        body,
+      });
+      return { status: response.status, type: ((await response.json()) as { __type: string }).__type };
+    };
+    const signed = { authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20261123/eu-west-1/logs/aws4_request', 'content-type': 'application/x-amz-json-1.1' };
+    assert.deepEqual(await call({ 'content-type': signed['content-type'] }, '{}'), { status: 400, type: 'com.amazonaws.logs#MissingAuthenticationTokenException' });
+    assert.deepEqual(await call({ ...signed, 'content-type': 'application/json' }, '{}'), { status: 400, type: 'com.amazonaws.logs#SerializationException' });
+    for (const body of ['{"logGroupName":', '[]', '"g"']) {
+      assert.deepEqual(await call(signed, body), { status: 400, type: 'com.amazonaws.logs#SerializationException' }, body);
+    }
+    assert.equal((await call(signed, JSON.stringify({ logGroupName }))).status, 200);
+  });
+
   it('rejects calls over the count, byte, event-size, order and span limits', async () => {
     const now = Date.now();
     await rejectsWith(put(Array.from({ length: 10_001 }, () => ({ timestamp: now, message: 'm' }))), 'InvalidParameterException');

@@ -58,8 +58,17 @@ export async function startAwsJsonService(options: AwsJsonServiceOptions): Promi
       if (request.headers['content-type'] !== 'application/x-amz-json-1.1') throw new ServiceError(400, 'SerializationException', 'Unexpected content type');
       const run = operations[operation];
       if (!run) throw new ServiceError(400, 'UnknownOperationException', 'Unknown operation');
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      } catch {
+        throw new ServiceError(400, 'SerializationException', 'Could not parse the request body as JSON');
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new ServiceError(400, 'SerializationException', 'Expected a JSON object as the request body');
+      }
       options.beforeOperation?.(operation);
-      reply(response, 200, run(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>));
+      reply(response, 200, run(body as Record<string, unknown>));
     } catch (error) {
       if (!(error instanceof ServiceError)) throw error;
       response.setHeader('x-amzn-errortype', `${error.type}:`);
