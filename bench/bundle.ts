@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { startCloudWatchLogsStandIn } from '../test/support/cloudwatch-logs-standin.ts';
-import { median } from './harness.ts';
+import { median, quantile } from './harness.ts';
 import { eventListBody, Mix } from './inputs.ts';
 import { sixMegabyteBody } from './memory.ts';
 
@@ -130,9 +130,10 @@ async function coldStarts(count: number, nodeOptions: readonly string[], env: No
   return runs;
 }
 
-const spread = (values: number[]): [number, number] => {
+/** p25 and p75, as the other benchmarks' spreads. */
+const spread = (values: readonly number[]): [number, number] => {
   const sorted = [...values].sort((a, b) => a - b);
-  return [sorted[Math.floor(sorted.length / 4)]!, sorted[Math.floor((sorted.length * 3) / 4)]!];
+  return [quantile(sorted, 0.25), quantile(sorted, 0.75)];
 };
 
 export async function benchBundle(): Promise<BundleResults> {
