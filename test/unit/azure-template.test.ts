@@ -117,7 +117,7 @@ describe('infra/azure ARM template', () => {
     const plan = resources.find((r) => r.type === 'Microsoft.Web/serverfarms')!;
     assert.deepEqual(plan.body.sku, { name: 'FC1', tier: 'FlexConsumption' });
     const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
-    assert.equal(site.body.properties.functionAppConfig.runtime.name, 'node');
+    assert.deepEqual(site.body.properties.functionAppConfig.runtime, { name: 'node', version: '22' }, 'Node 20 ended in April 2026');
     assert.equal(site.body.properties.serverFarmId, plan.id);
     const zone = resources.find((r) => r.type === 'Microsoft.Network/privateDnsZones' && r.name === 'privatelink.azurewebsites.net')!;
     const groups = resources.filter((r) => r.type === 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
