@@ -85,3 +85,9 @@ export function kqlErrors(query: string, tables: readonly TableSchema[]): string
   }
   return errors;
 }
+
+/** The columns of the query's result, as the language service infers them (what alert dimensions can split by). */
+export function kqlResultColumns(query: string, tables: readonly TableSchema[]): string[] {
+  const columns = Language.KustoCode.ParseAndAnalyze(query, workspace(tables)).ResultType?.Columns;
+  return Array.from({ length: columns?.Count ?? 0 }, (_, index) => String(columns.getItem(index).Name));
+}

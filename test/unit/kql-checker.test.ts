@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FUNCTION_APP_LOGS_TABLE, KUBE_AUDIT_TABLE, kqlErrors } from '../support/kql.ts';
+import { FUNCTION_APP_LOGS_TABLE, KUBE_AUDIT_TABLE, kqlErrors, kqlResultColumns } from '../support/kql.ts';
 
 // The template test trusts kqlErrors to reject broken queries; these show that it does, for each kind of mistake.
 describe('KQL checker (Kusto language service against the tables the template ships)', () => {
@@ -28,5 +28,9 @@ describe('KQL checker (Kusto language service against the tables the template sh
 
   it('rejects a function called with the wrong arguments', () => {
     assert.notDeepEqual(kqlErrors('KubeAudit_CL | summarize count() by bin(TimeGenerated)', [KUBE_AUDIT_TABLE]), []);
+  });
+
+  it('infers the result columns an alert rule can split by', () => {
+    assert.deepEqual(kqlResultColumns('KubeAudit_CL | summarize Denied = count() by Cluster, Code = toint(ResponseStatus.code)', [KUBE_AUDIT_TABLE]), ['Cluster', 'Code', 'Denied']);
   });
 });
