@@ -167,6 +167,29 @@ describe('infra/azure ARM template', () => {
     assert.equal(integration.properties.delegations[0].properties.serviceName, 'Microsoft.App/environments');
   });
 
+  it('lets the platform write a published package into the locked storage account with the app identity, through the VNet', () => {
+    const { resources } = expand();
+    const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
+    const account = resources.find((r) => r.type === 'Microsoft.Storage/storageAccounts')!;
+    const deployment = site.body.properties.functionAppConfig.deployment.storage;
+    // The package goes to a container of this account, with the app's own identity (no keys: shared keys are off).
+    assert.deepEqual(deployment.authentication, { type: 'SystemAssignedIdentity' });
+    assert.equal(account.body.properties.allowSharedKeyAccess, false);
+    const container = resources.find((r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices/containers')!;
+    assert.equal(String(deployment.value), `<reference(${account.id}).primaryEndpoints.blob>${container.name.split('/').at(-1)}`);
+    const owner = resources.find((r) => r.type === 'Microsoft.Authorization/roleAssignments' && r.body.scope === account.id)!;
+    assert.ok(owner.body.properties.roleDefinitionId.endsWith('/b7e6dc6d-f1e8-4753-8033-0f276bb0955b'), 'Storage Blob Data Owner');
+    // The write leaves through the app's VNet integration and reaches the account's blob private endpoint by its zone.
+    assert.equal(site.body.properties.vnetRouteAllEnabled, true);
+    const blob = resources.find((r) => r.type === 'Microsoft.Network/privateEndpoints' && r.body.properties.privateLinkServiceConnections[0].properties.privateLinkServiceId === account.id)!;
+    assert.deepEqual(blob.body.properties.privateLinkServiceConnections[0].properties.groupIds, ['blob']);
+    const zone = resources.find((r) => r.type === 'Microsoft.Network/privateDnsZones' && r.name === 'privatelink.blob.core.windows.net')!;
+    const vnet = resources.find((r) => r.type === 'Microsoft.Network/virtualNetworks')!;
+    assert.ok(resources.some((r) => r.type === 'Microsoft.Network/privateDnsZones/virtualNetworkLinks' && r.name.startsWith(`${zone.name}/`) && r.body.properties.virtualNetwork.id === vnet.id));
+    // The publisher reaches <app>.scm.azurewebsites.net through the app's own private endpoint and zone, so from inside the network only.
+    assert.equal(site.body.properties.publicNetworkAccess, 'Disabled');
+  });
+
   it('gives the function identity Monitoring Metrics Publisher scoped to the data collection rule and Application Insights, and nothing broader', () => {
     const { resources } = expand();
     const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
