@@ -91,9 +91,9 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
 
   it('notifies an action group for the given addresses and the given existing groups, and creates none without addresses', () => {
     const existing = '/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/ops/providers/Microsoft.Insights/actionGroups/pager';
-    const none = expand();
+    const none = expand({ alertEmailAddresses: [] });
     assert.deepEqual(ofType(none.resources, 'Microsoft.Insights/actionGroups'), []);
-    for (const rule of alertRules().values()) assert.deepEqual(rule.properties.actions.actionGroups, []);
+    for (const rule of alertRules({ alertEmailAddresses: [] }).values()) assert.deepEqual(rule.properties.actions.actionGroups, []);
 
     const { resources } = expand({ alertEmailAddresses: ['oncall@example.com', 'audit@example.com'], alertActionGroupIds: [existing] });
     const [group] = ofType(resources, 'Microsoft.Insights/actionGroups');
