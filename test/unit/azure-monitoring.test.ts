@@ -105,6 +105,25 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
     }
   });
 
+  it('holds no query anywhere that the language service rejects: saved searches, alert rules and workbook tiles', () => {
+    const { resources } = expand();
+    const queries: [string, string][] = [];
+    const visit = (value: unknown, path: string): void => {
+      if (Array.isArray(value)) value.forEach((item, index) => visit(item, `${path}[${index}]`));
+      else if (value !== null && typeof value === 'object') {
+        for (const [key, item] of Object.entries(value)) {
+          if (key === 'query' && typeof item === 'string') queries.push([`${path}.query`, item]);
+          // The workbook's content is a JSON string.
+          else if (key === 'serializedData' && typeof item === 'string') visit(JSON.parse(item), `${path}.serializedData`);
+          else visit(item, `${path}.${key}`);
+        }
+      }
+    };
+    for (const resource of resources) visit(resource.body, resource.name);
+    assert.equal(queries.length, 8 + 4 + 10, 'saved searches, alert rules and workbook tiles');
+    for (const [path, query] of queries) assert.deepEqual(kqlErrors(query, TABLES), [], path);
+  });
+
   it('ships a workbook of relay health and the audit whose every query is sound', () => {
     const { resources } = expand();
     const [workbook] = ofType(resources, 'Microsoft.Insights/workbooks');
