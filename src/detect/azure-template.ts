@@ -46,7 +46,7 @@ export function azureDetectionsTemplate(rules: readonly DetectionRule[]): string
             ],
           },
           autoMitigate: false,
-          actions: { actionGroups: "[if(empty(parameters('actionGroupId')), createArray(), createArray(parameters('actionGroupId')))]" },
+          actions: { actionGroups: "[parameters('actionGroupIds')]" },
         },
       };
     }),
@@ -59,7 +59,7 @@ export function azureDetectionsTemplate(rules: readonly DetectionRule[]): string
       workspaceName: { type: 'string', metadata: { description: 'The Log Analytics workspace azuredeploy.json created (its output workspaceName).' } },
       location: { type: 'string', defaultValue: '[resourceGroup().location]', metadata: { description: 'Region of the alert rules; the workspace region.' } },
       alertNamePrefix: { type: 'string', defaultValue: 'kube-audit-relay', metadata: { description: 'Alert rule names are PREFIX-<rule id>.' } },
-      actionGroupId: { type: 'string', defaultValue: '', metadata: { description: 'Resource id of the action group alerts notify; empty: alerts fire without notifying.' } },
+      actionGroupIds: { type: 'array', defaultValue: [], metadata: { description: 'Resource ids of the action groups alerts notify; empty: alerts fire without notifying anyone.' } },
     },
     resources,
   };
