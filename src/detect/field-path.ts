@@ -53,13 +53,19 @@ export function valuesAt(root: unknown, path: FieldPath): unknown[] {
   return current.filter((value) => value !== undefined);
 }
 
-/** How many array elements the cloud queries check where the rule says `[*]`: neither metric filters nor per-row KQL can loop. */
-export const ARRAY_SLOTS = 4;
+/**
+ * How many array elements the cloud queries check where a rule says `[*]`: neither metric filters nor per-row KQL can
+ * loop over an array. Metric filters get fewer, to stay within CloudWatch's 1,024 characters.
+ */
+export const ArraySlots = {
+  Queries: 5,
+  MetricFilters: 3,
+} as const;
 
-/** The path's `[*]` steps replaced by indices 0..ARRAY_SLOTS-1, every combination: what the cloud queries check. */
-export function expandAnyElement(path: FieldPath): FieldPath[] {
+/** The path's `[*]` steps replaced by indices 0..slots-1, every combination. */
+export function expandAnyElement(path: FieldPath, slots: number): FieldPath[] {
   const at = path.findIndex((segment) => 'anyElement' in segment);
   if (at < 0) return [path];
   const head = path.slice(0, at);
-  return Array.from({ length: ARRAY_SLOTS }, (_, index) => expandAnyElement(path.slice(at + 1)).map((tail) => [...head, { index }, ...tail])).flat();
+  return Array.from({ length: slots }, (_, index) => expandAnyElement(path.slice(at + 1), slots).map((tail) => [...head, { index }, ...tail])).flat();
 }

@@ -1,6 +1,6 @@
 import type { Condition, Scalar } from './condition.ts';
 import { expandArrays } from './expand.ts';
-import type { FieldPath } from './field-path.ts';
+import { ArraySlots, type FieldPath } from './field-path.ts';
 import type { DetectionRule } from './rule.ts';
 import { ruleCondition } from './selector-condition.ts';
 
@@ -72,7 +72,7 @@ const PROJECT = 'project TimeGenerated, Cluster, AuditId, User = tostring(User.u
 
 /** The rule's KQL query over the relay's table; threshold rules count per user in the rule's window. */
 export function kqlQuery(rule: DetectionRule): string {
-  const where = `where ${compile(expandArrays(ruleCondition(rule)))}`;
+  const where = `where ${compile(expandArrays(ruleCondition(rule), ArraySlots.Queries))}`;
   if (rule.threshold) {
     return [KQL_TABLE, where, `summarize Matches = count() by User = tostring(User.username), Cluster, bin(TimeGenerated, ${rule.threshold.minutes}m)`, `where Matches >= ${rule.threshold.count}`].join('\n| ');
   }

@@ -1,6 +1,6 @@
 import type { Condition, Scalar } from './condition.ts';
 import { expandArrays } from './expand.ts';
-import type { FieldPath } from './field-path.ts';
+import { ArraySlots, type FieldPath } from './field-path.ts';
 import type { DetectionRule } from './rule.ts';
 import { ruleCondition } from './selector-condition.ts';
 
@@ -45,7 +45,7 @@ export const INSIGHTS_FIELDS = '@timestamp, auditID, user.username, verb, object
 
 /** The rule's saved Logs Insights query; threshold rules count per user in the rule's window. */
 export function insightsQuery(rule: DetectionRule): string {
-  const filter = `filter ${compile(expandArrays(ruleCondition(rule)))}`;
+  const filter = `filter ${compile(expandArrays(ruleCondition(rule), ArraySlots.Queries))}`;
   if (rule.threshold) {
     return [filter, `stats count(*) as matches by user.username, bin(${rule.threshold.minutes}m)`, `filter matches >= ${rule.threshold.count}`, 'sort matches desc'].join('\n| ');
   }

@@ -1,6 +1,6 @@
 import type { Condition, FieldTest } from './condition.ts';
 import { expandArrays } from './expand.ts';
-import type { FieldPath } from './field-path.ts';
+import { ArraySlots, type FieldPath } from './field-path.ts';
 
 /** CloudWatch Logs' limit on a filter pattern's length. */
 export const MAX_FILTER_PATTERN_LENGTH = 1024;
@@ -74,11 +74,11 @@ function refusals(leaf: Leaf): string[] {
   }
 }
 
-/** A negated leaf: the field is missing, or every comparison refuses. Booleans stay single: IS FALSE or missing. */
+/** A negated leaf: the field is missing or null (no comparison matches those), or every comparison refuses. */
 function negatedGroup(leaves: readonly Leaf[]): string {
   const field = selector(leaves[0]!.path);
-  if (leaves.length === 1 && leaves[0]!.op === 'exists') return `${field} NOT EXISTS`;
-  return `(${field} NOT EXISTS || ${and(leaves.flatMap(refusals))})`;
+  if (leaves.length === 1 && leaves[0]!.op === 'exists') return `(${field} NOT EXISTS || ${field} IS NULL)`;
+  return `(${field} NOT EXISTS || ${field} IS NULL || ${and(leaves.flatMap(refusals))})`;
 }
 
 function emit(condition: Condition, negated: boolean): string {
@@ -120,10 +120,10 @@ function simplify(condition: Condition): Condition | undefined {
 
 /**
  * The condition as a CloudWatch Logs JSON filter pattern (`{ $.verb = "create" && ... }`), with `[*]` checked on the
- * first ARRAY_SLOTS elements. Throws InexpressibleError when the grammar cannot state it or it is too long.
+ * first ArraySlots.MetricFilters elements. Throws InexpressibleError when the grammar cannot state it or it is too long.
  */
 export function metricFilterPattern(condition: Condition): string {
-  const simple = simplify(expandArrays(condition));
+  const simple = simplify(expandArrays(condition, ArraySlots.MetricFilters));
   if (simple === undefined) throw new InexpressibleError('a rule that matches everything needs no filter');
   const body = emit(simple, false);
   const pattern = `{ ${body.startsWith('(') && body.endsWith(')') && balanced(body.slice(1, -1)) ? body.slice(1, -1) : body} }`;

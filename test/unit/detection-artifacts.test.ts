@@ -23,6 +23,8 @@ describe('generated detection artifacts', () => {
     const template = parse(committed('infra/aws/detections.yml')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
     const byType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
     assert.equal(byType('AWS::Logs::QueryDefinition').length, rules.length + 2);
+    // QueryDefinition's QueryString is at most 10,000 characters.
+    for (const query of byType('AWS::Logs::QueryDefinition')) assert.ok(String(query.Properties.QueryString).length <= 10_000, String(query.Properties.Name));
     assert.equal(byType('AWS::Logs::MetricFilter').length, rules.filter(alerts).length);
     assert.equal(byType('AWS::CloudWatch::Alarm').length, rules.filter(alerts).length);
   });

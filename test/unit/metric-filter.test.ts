@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { metricFilterOf } from '../../src/detect/aws-template.ts';
 import { ruleFlags } from '../../src/detect/detector.ts';
-import { MAX_FILTER_PATTERN_LENGTH } from '../../src/detect/metric-filter.ts';
+import { holds, type Condition } from '../../src/detect/condition.ts';
+import { parseFieldPath } from '../../src/detect/field-path.ts';
+import { MAX_FILTER_PATTERN_LENGTH, metricFilterPattern } from '../../src/detect/metric-filter.ts';
 import { loadRules } from '../../src/detect/rule-source.ts';
 import { alerts } from '../../src/detect/rule.ts';
 import { filterPatternMatches, parseFilterPattern } from '../support/cloudwatch-filter-pattern.ts';
@@ -54,5 +56,35 @@ describe('generated metric filters', () => {
       }
     }
     assert.ok(compared >= 15 * fixtures.length, `only ${compared} comparisons`);
+  });
+});
+
+describe('the metric filter compiler on events that lack the fields it tests', () => {
+  const test = (field: string, rest: Record<string, unknown>) => ({ path: parseFieldPath(field), ...rest }) as Condition;
+  const conditions: Record<string, Condition> = {
+    'not in': { not: test('objectRef.namespace', { op: 'in', values: ['kube-system', 'kube-public'] }) },
+    'not prefix or equals': { not: { any: [test('user.username', { op: 'prefix', value: 'system:node:' }), test('user.username', { op: 'equals', value: 'admin' })] } },
+    'not true': { not: test('requestObject.spec.hostNetwork', { op: 'equals', value: true }) },
+    'not lt': { not: test('responseStatus.code', { op: 'lt', value: 400 }) },
+    'not gte': { not: test('responseStatus.code', { op: 'gte', value: 400 }) },
+    'not exists': { not: test('impersonatedUser.username', { op: 'exists' }) },
+    absent: test('objectRef.subresource', { op: 'absent' }),
+    'any element': test('requestObject.spec.containers[*].securityContext.privileged', { op: 'equals', value: true }),
+    'no element': { not: test('user.groups[*]', { op: 'in', values: ['system:masters'] }) },
+  };
+  const events: unknown[] = [
+    {},
+    { objectRef: {}, user: {}, responseStatus: {}, requestObject: { spec: {} } },
+    { objectRef: { namespace: 'kube-system', subresource: '' }, user: { username: 'system:node:a', groups: ['system:masters'] }, responseStatus: { code: 403 } },
+    { objectRef: { namespace: 'shop', subresource: 'exec' }, user: { username: 'admin', groups: [] }, responseStatus: { code: 200 }, impersonatedUser: { username: 'bob' } },
+    { objectRef: { namespace: null, subresource: null }, user: { username: 'alice', groups: ['dev', 'system:masters'] }, requestObject: { spec: { hostNetwork: false, containers: [{}, { securityContext: { privileged: true } }] } } },
+    { requestObject: { spec: { hostNetwork: true, containers: [{ securityContext: { privileged: false } }] } }, responseStatus: { code: 400 } },
+  ];
+
+  it('agrees with the local detector on every combination', () => {
+    for (const [name, condition] of Object.entries(conditions)) {
+      const pattern = metricFilterPattern(condition);
+      events.forEach((event, index) => assert.equal(filterPatternMatches(pattern, event), holds(condition, event), `${name} on event ${index}: ${pattern}`));
+    }
   });
 });
