@@ -1,7 +1,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { detect, type DetectionMatch } from '../detect/detector.ts';
-import { readEventLines, type UnreadableLine } from '../detect/event-lines.ts';
+import { readEventLines } from '../detect/event-lines.ts';
+import type { SkippedLine } from '../replay/event-log.ts';
 import { loadRules } from '../detect/rule-source.ts';
 import { HitCounter } from '../detect/summary.ts';
 import { RelayError } from '../errors.ts';
@@ -34,7 +35,7 @@ export const detectCommand: Command = {
     const rules = values.rules === undefined ? loadRules() : loadRules(readRules(values.rules), values.rules);
     const file = positionals[0] ?? '-';
     const input: Readable = file === '-' ? io.stdin : createReadStream(file);
-    const unreadable: UnreadableLine[] = [];
+    const unreadable: SkippedLine[] = [];
     const counter = new HitCounter(rules);
     try {
       for await (const event of readEventLines(input, (problem) => unreadable.push(problem))) {
@@ -48,7 +49,7 @@ export const detectCommand: Command = {
       throw new RelayError(`cannot read ${file}: ${code}; check the path given as FILE`, { cause: error });
     }
     if (values.summary) io.stdout.write(`\n${counter.table()}\n`);
-    for (const problem of unreadable.slice(0, 20)) io.stderr.write(`kube-audit-relay detect: ${file} line ${problem.line} ${problem.why}: skipped\n`);
+    for (const problem of unreadable.slice(0, 20)) io.stderr.write(`kube-audit-relay detect: ${file} line ${problem.line} skipped: ${problem.reason}\n`);
     if (unreadable.length > 20) io.stderr.write(`kube-audit-relay detect: ${unreadable.length - 20} more lines skipped\n`);
     return unreadable.length > 0 ? 1 : 0;
   },

@@ -1,4 +1,4 @@
-import { formatFieldPath, valuesAt, type FieldPath } from './field-path.ts';
+import { valuesAt, type FieldPath } from './field-path.ts';
 
 export type Scalar = string | number | boolean;
 
@@ -24,8 +24,6 @@ export type Condition =
   | { readonly any: readonly Condition[] }
   | { readonly not: Condition }
   | ({ readonly path: FieldPath } & FieldTest);
-
-export const TRUE: Condition = { all: [] };
 
 function passes(test: FieldTest, value: unknown): boolean {
   switch (test.op) {
@@ -56,21 +54,4 @@ export function holds(condition: Condition, event: unknown): boolean {
   const values = valuesAt(event, condition.path);
   if (condition.op === 'absent') return values.every((value) => passes(condition, value));
   return values.some((value) => passes(condition, value));
-}
-
-/** A short text of the condition for error messages and docs. */
-export function describeCondition(condition: Condition): string {
-  if ('all' in condition) return condition.all.length === 0 ? 'true' : condition.all.map(describeCondition).join(' and ');
-  if ('any' in condition) return `(${condition.any.map(describeCondition).join(' or ')})`;
-  if ('not' in condition) return `not ${describeCondition(condition.not)}`;
-  const field = formatFieldPath(condition.path);
-  switch (condition.op) {
-    case 'in':
-      return `${field} in [${condition.values.join(', ')}]`;
-    case 'exists':
-    case 'absent':
-      return `${field} ${condition.op}`;
-    default:
-      return `${field} ${condition.op} ${String(condition.value)}`;
-  }
 }

@@ -23,17 +23,6 @@ export function parseFieldPath(text: string): FieldPath {
   return segments;
 }
 
-/** The path as the rule source writes it. */
-export const formatFieldPath = (path: FieldPath): string =>
-  path
-    .map((segment, at) => {
-      if ('anyElement' in segment) return '[*]';
-      if ('index' in segment) return `[${segment.index}]`;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment.key)) return `['${segment.key}']`;
-      return at === 0 ? segment.key : `.${segment.key}`;
-    })
-    .join('');
-
 /** Every value the path reaches in `root`: none when a step is missing, several when it crosses `[*]`. */
 export function valuesAt(root: unknown, path: FieldPath): unknown[] {
   let current: unknown[] = [root];

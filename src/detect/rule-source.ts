@@ -109,7 +109,7 @@ export function loadRules(text: string = readFileSync(RULES_FILE, 'utf8'), sourc
       where: { all: anyOf.length > 0 ? [...where, { any: anyOf }] : where },
       exceptions: { any: [...allowNames.flatMap((name) => allowlists.get(name) ?? []), ...unless] },
       allowlists: allowNames,
-      ...(threshold === undefined ? {} : { threshold: threshold as unknown as DetectionRule['threshold'] & object }),
+      ...(isObject(threshold) ? { threshold: { count: threshold.count as number, minutes: threshold.minutes as number } } : {}),
     });
   });
   if (problems.length > 0) throw new ConfigError(problems.map((text) => `${source} ${text}`));

@@ -20,10 +20,6 @@ export class HitCounter {
     for (const match of matches) this.#hits.set(match.rule, (this.#hits.get(match.rule) ?? 0) + 1);
   }
 
-  get events(): number {
-    return this.#events;
-  }
-
   hits(): RuleHits[] {
     return this.rules.map((rule) => ({ rule: rule.id, severity: rule.severity, matches: this.#hits.get(rule.id) ?? 0 }));
   }

@@ -52,8 +52,8 @@ describe('kube-audit-relay detect as a process', () => {
     const { code, stdout, stderr } = await withStdin(['detect'], `${body}\nnot json password=hunter2\n\n{"kind":"Status"}\n`);
     assert.equal(code, 1);
     assert.equal(stdout, '2026-01-05T10:00:00.010000Z medium pod-exec-attach alice@example.com create pods/exec shop/web-0 auditID=fixture-pod-exec-attach-positive-0\n');
-    assert.match(stderr, /line 2 is not JSON: skipped/);
-    assert.match(stderr, /line 4 is neither an audit Event nor an EventList: skipped/);
+    assert.match(stderr, /line 2 skipped: not JSON/);
+    assert.match(stderr, /line 4 skipped: neither an audit Event nor an EventList/);
     assert.ok(!stderr.includes('hunter2'));
   });
 

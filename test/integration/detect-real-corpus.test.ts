@@ -20,7 +20,7 @@ const required = process.env.KAR_REAL_CORPUS === 'required';
 const skip = present || required ? false : `the real corpus ${FIXTURES_DIR} is absent (set KAR_REAL_CORPUS=required to fail instead)`;
 if (skip) console.log(`# detect-real-corpus skipped: ${skip}`);
 
-export const HIT_RATE_BEGIN = '<!-- hit rate on the real corpus: printed by kube-audit-relay detect --summary -->';
+const HIT_RATE_BEGIN = '<!-- hit rate on the real corpus: printed by kube-audit-relay detect --summary -->';
 const HIT_RATE_END = '<!-- end of hit rate -->';
 
 describe('detections over the real corpus', { skip }, () => {
