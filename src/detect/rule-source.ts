@@ -18,6 +18,15 @@ const WINDOW_MINUTES = [5, 10, 15, 30, 60];
 type Raw = Record<string, unknown>;
 const isObject = (value: unknown): value is Raw => value !== null && typeof value === 'object' && !Array.isArray(value);
 const isScalar = (value: unknown): value is Scalar => ['string', 'number', 'boolean'].includes(typeof value);
+/** Quotes and backslashes would need escaping in every query language; no rule needs them. */
+const unsafe = (value: string) => /["\\]/.test(value);
+
+/** Every name a selector field lists (a non-list gives [undefined], so it fails the check). */
+function namesIn(key: string, list: unknown): unknown[] {
+  if (!Array.isArray(list)) return [undefined];
+  if (key !== 'resources') return list;
+  return list.flatMap((entry) => (isObject(entry) ? [entry.group ?? '', ...[entry.resources ?? [], entry.resourceNames ?? []].flat()] : [undefined]));
+}
 
 /** Reads and checks the rule source; every problem is reported at once, each with its place (`rules[2].where[0]`). */
 export function loadRules(text: string = readFileSync(RULES_FILE, 'utf8'), source = 'detections/rules.yaml'): DetectionRule[] {
@@ -44,14 +53,12 @@ export function loadRules(text: string = readFileSync(RULES_FILE, 'utf8'), sourc
     }
     const op = ops[0]!;
     const value = raw[op];
-    const text = (v: unknown) => typeof v !== 'string' || /["\\]/.test(v);
     let fieldTest: FieldTest | undefined;
     if (op === 'exists' || op === 'absent') fieldTest = value === true ? { op } : undefined;
-    else if (op === 'in') fieldTest = Array.isArray(value) && value.length > 0 && value.every((v) => isScalar(v) && !(typeof v === 'string' && text(v))) ? { op, values: value as Scalar[] } : undefined;
-    else if (op === 'prefix' || op === 'contains') fieldTest = typeof value === 'string' && value !== '' && !text(value) ? { op, value } : undefined;
+    else if (op === 'in') fieldTest = Array.isArray(value) && value.length > 0 && value.every((v) => isScalar(v) && !(typeof v === 'string' && unsafe(v))) ? { op, values: value as Scalar[] } : undefined;
+    else if (op === 'prefix' || op === 'contains') fieldTest = typeof value === 'string' && value !== '' && !unsafe(value) ? { op, value } : undefined;
     else if (op === 'gte' || op === 'lt') fieldTest = Number.isInteger(value) ? { op, value: value as number } : undefined;
-    else fieldTest = isScalar(value) && !(typeof value === 'string' && text(value)) ? { op, value } : undefined;
-    // Quotes and backslashes would need escaping in every query language; no rule needs them.
+    else fieldTest = isScalar(value) && !(typeof value === 'string' && unsafe(value)) ? { op, value } : undefined;
     if (!fieldTest) return void problem(at, `${op}: ${op === 'exists' || op === 'absent' ? 'only true' : 'a value without " or \\'} is allowed`);
     return { path, ...fieldTest };
   };
@@ -85,6 +92,9 @@ export function loadRules(text: string = readFileSync(RULES_FILE, 'utf8'), sourc
     if (!isObject(match)) problem(`${at}.match`, 'must be a mapping of audit Policy rule fields');
     else {
       for (const key of Object.keys(match)) if (!(DROP_RULE_FIELDS as readonly string[]).includes(key) || key === 'nonResourceURLs') problem(`${at}.match.${key}`, `unknown field; use ${DROP_RULE_FIELDS.filter((f) => f !== 'nonResourceURLs').join(', ')}`);
+      for (const [key, list] of Object.entries(match)) {
+        if (!namesIn(key, list).every((name) => typeof name === 'string' && !unsafe(name))) problem(`${at}.match.${key}`, 'must list names without " or \\');
+      }
       if (Array.isArray(match.namespaces) && match.namespaces.includes('')) problem(`${at}.match.namespaces`, "'' (cluster-scoped) is not supported here; test {field: objectRef.namespace, absent: true} in where");
     }
     const allow = raw.allow === undefined ? [] : raw.allow === CONTROL_PLANE ? [...allowlists.keys()] : raw.allow;
