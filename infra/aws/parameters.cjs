@@ -37,15 +37,17 @@ module.exports = async ({ resolveVariable }) => {
     if (!allowed.includes(value)) problems.push(`${name} ${JSON.stringify(value ?? '')} must be one of ${allowed.join(', ')}`);
     return value;
   };
-  const integer = async (name, min, max, allowed) => {
+  const integer = async (name, min, max) => {
     const text = await param(name);
     const value = Number(text);
-    if (!/^\d+$/.test(text ?? '') || value < min || value > max) {
-      problems.push(`${name} ${JSON.stringify(text ?? '')} must be a whole number from ${min} to ${max}`);
-    } else if (allowed && !allowed.includes(value)) {
-      problems.push(`${name} ${value} is not a retention CloudWatch Logs offers; use one of ${allowed.join(', ')}`);
-    }
+    if (!/^\d+$/.test(text ?? '') || value < min || value > max) problems.push(`${name} ${JSON.stringify(text ?? '')} must be a whole number from ${min} to ${max}`);
     return value;
+  };
+  const retention = async (name) => {
+    const text = await param(name);
+    if (!/^\d+$/.test(text ?? '') || !RETENTION_DAYS.includes(Number(text))) {
+      problems.push(`${name} ${text ?? '""'} is not a retention CloudWatch Logs offers; use one of ${RETENTION_DAYS.join(', ')}`);
+    }
   };
   const matching = async (name, pattern, form) => {
     const value = await param(name);
@@ -59,12 +61,12 @@ module.exports = async ({ resolveVariable }) => {
     return values;
   };
 
-  const clusterName = await matching('CLUSTER_NAME', /^[A-Za-z0-9_-]{1,100}$/, '1 to 100 letters, digits, _ or - (it goes into the KMS alias, log group, query and metric names), e.g. payments-eu1');
+  await matching('CLUSTER_NAME', /^[A-Za-z0-9_-]{1,100}$/, '1 to 100 letters, digits, _ or - (it goes into the KMS alias, log group, query and metric names), e.g. payments-eu1');
   await matching('LOG_GROUP_NAME', /^[\w\-/.#]{1,512}$/, '1 to 512 letters, digits or any of _ - / . #, e.g. /aws/eks/payments/cluster');
   const logStreamPrefix = await param('LOG_STREAM_PREFIX');
   if ((logStreamPrefix ?? '').length > 480 || /[:*]/.test(logStreamPrefix ?? '')) problems.push('LOG_STREAM_PREFIX must be at most 480 characters without : or *');
-  await integer('LOG_RETENTION_DAYS', 1, 3653, RETENTION_DAYS);
-  await integer('FUNCTION_LOG_RETENTION_DAYS', 1, 3653, RETENTION_DAYS);
+  await retention('LOG_RETENTION_DAYS');
+  await retention('FUNCTION_LOG_RETENTION_DAYS');
   const logGroupClass = await oneOf('LOG_GROUP_CLASS', ['STANDARD', 'INFREQUENT_ACCESS']);
   const logGroup = await oneOf('LOG_GROUP', ['create', 'existing']);
   await oneOf('LOG_GROUP_DELETION_PROTECTION', ['true', 'false']);
@@ -88,7 +90,7 @@ module.exports = async ({ resolveVariable }) => {
   const vpcEndpointIds = await ids('VPC_ENDPOINT_IDS', /^vpce-[0-9a-f]{8,17}$/, 'vpce-0123456789abcdef0', vpcEndpoint === 'existing' && 'with VPC_ENDPOINT=existing (or pass VPC_ENDPOINT=create)');
   const inVpc = vpcEndpoint === 'create' || lambdaInVpc === 'true';
   const needs = 'with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true';
-  const [vpcId] = await ids('VPC_ID', /^vpc-[0-9a-f]{8,17}$/, 'vpc-0123456789abcdef0', inVpc && needs);
+  await ids('VPC_ID', /^vpc-[0-9a-f]{8,17}$/, 'vpc-0123456789abcdef0', inVpc && needs);
   const subnetIds = await ids('SUBNET_IDS', /^subnet-[0-9a-f]{8,17}$/, 'subnet-0123456789abcdef0', inVpc && needs);
   const allowedCidrs = list(await param('ALLOWED_CIDRS'));
   if (allowedCidrs.length === 0 && vpcEndpoint === 'create') problems.push('ALLOWED_CIDRS is required with VPC_ENDPOINT=create: give the CIDR(s) the API server connects from, comma-separated, e.g. 10.20.0.0/24');
@@ -115,7 +117,6 @@ module.exports = async ({ resolveVariable }) => {
     throw error;
   }
   return {
-    clusterName,
     /** The function's AUTH_TOKEN_PARAMETER: empty with AUTH_MODE=none, so it neither reads a parameter nor may. */
     authTokenParameter: authMode === 'token' ? authTokenParameter : '',
     /** none, aws-managed-key or customer-key: which token statements the role gets (receive-statements.cjs). */
@@ -129,7 +130,6 @@ module.exports = async ({ resolveVariable }) => {
     auditStoppedMinutes,
     reservedConcurrency: reserved === 'none' ? null : Number(reserved),
     vpcEndpointIds,
-    vpcId,
     subnetIds,
     allowedCidrs,
     sourceVpcIds,

@@ -469,6 +469,7 @@ describe('the relay publishes exactly the metrics the alarms and the dashboard w
     const variables = only(template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, string>;
     const logs = await startCloudWatchLogsStandIn({ seed: 14 });
     const ssm = await startSsmStandIn();
+    const saved = { ...process.env };
     try {
       useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: ssm.endpoint }, {});
       const { NODE_OPTIONS: _nodeOptions, ...handlerVariables } = variables;
@@ -503,6 +504,8 @@ describe('the relay publishes exactly the metrics the alarms and the dashboard w
         assert.ok(published.has(identity), `the dashboard shows ${identity}, which the relay does not publish`);
       }
     } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
       await logs.close();
       await ssm.close();
     }
