@@ -90,7 +90,7 @@ module.exports = async ({ resolveVariable }) => {
   const vpcEndpointIds = await ids('VPC_ENDPOINT_IDS', /^vpce-[0-9a-f]{8,17}$/, 'vpce-0123456789abcdef0', vpcEndpoint === 'existing' && 'with VPC_ENDPOINT=existing (or pass VPC_ENDPOINT=create)');
   const inVpc = vpcEndpoint === 'create' || lambdaInVpc === 'true';
   const needs = 'with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true';
-  await ids('VPC_ID', /^vpc-[0-9a-f]{8,17}$/, 'vpc-0123456789abcdef0', inVpc && needs);
+  if (inVpc) await matching('VPC_ID', /^vpc-[0-9a-f]{8,17}$/, `a VPC id like vpc-0123456789abcdef0 (required ${needs})`);
   const subnetIds = await ids('SUBNET_IDS', /^subnet-[0-9a-f]{8,17}$/, 'subnet-0123456789abcdef0', inVpc && needs);
   const allowedCidrs = list(await param('ALLOWED_CIDRS'));
   if (allowedCidrs.length === 0 && vpcEndpoint === 'create') problems.push('ALLOWED_CIDRS is required with VPC_ENDPOINT=create: give the CIDR(s) the API server connects from, comma-separated, e.g. 10.20.0.0/24');

@@ -547,7 +547,7 @@ describe('serverless package: refused settings', () => {
       ['AUTH_TOKEN_PARAMETER', 'auth-token', /AUTH_TOKEN_PARAMETER "auth-token" must be a full SSM parameter name starting with \//],
       ['AUTH_TOKEN_KMS_KEY_ARN', 'aws/ssm', /AUTH_TOKEN_KMS_KEY_ARN "aws\/ssm" must be aws-managed or a key ARN/],
       ['MAX_EVENT_BYTES', '2000000', /MAX_EVENT_BYTES "2000000" must be a whole number from 4096 to 1048576/],
-      ['VPC_ID', 'vpc0123', /VPC_ID entry "vpc0123" is not an id like vpc-0123456789abcdef0/],
+      ['VPC_ID', 'vpc0123', /VPC_ID "vpc0123" must be a VPC id like vpc-0123456789abcdef0/],
       ['SUBNET_IDS', 'subnet-1', /SUBNET_IDS entry "subnet-1" is not an id like subnet-0123456789abcdef0/],
       ['SOURCE_VPC_IDS', 'vpc-1', /SOURCE_VPC_IDS entry "vpc-1" is not an id like vpc-0123456789abcdef0 \(or any\)/],
       ['PRIVATE_DNS', 'yes', /PRIVATE_DNS "yes" must be one of true, false/],
@@ -571,7 +571,7 @@ describe('serverless package: refused settings', () => {
     const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs({ VPC_ENDPOINT: 'create' })]);
     assert.notEqual(run.code, 0);
     const output = run.stdout + run.stderr;
-    assert.match(output, /VPC_ID is required with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true/);
+    assert.match(output, /VPC_ID "" must be a VPC id like vpc-0123456789abcdef0 \(required with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true\)/);
     assert.match(output, /SUBNET_IDS is required with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true/);
     assert.match(output, /ALLOWED_CIDRS is required with VPC_ENDPOINT=create/);
   });
