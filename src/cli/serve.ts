@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { startMetricsServer } from '../metrics-server.ts';
+import { createRelayMetrics } from '../prometheus.ts';
 import { createPipeline } from '../receive.ts';
 import { startServer, type TlsSettings } from '../server.ts';
 import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
@@ -22,6 +24,7 @@ const FLAG_VARIABLES = {
   'max-event-bytes': 'MAX_EVENT_BYTES',
   'drop-rules-file': 'DROP_RULES_FILE',
   'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
+  'metrics-port': 'METRICS_PORT',
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
@@ -46,6 +49,8 @@ flags (each overrides the environment variable in brackets):
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
+  --metrics-port N         serve GET /metrics (Prometheus) on this port, plain http without credentials, instead
+                           of on --port [METRICS_PORT] (default: on --port, behind its TLS but not its credentials)
   -h, --help               this text
 
 also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS.
@@ -68,7 +73,8 @@ export const serveCommand: Command = {
     const settings = readServeSettings(env);
 
     const sink: Sink = settings.output === '-' ? createStreamSink(io.stdout) : await createFileSink(settings.output);
-    const pipeline = createPipeline({ config: settings.pipeline, sink });
+    const metrics = createRelayMetrics({ processMetrics: true });
+    const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     const log = (entry: Readonly<Record<string, unknown>>): void => {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
@@ -81,12 +87,27 @@ export const serveCommand: Command = {
       requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
+      metrics,
+      exposeMetrics: settings.metricsPort === undefined,
     });
-    log({ level: 'info', msg: 'listening', url: server.url, output: settings.output === '-' ? 'stdout' : settings.output });
+    const metricsServer =
+      settings.metricsPort === undefined
+        ? undefined
+        : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
+            await server.close();
+            throw error;
+          });
+    log({
+      level: 'info',
+      msg: 'listening',
+      url: server.url,
+      metricsUrl: metricsServer?.url ?? new URL('metrics', server.url).href,
+      output: settings.output === '-' ? 'stdout' : settings.output,
+    });
 
     if (!io.signal.aborted) await once(io.signal, 'abort');
     log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
-    await server.close();
+    await Promise.all([server.close(), metricsServer?.close()]);
     await sink.close();
     return 0;
   },
@@ -97,6 +118,8 @@ interface ServeSettings {
   readonly port: number;
   readonly output: string;
   readonly requestTimeoutMs: number;
+  /** Undefined: /metrics is served on `port`. */
+  readonly metricsPort?: number;
   readonly tls?: TlsSettings;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
@@ -110,6 +133,8 @@ function readServeSettings(env: Env): ServeSettings {
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
   const output = reader.string('OUTPUT') ?? '-';
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
+  const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
   const cert = reader.file('TLS_CERT_FILE');
   const key = reader.file('TLS_KEY_FILE');
   const clientCa = reader.file('TLS_CLIENT_CA_FILE');
@@ -129,7 +154,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, output, requestTimeoutMs, ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, output, requestTimeoutMs, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
