@@ -8,6 +8,22 @@ export class UsageError extends RelayError {
   override readonly name = 'UsageError';
 }
 
+/**
+ * A file or value named on the command line that cannot be used (missing, unreadable, wrong content). The command
+ * line itself was fine, so the CLI prints only the message, on one line, and exits 2.
+ */
+export class InputError extends RelayError {
+  override readonly name = 'InputError';
+}
+
+/** Why a file named by `--flag` cannot be read, in words: `--ca-file ca.crt does not exist`. */
+export function unreadable(flag: string, path: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(error)})`;
+  return new InputError(`${flag} ${path} ${why}`, { cause: error });
+}
+
 /** What a command may touch, so tests run commands in-process with their own streams and environment. */
 export interface CommandIo {
   readonly stdin: Readable;
