@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Env } from '../config.ts';
 import { RelayError } from '../errors.ts';
+import { whyUnreadable } from '../file-errors.ts';
 
 /** A command line that cannot be run as written; the CLI prints the message and the usage and exits 2. */
 export class UsageError extends RelayError {
@@ -18,10 +19,7 @@ export class InputError extends RelayError {
 
 /** Why a file named by `--flag` cannot be read, in words: `--ca-file ca.crt does not exist`. */
 export function unreadable(flag: string, path: string, error: unknown): InputError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(error)})`;
-  return new InputError(`${flag} ${path} ${why}`, { cause: error });
+  return new InputError(`${flag} ${path} ${whyUnreadable(error)}`, { cause: error });
 }
 
 /** What a command may touch, so tests run commands in-process with their own streams and environment. */

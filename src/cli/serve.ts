@@ -6,7 +6,7 @@ import { createPipeline } from '../receive.ts';
 import { startServer, type TlsSettings } from '../server.ts';
 import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
 import type { Sink } from '../sinks/sink.ts';
-import { parseCommandLine, type Command } from './command.ts';
+import { InputError, parseCommandLine, type Command } from './command.ts';
 
 /** Each flag and the environment variable it overrides. */
 const FLAG_VARIABLES = {
@@ -89,13 +89,15 @@ export const serveCommand: Command = {
       log,
       metrics,
       exposeMetrics: settings.metricsPort === undefined,
+    }).catch((error: unknown) => {
+      throw cannotListen(error, '--port (LISTEN_PORT)', settings.host, settings.port);
     });
     const metricsServer =
       settings.metricsPort === undefined
         ? undefined
         : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
             await server.close();
-            throw error;
+            throw cannotListen(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
           });
     log({
       level: 'info',
@@ -149,7 +151,7 @@ function readServeSettings(env: Env): ServeSettings {
   const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
   const warnings: string[] = [];
   if (pipeline.auth.mode === 'none' && env.AUTH_MODE !== 'none' && clientCa === undefined && !isLoopback(host)) {
-    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or AUTH_MODE=none to silence this`);
+    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or --auth-mode none (AUTH_MODE=none) to silence this`);
   }
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
@@ -158,3 +160,12 @@ function readServeSettings(env: Env): ServeSettings {
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** A port that cannot be listened on, said in the user's terms; other errors as they are. */
+function cannotListen(error: unknown, setting: string, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new InputError(`${setting}: ${host}:${port} is already in use; stop what listens there or choose another port`, { cause: error });
+  if (code === 'EACCES') return new InputError(`${setting}: listening on port ${port} needs privileges this process lacks; choose a port above 1023`, { cause: error });
+  if (code === 'EADDRNOTAVAIL') return new InputError(`--host (LISTEN_HOST): ${host} is not an address of this machine`, { cause: error });
+  return error;
+}
