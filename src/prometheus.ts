@@ -25,6 +25,7 @@ export interface RelayMetricsOptions {
   readonly processMetrics?: boolean;
 }
 
+/** The receiver's metrics, registered in `options.registry` (or a registry of their own); see docs/metrics.md. */
 export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetrics {
   const registry = options.registry ?? new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });

@@ -32,6 +32,13 @@ describe('CLI messages', () => {
     assert.equal(stderr, `kube-audit-relay serve: --token-file (AUTH_TOKEN_FILE): ${join(dir, 'missing-tokens')} does not exist\n`);
   });
 
+  test('an output that cannot be written is one line naming -o, exit 1', async () => {
+    const target = join(dir, 'no-such-dir', 'policy.yaml');
+    const result = await runCommand(['policy', '--preset', 'minimal', '-o', target]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, `kube-audit-relay policy: -o ${target} cannot be written (ENOENT): check the directory exists and is writable\n`);
+  });
+
   test('a port in use is one line naming --port, not a stack trace', async () => {
     // arrange: hold a loopback port
     const holder: Server = createServer();

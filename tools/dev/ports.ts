@@ -12,7 +12,9 @@ export interface DevPorts {
   readonly logs: number;
 }
 
+/** The region the handler and `dev:logs` sign for; the stand-in accepts any. */
 export const DEV_REGION = 'eu-west-1';
+/** Placeholder keys: the stand-in checks that calls are signed, not by whom; nothing real to leak. */
 export const DEV_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDLOCALDEVLOOP', AWS_SECRET_ACCESS_KEY: 'local-dev-loop-secret' } as const;
 
 function port(env: Env, variable: string, fallback: number): number {
@@ -25,6 +27,7 @@ function port(env: Env, variable: string, fallback: number): number {
   return number;
 }
 
+/** The dev loop's ports from the KAR_DEV_*_PORT variables; throws naming the variable when one is not a port. */
 export function devPorts(env: Env): DevPorts {
   return { http: port(env, 'KAR_DEV_HTTP_PORT', 3000), lambda: port(env, 'KAR_DEV_LAMBDA_PORT', 3002), logs: port(env, 'KAR_DEV_LOGS_PORT', 4588) };
 }
