@@ -10,7 +10,15 @@ const SERVERLESS_BIN = fileURLToPath(new URL('../../node_modules/serverless/bin/
 const DENY_NETWORK = fileURLToPath(new URL('./deny-network.cjs', import.meta.url));
 
 const ports = devPorts(process.env);
-const cloudWatch = await startCloudWatchLogsStandIn({ port: ports.logs, createGroupsOnDemand: true });
+const cloudWatch = await startCloudWatchLogsStandIn({ port: ports.logs, createGroupsOnDemand: true }).catch((error: unknown) => {
+  const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  process.stderr.write(
+    inUse
+      ? `port ${ports.logs} is in use (another npm run dev?): stop it, or set KAR_DEV_LOGS_PORT to a free port (and the same for npm run dev:logs)\n`
+      : `cannot start the CloudWatch Logs stand-in: ${(error as Error).message}\n`,
+  );
+  process.exit(1);
+});
 process.stdout.write(`CloudWatch Logs stand-in: ${cloudWatch.endpoint} (KAR_DEV_LOGS_PORT); \`npm run dev:logs\` prints what it stored\n`);
 
 // Later --param flags win, so the user's own (after `npm run dev --`) override these defaults.
