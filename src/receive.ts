@@ -67,6 +67,9 @@ export interface Pipeline {
   receive(request: ReceiveRequest, signal?: AbortSignal): Promise<ReceiveResult>;
 }
 
+/** The API server counts a batch as delivered only for these statuses; anything else it retries. */
+export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
+
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
 export const emptyCounts = (): BatchCounts => ({

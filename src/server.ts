@@ -1,8 +1,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Pipeline, ReceiveResult } from './receive.ts';
+import { listen } from './listen.ts';
+import { answerMetrics, isMetricsRequest } from './metrics-server.ts';
+import type { RelayMetrics } from './prometheus.ts';
+import { emptyCounts, type Pipeline, type ReceiveResult } from './receive.ts';
 
 /** TLS material as PEM text. With `clientCa`, callers must present a certificate it signed (mutual TLS). */
 export interface TlsSettings {
@@ -26,6 +28,10 @@ export interface ServerOptions {
    * disconnected. Default 60 s: the API server gives up on an attempt after 30 s anyway.
    */
   readonly requestTimeoutMs?: number;
+  /** Counts every batch answered (health checks excluded). */
+  readonly metrics?: RelayMetrics;
+  /** Also answer `GET /metrics` with `metrics`; false when a port of their own serves them (`--metrics-port`). */
+  readonly exposeMetrics?: boolean;
 }
 
 export interface RunningServer {
@@ -37,10 +43,14 @@ export interface RunningServer {
 
 /** The local receiver: an HTTP(S) server that hands each request to the pipeline and answers with its status. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { pipeline, maxBodyBytes, log, tls } = options;
+  const { pipeline, maxBodyBytes, log, tls, metrics } = options;
   let closing = false;
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    answer(request, response, pipeline, maxBodyBytes, log, () => closing).catch((error: unknown) => {
+    if (metrics && options.exposeMetrics && isMetricsRequest(request)) {
+      answerMetrics(metrics.registry, request, response, log);
+      return;
+    }
+    answer(request, response, pipeline, maxBodyBytes, log, () => closing, metrics).catch((error: unknown) => {
       // Only reading the request can fail here (the client went away mid-body); nothing was stored.
       log({ level: 'warn', msg: 'request abandoned before its body arrived', error: (error as Error).message, remote: request.socket.remoteAddress });
       response.destroy();
@@ -67,17 +77,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Longer than the API server's idle keep-alive so it, not we, closes idle connections.
   server.keepAliveTimeout = 95_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const authority = await listen(server, options.port, options.host);
   return {
-    url: `${tls ? 'https' : 'http'}://${host}:${port}/`,
+    url: `${tls ? 'https' : 'http'}://${authority}/`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         closing = true;
@@ -94,6 +96,7 @@ async function answer(
   maxBodyBytes: number,
   log: ServerOptions['log'],
   closing: () => boolean,
+  metrics: RelayMetrics | undefined,
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const remote = request.socket.remoteAddress;
@@ -117,6 +120,7 @@ async function answer(
     response.end(request.method === 'HEAD' ? undefined : result.body);
   }
   if (result.status === 200 && 'counts' in result && result.counts.received === 0 && request.method !== 'POST') return;
+  metrics?.recordBatch(result.status, 'counts' in result ? result.counts : emptyCounts());
   log({
     level: result.status >= 500 ? 'error' : result.status >= 400 ? 'warn' : 'info',
     msg: result.message,

@@ -5,9 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createPipeline, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import { ConfigError, createCloudWatchSink, createPipeline, emptyCounts, isAccepted, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
-import { addBatchMetrics, createRelayMetrics, isAccepted, withSinkLatency } from './metrics.ts';
+import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
 
 /** API Gateway's integration timeout: past it the API server gets a 504 even if the events were stored. */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
-import { startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/http-client.ts';
 import { captureOutput, coldStart, lambdaContext, type OutputLine, proxyEvent } from '../support/lambda.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';

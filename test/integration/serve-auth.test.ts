@@ -97,7 +97,7 @@ describe('settings that cannot work are refused at start, all at once', () => {
     assert.equal(code, 2);
     for (const expected of [
       /--tls-key \(TLS_KEY_FILE\): is needed too/,
-      /--client-ca \(TLS_CLIENT_CA_FILE\): cannot read .*missing\.crt: ENOENT/,
+      /--client-ca \(TLS_CLIENT_CA_FILE\): .*missing\.crt does not exist/,
       /--port \(LISTEN_PORT\): .*whole number/,
       /AUTH_TOKENS: every token must be at least 16 characters/,
       /--max-event-bytes \(MAX_EVENT_BYTES\): must be a whole number of at least 4096, not "100"/,

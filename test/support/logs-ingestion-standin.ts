@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { seeded } from './seeded.ts';
+import { seeded } from '../../tools/dev/seeded.ts';
 
 /** Largest uncompressed body of one call. */
 export const MAX_CALL_BYTES = 1_048_576;

@@ -1,5 +1,6 @@
 // A local CloudWatch Logs speaking the JSON 1.1 protocol the SDK uses, enforcing PutLogEvents' documented limits and
-// answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK.
+// answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK; `npm run
+// dev` runs it as the Lambda's CloudWatch Logs (tools/dev/aws-offline.ts).
 import { ServiceError, startAwsJsonService } from './aws-json-service.ts';
 import { seeded } from './seeded.ts';
 
@@ -23,6 +24,13 @@ export interface StandInOptions {
   /** Seed for the failure-rate generator, so fault tests repeat exactly. */
   readonly seed?: number;
   readonly now?: () => number;
+  /** Loopback port to listen on; default 0, any free one. */
+  readonly port?: number;
+  /**
+   * Act as if the stack had created every group asked for, on first use. For the dev loop, which deploys no stack;
+   * default false: writing to a missing group fails with ResourceNotFoundException, as in the service.
+   */
+  readonly createGroupsOnDemand?: boolean;
 }
 
 const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
@@ -70,6 +78,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
 
   const group = (name: unknown): Group => {
+    if (options.createGroupsOnDemand && typeof name === 'string' && !groups.has(name)) groups.set(name, { streams: new Map() });
     const found = typeof name === 'string' ? groups.get(name) : undefined;
     if (!found) throw notFound('The specified log group does not exist.');
     return found;
@@ -91,6 +100,13 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       }
       createGroup(body.logGroupName);
       return {};
+    },
+    DescribeLogGroups(body) {
+      const prefix = typeof body.logGroupNamePrefix === 'string' ? body.logGroupNamePrefix : '';
+      const logGroups = [...groups]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([logGroupName, g]) => ({ logGroupName, ...(g.retentionDays === undefined ? {} : { retentionInDays: g.retentionDays }) }));
+      return { logGroups };
     },
     CreateLogStream(body) {
       const target = group(body.logGroupName);
@@ -213,6 +229,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     errorTypeNamespace: 'com.amazonaws.logs#',
     internalErrorType: 'ServiceUnavailableException',
     operations,
+    ...(options.port === undefined ? {} : { port: options.port }),
     beforeChecks: () => (faults.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, faults.delayMs)) : undefined),
     beforeOperation(operation) {
       try {
