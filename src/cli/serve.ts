@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { createPipeline } from '../receive.ts';
 import { startServer, type TlsSettings } from '../server.ts';
-import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
+import { createStreamSink } from '../sinks/json-lines.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { parseCommandLine, type Command } from './command.ts';
+import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
 /** Each flag and the environment variable it overrides. */
 const FLAG_VARIABLES = {
@@ -67,12 +68,12 @@ export const serveCommand: Command = {
     }
     const settings = readServeSettings(env);
 
-    const sink: Sink = settings.output === '-' ? createStreamSink(io.stdout) : await createFileSink(settings.output);
-    const pipeline = createPipeline({ config: settings.pipeline, sink });
     const log = (entry: Readonly<Record<string, unknown>>): void => {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
+    const sink: Sink = settings.output === '-' ? createStreamSink(io.stdout, { log }) : await openOutputFile(settings.output, log);
+    const pipeline = createPipeline({ config: settings.pipeline, sink });
     const server = await startServer({
       pipeline,
       host: settings.host,
@@ -81,6 +82,9 @@ export const serveCommand: Command = {
       requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
+    }).catch(async (error: unknown) => {
+      await sink.close();
+      throw listenProblem(error, settings.host, settings.port);
     });
     log({ level: 'info', msg: 'listening', url: server.url, output: settings.output === '-' ? 'stdout' : settings.output });
 
@@ -118,6 +122,7 @@ function readServeSettings(env: Env): ServeSettings {
     reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
   }
   if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
   reader.finish();
 
