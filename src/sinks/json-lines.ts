@@ -22,18 +22,22 @@ export interface JsonLinesOptions {
  */
 export function createStreamSink(stream: Writable, options: JsonLinesOptions = {}): Sink {
   let broken: OutputWriteError | undefined;
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (broken) return;
+  // The write's callback and the stream's 'error' event both see the failure, in either order: the first one
+  // describes and logs it.
+  const breaks = (error: NodeJS.ErrnoException): OutputWriteError => {
+    if (broken) return broken;
     const code = error.code ?? 'EIO';
     const why = code === 'EPIPE' ? "stdout's reader has gone away" : 'stdout failed';
     broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUT) a file`, code, { cause: error });
     options.log?.({ level: 'error', msg: broken.message });
-  });
+    return broken;
+  };
+  stream.on('error', breaks);
   return createLineSink('stdout', options, {
     write: (lines) =>
       new Promise<void>((resolve, reject) => {
         if (broken) return reject(broken);
-        stream.write(lines, (error) => (error ? reject(broken ?? error) : resolve()));
+        stream.write(lines, (error) => (error ? reject(breaks(error)) : resolve()));
       }),
     close: async () => {},
   });

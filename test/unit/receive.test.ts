@@ -173,7 +173,7 @@ describe('the status contract', () => {
     const stream = new PassThrough();
     stream.destroy();
     const result = await pipeline(createStreamSink(stream)).receive(post(eventList(falco.slice(0, 2))));
-    assertAnswer(result, 503, /^not stored, the API server will retry the batch: writing 2 events to stdout failed \(ERR_STREAM_DESTROYED\)$/);
+    assertAnswer(result, 503, /^not stored, the API server will retry the batch: writing 2 events to stdout failed: ERR_STREAM_DESTROYED on stdout: stdout failed, nothing more can be written; restart the relay with a reader on its stdout, or give --output \(OUTPUT\) a file$/);
   });
 
   it('answers 503 once SINK_TIMEOUT_MS has passed, even if the sink never returns', async () => {
