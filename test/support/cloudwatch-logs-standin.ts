@@ -51,6 +51,14 @@ export interface CloudWatchLogsStandIn {
     failureRate: number;
     /** Delay every answer by this many milliseconds. */
     delayMs: number;
+    /**
+     * Answer the next `calls` PutLogEvents with their first `count` events rejected as expired (200 with
+     * `expiredLogEventEndIndex`, those events not stored), whatever their timestamps: the service decides by its own
+     * clock and the group's retention, so events the caller thinks recent can come back rejected.
+     */
+    expireFirst(calls: number, count: number): void;
+    /** Let the next `answered` calls through, then hold the one after them `ms` before handling it (it is stored late). */
+    delayOneAfter(answered: number, ms: number): void;
   };
   /** Creates a group directly, as the infrastructure would. */
   createLogGroup(name: string, retentionDays?: number): void;
@@ -67,7 +75,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const groups = new Map<string, Group>();
   let nextEventId = 0;
   const faulted = new Map<string, number>();
-  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
+  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0, expireCalls: 0, expireCount: 0, delayAfter: -1, delayOneMs: 0 };
 
   const group = (name: unknown): Group => {
     const found = typeof name === 'string' ? groups.get(name) : undefined;
@@ -150,6 +158,10 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
         if (retention !== undefined && event.timestamp < at - retention * DAY) expiredEnd = index + 1;
         if (event.timestamp > at + 2 * HOUR && tooNewStart === events.length) tooNewStart = index;
       });
+      if (faults.expireCalls > 0) {
+        faults.expireCalls--;
+        expiredEnd = Math.max(expiredEnd, Math.min(faults.expireCount, events.length));
+      }
       const firstKept = Math.max(tooOldEnd, expiredEnd);
       for (const event of events.slice(firstKept, tooNewStart)) {
         target.events.push({ timestamp: event.timestamp, message: event.message, ingestionTime: at, eventId: String(nextEventId++) });
@@ -213,7 +225,11 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     errorTypeNamespace: 'com.amazonaws.logs#',
     internalErrorType: 'ServiceUnavailableException',
     operations,
-    beforeChecks: () => (faults.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, faults.delayMs)) : undefined),
+    beforeChecks() {
+      let delay = faults.delayMs;
+      if (faults.delayAfter >= 0 && faults.delayAfter-- === 0) delay += faults.delayOneMs;
+      return delay > 0 ? new Promise((resolve) => setTimeout(resolve, delay)) : undefined;
+    },
     beforeOperation(operation) {
       try {
         injectFault();
@@ -239,6 +255,14 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       set failureRate(rate) { faults.failureRate = rate; },
       get delayMs() { return faults.delayMs; },
       set delayMs(ms) { faults.delayMs = ms; },
+      expireFirst(calls, count) {
+        faults.expireCalls = calls;
+        faults.expireCount = count;
+      },
+      delayOneAfter(answered, ms) {
+        faults.delayAfter = answered;
+        faults.delayOneMs = ms;
+      },
     },
     createLogGroup: createGroup,
     events: (groupName, streamName) => groups.get(groupName)?.streams.get(streamName)?.events ?? [],
