@@ -1,6 +1,7 @@
 // A local CloudWatch Logs speaking the JSON 1.1 protocol the SDK uses, enforcing PutLogEvents' documented limits and
 // answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK.
 import { ServiceError, startAwsJsonService } from './aws-json-service.ts';
+import { LateCall } from './late-call.ts';
 import { seeded } from './seeded.ts';
 
 const HOUR = 3_600_000;
@@ -75,7 +76,8 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const groups = new Map<string, Group>();
   let nextEventId = 0;
   const faulted = new Map<string, number>();
-  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0, expireCalls: 0, expireCount: 0, delayAfter: -1, delayOneMs: 0 };
+  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0, expireCalls: 0, expireCount: 0 };
+  const late = new LateCall();
 
   const group = (name: unknown): Group => {
     const found = typeof name === 'string' ? groups.get(name) : undefined;
@@ -226,8 +228,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     internalErrorType: 'ServiceUnavailableException',
     operations,
     beforeChecks() {
-      let delay = faults.delayMs;
-      if (faults.delayAfter >= 0 && faults.delayAfter-- === 0) delay += faults.delayOneMs;
+      const delay = faults.delayMs + late.holdMs();
       return delay > 0 ? new Promise((resolve) => setTimeout(resolve, delay)) : undefined;
     },
     beforeOperation(operation) {
@@ -259,10 +260,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
         faults.expireCalls = calls;
         faults.expireCount = count;
       },
-      delayOneAfter(answered, ms) {
-        faults.delayAfter = answered;
-        faults.delayOneMs = ms;
-      },
+      delayOneAfter: (answered, ms) => late.arm(answered, ms),
     },
     createLogGroup: createGroup,
     events: (groupName, streamName) => groups.get(groupName)?.streams.get(streamName)?.events ?? [],
