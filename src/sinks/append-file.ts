@@ -1,14 +1,14 @@
 import { open, stat, statfs, type FileHandle } from 'node:fs/promises';
-import { SinkError } from '../errors.ts';
+import { RelayError, SinkError } from '../errors.ts';
 
 /** What `--output` names, which decides what a completed batch means (docs/delivery.md). */
-export type OutputKind = 'regular file' | 'pipe' | 'character device' | 'socket';
+export type OutputKind = 'regular file' | 'pipe' | 'character device';
 
 /** A structured log entry, as `serve` writes them to stderr. */
 export type OutputLog = (entry: Readonly<Record<string, unknown>>) => void;
 
 /** A failed write, its message safe to answer and log: it names the cause and the fix, never event content. */
-export class OutputWriteError extends Error {
+export class OutputWriteError extends RelayError {
   override readonly name = 'OutputWriteError';
   constructor(
     message: string,
@@ -34,7 +34,7 @@ const TAIL_SCAN_BYTES = 1024 * 1024;
  * Opens `path` for appending. A regular file is fsynced (fdatasync) after each batch, cut back to where the batch began
  * when a write fails, and checked for a torn last line on open and after every failed write: a file that does not end
  * in a newline gets one, so the next record starts on a line of its own (the fragment is kept and logged). Pipes,
- * FIFOs, character devices and sockets cannot be fsynced, cut back or read: for them the completed write is the store.
+ * FIFOs and character devices cannot be fsynced, cut back or read: for them the completed write is the store.
  */
 export async function openAppendOutput(path: string, log: OutputLog): Promise<AppendOutput> {
   let file: FileHandle;
@@ -51,7 +51,13 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
   if (kind !== 'regular file') {
     return {
       kind,
-      append: (lines) => writeAll(file, lines).catch(async (error: unknown) => Promise.reject(await describeFailure(error, path, kind, lines.length, `the ${kind} may have taken part of the batch, which the retry writes again`))),
+      async append(lines) {
+        try {
+          await writeAll(file, lines);
+        } catch (error) {
+          throw await describeFailure(error, path, kind, lines.length, `the ${kind} may have taken part of the batch, which the retry writes again`);
+        }
+      },
       close: () => file.close(),
     };
   }
@@ -78,9 +84,11 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
     kind,
     async append(lines) {
       if (!tailChecked) {
-        await ensureLineStart('left by the failed write before').catch(async (error: unknown) =>
-          Promise.reject(await describeFailure(error, path, kind, lines.length, 'nothing of the batch was written')),
-        );
+        try {
+          await ensureLineStart('left by the failed write before');
+        } catch (error) {
+          throw await describeFailure(error, path, kind, lines.length, 'nothing of the batch was written');
+        }
       }
       const { size } = await file.stat();
       try {
@@ -102,11 +110,11 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
   };
 }
 
-function kindOf(stats: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isSocket(): boolean }): OutputKind {
+/** The kind of an opened output; anything else (a block device) is refused as EINVAL. */
+function kindOf(stats: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean }): OutputKind {
   if (stats.isFile()) return 'regular file';
   if (stats.isFIFO()) return 'pipe';
   if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isSocket()) return 'socket';
   throw Object.assign(new Error('not a regular file, pipe, FIFO or character device'), { code: 'EINVAL' });
 }
 
