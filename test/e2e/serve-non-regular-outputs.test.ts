@@ -11,6 +11,7 @@ import { eventList, send } from '../support/http-client.ts';
 import { startServe } from '../support/serve.ts';
 import { spawnServe } from '../support/serve-process.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** Sends each batch twice (as the API server retries), expecting 200 both times and the second all duplicates. */
 async function sendTwice(url: string, batches: readonly string[][]): Promise<void> {
@@ -22,11 +23,6 @@ async function sendTwice(url: string, batches: readonly string[][]): Promise<voi
   }
 }
 
-/** Waits until `read()` reaches `length` characters, at most 10 s. */
-async function until(read: () => string, length: number): Promise<string> {
-  for (const started = Date.now(); read().length < length && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 20));
-  return read();
-}
 
 describe('serve with an output that is not a regular file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'relay-non-regular-'));
@@ -53,7 +49,8 @@ describe('serve with an output that is not a regular file', () => {
     const relay = await startServe(['--output', fifo]);
     try {
       await sendTwice(relay.url, batches);
-      assert.equal(await until(() => read, expected.length), expected);
+      await waitFor(() => read.length >= expected.length);
+      assert.equal(read, expected);
     } finally {
       await relay.stop();
       reader.destroy();
@@ -65,7 +62,8 @@ describe('serve with an output that is not a regular file', () => {
       const relay = await spawnServe(['--output', output]);
       try {
         await sendTwice(relay.url, batches);
-        assert.equal(await until(relay.stdout, expected.length), expected);
+        await waitFor(() => relay.stdout().length >= expected.length);
+        assert.equal(relay.stdout(), expected);
       } finally {
         assert.equal(await relay.stop(), 0);
       }

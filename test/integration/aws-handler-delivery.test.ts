@@ -10,6 +10,7 @@ import { eventList } from '../support/http-client.ts';
 import { captureOutput, coldStart, lambdaContext, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const TOKEN = '5b0c7e2a9d4f1e8c3a6b0d7f2e9c4a1b';
 /** The API server sends a batch at most this many times, then drops it. */
@@ -116,11 +117,10 @@ describe('aws lambda handler: what 2xx means, and why each batch was answered as
     assert.deepEqual(statuses, [503, 200]);
     // The late call is stored once its 4 s are up; wait for it (bounded) before counting.
     const calls = () => logs.calls.get('PutLogEvents') ?? 0;
-    for (const started = Date.now(); Date.now() - started < 8_000; ) {
+    await waitFor(async () => {
       const stored = await storedCounts(group);
-      if (lines.reduce((total, line) => total + (stored.get(line) ?? 0), 0) > lines.length) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+      return lines.reduce((total, line) => total + (stored.get(line) ?? 0), 0) > lines.length;
+    });
     const stored = await storedCounts(group);
     const twice = lines.filter((line) => stored.get(line) === 2);
     assert.ok(lines.every((line) => (stored.get(line) ?? 0) >= 1), 'no event lost');

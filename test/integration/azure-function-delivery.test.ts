@@ -8,6 +8,7 @@ import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
 import { eventList } from '../support/http-client.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const { HttpRequest, InvocationContext } = functions;
 const TOKEN = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';
@@ -67,11 +68,10 @@ describe('azure function: what 2xx means', () => {
     assert.deepEqual(statuses, [503, 200]);
     const auditIDs = lines.map((line) => (JSON.parse(line) as { auditID: string }).auditID);
     // The held call is stored once its 4 s are up (bounded wait): stored twice at worst, never lost.
-    for (const started = Date.now(); Date.now() - started < 8_000; ) {
+    await waitFor(() => {
       const stored = storedCounts();
-      if (auditIDs.reduce((total, id) => total + (stored.get(id) ?? 0), 0) >= 2 * lines.length) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+      return auditIDs.reduce((total, id) => total + (stored.get(id) ?? 0), 0) >= 2 * lines.length;
+    });
     const stored = storedCounts();
     assert.ok(auditIDs.every((id) => (stored.get(id) ?? 0) >= 1), 'no row lost');
   });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** Why the tmpfs cannot be had here, or undefined when it can (CI runs as root). */
 function cannotMount(): string | undefined {
@@ -58,6 +59,7 @@ describe('serve --output on a filesystem that fills up', { skip }, () => {
     assert.equal(full.status, 503, full.body);
     const stored = () => readFileSync(output, 'utf8');
     assert.equal(stored(), batches.slice(0, 3).flat().map((line) => `${line}\n`).join(''), 'the file holds the three whole batches and nothing of the fourth');
+    await waitFor(() => relay!.logs().some((entry) => entry.status === 503));
     const logged = relay.logs().find((entry) => entry.status === 503)!;
     assert.match(String(logged.msg), /: ENOSPC on \S+audit\.log: no space left on the device \(\d+ bytes free on its filesystem, the batch needs 100100 bytes\); .*the file was cut back to where the batch began$/);
 
