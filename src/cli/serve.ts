@@ -6,9 +6,10 @@ import { startMetricsServer } from '../metrics-server.ts';
 import { createRelayMetrics } from '../prometheus.ts';
 import { createPipeline } from '../receive.ts';
 import { startServer, type TlsSettings } from '../server.ts';
-import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
+import { createStreamSink } from '../sinks/json-lines.ts';
 import type { Sink } from '../sinks/sink.ts';
-import { InputError, parseCommandLine, type Command } from './command.ts';
+import { parseCommandLine, type Command } from './command.ts';
+import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
 /** Each flag and the environment variable it overrides. */
 const FLAG_VARIABLES = {
@@ -80,7 +81,7 @@ export const serveCommand: Command = {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     const rules = values.detect ? loadRules() : undefined;
-    const output: Sink = settings.output === '-' ? createStreamSink(io.stdout) : await createFileSink(settings.output);
+    const output: Sink = settings.output === '-' ? createStreamSink(io.stdout, { log }) : await openOutputFile(settings.output, log);
     const sink = rules ? withDetections(output, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : output;
     const metrics = createRelayMetrics({ processMetrics: true });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
@@ -95,15 +96,17 @@ export const serveCommand: Command = {
       log,
       metrics,
       exposeMetrics: settings.metricsPort === undefined,
-    }).catch((error: unknown) => {
-      throw cannotListen(error, '--port (LISTEN_PORT)', settings.host, settings.port);
+    }).catch(async (error: unknown) => {
+      await sink.close();
+      throw listenProblem(error, '--port (LISTEN_PORT)', settings.host, settings.port);
     });
     const metricsServer =
       settings.metricsPort === undefined
         ? undefined
         : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
             await server.close();
-            throw cannotListen(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
+            await sink.close();
+            throw listenProblem(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
           });
     log({
       level: 'info',
@@ -152,6 +155,7 @@ function readServeSettings(env: Env): ServeSettings {
     reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
   }
   if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
   reader.finish();
 
@@ -169,10 +173,3 @@ function readServeSettings(env: Env): ServeSettings {
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** A port that cannot be listened on, said in the user's terms; other errors as they are. */
-function cannotListen(error: unknown, setting: string, host: string, port: number): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new InputError(`${setting}: ${host}:${port} is already in use; stop what listens there or choose another port`, { cause: error });
-  if (code === 'EACCES') return new InputError(`${setting}: listening on port ${port} needs privileges this process lacks; choose a port above 1023`, { cause: error });
-  if (code === 'EADDRNOTAVAIL') return new InputError(`--host (LISTEN_HOST): ${host} is not an address of this machine`, { cause: error });
-  return error;
-}

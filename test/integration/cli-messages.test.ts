@@ -51,7 +51,7 @@ describe('CLI messages', () => {
       // assert
       assert.equal(code, 2);
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
-      assert.match(stderr, new RegExp(`^kube-audit-relay serve: --port \\(LISTEN_PORT\\): 127\\.0\\.0\\.1:${port} is already in use; stop what listens there or choose another port\\n$`));
+      assert.match(stderr, new RegExp(`^kube-audit-relay serve: --port \\(LISTEN_PORT\\): 127\\.0\\.0\\.1:${port} is already in use \\(EADDRINUSE\\); stop the process listening there or choose another port\\n$`));
       const metrics = await serveRefusal(['--metrics-port', String(port)]);
       assert.match(metrics.stderr, new RegExp(`^kube-audit-relay serve: --metrics-port \\(METRICS_PORT\\): 127\\.0\\.0\\.1:${port} is already in use`));
     } finally {

@@ -2,6 +2,7 @@
 // answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK; `npm run
 // dev` runs it as the Lambda's CloudWatch Logs (tools/dev/aws-offline.ts).
 import { ServiceError, startAwsJsonService } from './aws-json-service.ts';
+import { LateCall } from './late-call.ts';
 import { seeded } from './seeded.ts';
 
 const HOUR = 3_600_000;
@@ -59,6 +60,14 @@ export interface CloudWatchLogsStandIn {
     failureRate: number;
     /** Delay every answer by this many milliseconds. */
     delayMs: number;
+    /**
+     * Answer the next `calls` PutLogEvents with their first `count` events rejected as expired (200 with
+     * `expiredLogEventEndIndex`, those events not stored), whatever their timestamps: the service decides by its own
+     * clock and the group's retention, so events the caller thinks recent can come back rejected.
+     */
+    expireFirst(calls: number, count: number): void;
+    /** Let the next `answered` calls through, then hold the one after them `ms` before handling it (it is stored late). */
+    delayOneAfter(answered: number, ms: number): void;
   };
   /** Creates a group directly, as the infrastructure would. */
   createLogGroup(name: string, retentionDays?: number): void;
@@ -75,7 +84,8 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const groups = new Map<string, Group>();
   let nextEventId = 0;
   const faulted = new Map<string, number>();
-  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
+  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0, expireCalls: 0, expireCount: 0 };
+  const late = new LateCall();
 
   const group = (name: unknown): Group => {
     if (options.createGroupsOnDemand && typeof name === 'string' && !groups.has(name)) groups.set(name, { streams: new Map() });
@@ -166,6 +176,10 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
         if (retention !== undefined && event.timestamp < at - retention * DAY) expiredEnd = index + 1;
         if (event.timestamp > at + 2 * HOUR && tooNewStart === events.length) tooNewStart = index;
       });
+      if (faults.expireCalls > 0) {
+        faults.expireCalls--;
+        expiredEnd = Math.max(expiredEnd, Math.min(faults.expireCount, events.length));
+      }
       const firstKept = Math.max(tooOldEnd, expiredEnd);
       for (const event of events.slice(firstKept, tooNewStart)) {
         target.events.push({ timestamp: event.timestamp, message: event.message, ingestionTime: at, eventId: String(nextEventId++) });
@@ -230,7 +244,10 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     internalErrorType: 'ServiceUnavailableException',
     operations,
     ...(options.port === undefined ? {} : { port: options.port }),
-    beforeChecks: () => (faults.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, faults.delayMs)) : undefined),
+    beforeChecks() {
+      const delay = faults.delayMs + late.holdMs();
+      return delay > 0 ? new Promise((resolve) => setTimeout(resolve, delay)) : undefined;
+    },
     beforeOperation(operation) {
       try {
         injectFault();
@@ -256,6 +273,11 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       set failureRate(rate) { faults.failureRate = rate; },
       get delayMs() { return faults.delayMs; },
       set delayMs(ms) { faults.delayMs = ms; },
+      expireFirst(calls, count) {
+        faults.expireCalls = calls;
+        faults.expireCount = count;
+      },
+      delayOneAfter: (answered, ms) => late.arm(answered, ms),
     },
     createLogGroup: createGroup,
     events: (groupName, streamName) => groups.get(groupName)?.streams.get(streamName)?.events ?? [],
