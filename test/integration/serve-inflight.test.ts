@@ -67,4 +67,25 @@ describe('in-flight budget', () => {
       socket.destroy();
     }
   });
+
+  test('a client that goes away mid-body gives its share of the budget back', async () => {
+    const { port, hostname } = new URL(server.url);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const socket = connect(Number(port), hostname);
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      socket.on('error', () => undefined);
+      socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${BUDGET * 0.9}\r\n\r\n{"kind":`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await closed;
+    }
+    // Bounded wait for the server to see the disconnects; a share never given back would refuse this batch forever.
+    let answer;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      answer = await send(server.url, batchOf(BUDGET * 0.9, `after-${attempt}`));
+      if (answer.status !== 503) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(answer!.status, 200, answer!.body);
+  });
 });
