@@ -1,5 +1,5 @@
 // Caller authentication through the real server: bearer tokens (several, for rotation), basic auth and client
-// certificates (mTLS) over real TLS. A refused caller gets 401 (or no TLS session at all) and nothing is written.
+// certificates (mTLS) over real TLS. A refused caller gets 401 and nothing is written.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
