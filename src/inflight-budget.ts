@@ -1,6 +1,6 @@
 /**
  * Bytes of request bodies being read or processed at once. A batch's memory is a multiple of its body's size (about
- * 10x for the smallest events, see docs/hostile-testing.md), so bounding the bodies in flight bounds the memory.
+ * 13x for the smallest events, see docs/hostile-testing.md), so bounding the bodies in flight bounds the memory.
  */
 export class InflightBudget {
   #used = 0;

@@ -47,7 +47,7 @@ flags (each overrides the environment variable in brackets):
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --max-inflight-bytes N   bodies read or processed at once; more waits: 503 with Retry-After [MAX_INFLIGHT_BYTES]
-                           (default 67108864; memory is up to about 10x this, see docs/hostile-testing.md)
+                           (default 67108864; memory is up to about 13x this, see docs/hostile-testing.md)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
   -h, --help               this text
