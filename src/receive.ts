@@ -130,7 +130,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const records: LogRecord[] = [];
     // One item at a time, so only one parsed event is alive; the sink gets nothing until every item has passed, so a
     // 400 leaves nothing written.
-    for (const item of items) {
+    for await (const item of items) {
       const { event, apiVersion } = validateEvent(item);
       counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
       if (shouldDrop(event, config.dropRules)) {
@@ -143,7 +143,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (truncated) counts.truncated++;
       counts.bytes += record.bytes;
       records.push(record);
-      if (slices.due()) await slices.next();
     }
     return records;
   }

@@ -119,29 +119,40 @@ function* bytesSource(body: Uint8Array): Steps<Source> {
  * character offset (the fast way finds duplicate keys only after parsing).
  */
 export function decodeBody(body: Uint8Array | string): DecodedBody {
-  return runAtOnce(decodeSteps(body));
+  const { decoded, fast } = runAtOnce(decodeSteps(body));
+  return fast ? { ...decoded, items: withoutPauses(orThoroughly(body, decoded.items)) } : decoded;
 }
 
-/** decodeBody with the event loop free between slices of the scan, for a server that must keep answering meanwhile. */
-export function decodeBodyInSlices(body: Uint8Array | string, slices: Slices): Promise<DecodedBody> {
-  return runInSlices(decodeSteps(body), slices);
+/** decodeBody's items as they are reached, with the event loop free between slices of the work. */
+export interface DecodedBodyInSlices extends Omit<DecodedBody, 'items'> {
+  readonly items: AsyncIterable<DecodedItem>;
 }
 
-function* decodeSteps(body: Uint8Array | string): Steps<DecodedBody> {
+/**
+ * decodeBody with the event loop free between slices of the work, for a server that must keep answering meanwhile;
+ * switching to the thorough way after an item the fast way refused takes slices too.
+ */
+export async function decodeBodyInSlices(body: Uint8Array | string, slices: Slices): Promise<DecodedBodyInSlices> {
+  const { decoded, fast } = await runInSlices(decodeSteps(body), slices);
+  return { ...decoded, items: inSlices(fast ? orThoroughly(body, decoded.items) : decoded.items, slices) };
+}
+
+function* decodeSteps(body: Uint8Array | string): Steps<{ decoded: DecodedBody; fast: boolean }> {
   const source = typeof body === 'string' ? textSource(body) : yield* bytesSource(body);
   // The fast way's duplicate check counts keys with for...in.
-  if (!prototypeIsClean()) return yield* decodeThoroughly(body);
-  let fast: DecodedBody;
+  if (!prototypeIsClean()) return { decoded: yield* decodeThoroughly(body), fast: false };
   try {
-    fast = yield* decodeText(source, true);
+    return { decoded: yield* decodeText(source, true), fast: true };
   } catch {
-    return yield* decodeThoroughly(body);
+    return { decoded: yield* decodeThoroughly(body), fast: false };
   }
-  return { ...fast, items: orThoroughly(body, fast.items) };
 }
 
+/** Where item iteration may be paused without an item: while the body is decoded again the thorough way. */
+const PAUSE = Symbol('pause');
+
 /** The fast way's items, switching to the thorough way's from the first item the fast way refuses. */
-function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>): Generator<DecodedItem> {
+function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>): Generator<DecodedItem | typeof PAUSE> {
   let index = 0;
   try {
     for (const item of items) {
@@ -149,11 +160,22 @@ function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>):
       index++;
     }
   } catch {
-    const thorough = runAtOnce(decodeThoroughly(body));
+    const steps = decodeThoroughly(body);
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) yield PAUSE;
     let skipped = 0;
-    for (const item of thorough.items) {
-      if (skipped++ >= index) yield item;
-    }
+    for (const item of step.value.items) yield skipped++ >= index ? item : PAUSE;
+  }
+}
+
+function* withoutPauses(items: Iterable<DecodedItem | typeof PAUSE>): Generator<DecodedItem> {
+  for (const item of items) if (item !== PAUSE) yield item;
+}
+
+async function* inSlices(items: Iterable<DecodedItem | typeof PAUSE>, slices: Slices): AsyncGenerator<DecodedItem> {
+  for (const item of items) {
+    if (item !== PAUSE) yield item;
+    if (slices.due()) await slices.next();
   }
 }
 
@@ -198,10 +220,12 @@ function* decodeText(source: Source, fast: boolean): Steps<DecodedBody> {
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-/** An element of the top-level `items` array, scanned once: by valueEnd with its own members' spans, or by scanObject. */
+/**
+ * An element of the top-level `items` array: scanned by scanObject the fast way; the thorough way checks it with
+ * valueEnd and finds its members' spans only when the item is reached, so a body's elements do not all hold a map.
+ */
 interface Element {
   readonly span: Span;
-  readonly members?: Map<string, Span>;
   readonly scan?: ObjectScan;
 }
 
@@ -214,7 +238,7 @@ interface TopObject {
 
 /**
  * Walks the top-level object member by member, checking keys and separators, and scans an `items` array element by
- * element, so that a broken item is named (`items[3]`) and each item is scanned only once.
+ * element, so that a broken item is named (`items[3]`).
  */
 function* scanTopObject(text: string, start: number, fast: boolean): Steps<TopObject> {
   const members = new Map<string, Span>();
@@ -256,9 +280,8 @@ function* scanElements(text: string, open: number, fast: boolean): Steps<{ end: 
       end = scan.end;
       elements.push({ span: { start, end }, scan });
     } else {
-      const members = new Map<string, Span>();
-      end = labelled(`items[${elements.length}]`, () => valueEnd(text, start, members));
-      elements.push({ span: { start, end }, members });
+      end = labelled(`items[${elements.length}]`, () => valueEnd(text, start));
+      elements.push({ span: { start, end } });
     }
     yield;
     i = skipWhitespace(text, end);
@@ -299,7 +322,11 @@ function* eventListItems(source: Source, elements: readonly Element[], apiVersio
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
     if (element.scan) yield scannedItem(source, label, element.span, element.scan, apiVersion);
-    else yield item(source, label, element.span, element.members!, apiVersion);
+    else {
+      const members = new Map<string, Span>();
+      valueEnd(source.text, element.span.start, members);
+      yield item(source, label, element.span, members, apiVersion);
+    }
   }
 }
 
