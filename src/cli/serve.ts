@@ -5,7 +5,7 @@ import { loadRules } from '../detect/rule-source.ts';
 import { startMetricsServer } from '../metrics-server.ts';
 import { createRelayMetrics } from '../prometheus.ts';
 import { createPipeline } from '../receive.ts';
-import { startServer, type TlsSettings } from '../server.ts';
+import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
 import { createStreamSink } from '../sinks/json-lines.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { parseCommandLine, type Command } from './command.ts';
@@ -25,6 +25,7 @@ const FLAG_VARIABLES = {
   'client-ca': 'TLS_CLIENT_CA_FILE',
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
+  'max-inflight-bytes': 'MAX_INFLIGHT_BYTES',
   'drop-rules-file': 'DROP_RULES_FILE',
   'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
   'metrics-port': 'METRICS_PORT',
@@ -47,9 +48,12 @@ flags (each overrides the environment variable in brackets):
   --basic-auth-file FILE   username:password lines accepted [AUTH_BASIC_FILE]
   --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
   --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
-  --client-ca FILE         require client certificates signed by this CA (mutual TLS) [TLS_CLIENT_CA_FILE]
+  --client-ca FILE         require client certificates signed by this CA for POSTs (mutual TLS; health checks
+                           need none) [TLS_CLIENT_CA_FILE]
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
+  --max-inflight-bytes N   bodies read or processed at once; more waits: 503 with Retry-After [MAX_INFLIGHT_BYTES]
+                           (default 67108864; memory is up to about 13x this, see docs/hostile-testing.md)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
   --metrics-port N         serve GET /metrics (Prometheus) on this port, plain http without credentials, instead
@@ -91,6 +95,7 @@ export const serveCommand: Command = {
       host: settings.host,
       port: settings.port,
       maxBodyBytes: settings.pipeline.maxBodyBytes,
+      maxInflightBytes: settings.maxInflightBytes,
       requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
@@ -132,6 +137,8 @@ interface ServeSettings {
   readonly requestTimeoutMs: number;
   /** Undefined: /metrics is served on `port`. */
   readonly metricsPort?: number;
+  /** MAX_INFLIGHT_BYTES: bytes of bodies read or processed at once. */
+  readonly maxInflightBytes: number;
   readonly tls?: TlsSettings;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
@@ -147,6 +154,7 @@ function readServeSettings(env: Env): ServeSettings {
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
+  const maxInflightBytes = reader.integer('MAX_INFLIGHT_BYTES', { default: DEFAULT_MAX_INFLIGHT_BYTES, min: 1024 });
   const cert = reader.file('TLS_CERT_FILE');
   const key = reader.file('TLS_KEY_FILE');
   const clientCa = reader.file('TLS_CLIENT_CA_FILE');
@@ -167,7 +175,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, output, requestTimeoutMs, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, output, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');

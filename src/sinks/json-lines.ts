@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
 import { recordKey, type LogRecord } from '../record.ts';
+import { createSlices, type Slices } from '../slices.ts';
 import { openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
 import { RecentKeys } from './recent-keys.ts';
 import type { Sink, SinkResult } from './sink.ts';
@@ -64,23 +65,29 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
 
   async function writeBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
     signal.throwIfAborted();
+    // A batch of 600,000 events takes seconds to key and encode: in slices, so other requests are answered meanwhile.
+    const slices = createSlices();
     const fresh: LogRecord[] = [];
     const keys = new Set<string>();
     for (const record of records) {
       const key = recordKey(record);
+      if (slices.due()) await slices.next();
       if (written.has(key) || keys.has(key)) continue;
       keys.add(key);
       fresh.push(record);
     }
     if (fresh.length > 0) {
       try {
-        await writer.write(encodeLines(fresh));
+        await writer.write(await encodeLines(fresh, slices));
       } catch (error) {
         const why = error instanceof OutputWriteError ? `: ${error.message}` : ` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
         throw new SinkError(`writing ${fresh.length} events to ${name} failed${why}`, name, fresh.length, { cause: error });
       }
     }
-    for (const key of keys) written.add(key);
+    for (const key of keys) {
+      written.add(key);
+      if (slices.due()) await slices.next();
+    }
     return { written: fresh.length, duplicates: records.length - fresh.length, restamped: 0, calls: fresh.length > 0 ? 1 : 0 };
   }
 
@@ -103,7 +110,7 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
  * The records' JSON as UTF-8 lines, encoded straight into one buffer sized from `bytes`: no joined string and no
  * second copy when the stream or file takes it.
  */
-function encodeLines(records: readonly LogRecord[]): Buffer {
+async function encodeLines(records: readonly LogRecord[], slices: Slices): Promise<Buffer> {
   const size = records.reduce((total, record) => total + record.bytes + 1, 0);
   const lines = Buffer.allocUnsafe(size);
   let offset = 0;
@@ -112,6 +119,7 @@ function encodeLines(records: readonly LogRecord[]): Buffer {
     if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
     offset += written;
     lines[offset++] = 0x0a;
+    if (slices.due()) await slices.next();
   }
   return lines;
 }

@@ -1,9 +1,10 @@
 // `kube-audit-relay serve` as a separate process through the installed bin, with its stdout a real pipe (a FIFO), as
 // container runtimes and systemd give it: child_process's own 'pipe' is a socket pair, which behaves differently
-// (/dev/stdout cannot be opened on a socket).
+// (/dev/stdout cannot be opened on a socket). Also for tests that measure its memory or its event loop from outside:
+// an in-process server shares both with the test.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,25 +16,28 @@ const bin = fileURLToPath(new URL('../../bin/kube-audit-relay.js', import.meta.u
 export interface ServeProcess {
   readonly child: ChildProcess;
   readonly url: string;
+  readonly pid: number;
   /** The read end of the child's stdout pipe; destroying it makes the child's next write fail with EPIPE. */
   readonly stdoutReader: Socket;
   /** Bytes read from the child's stdout pipe so far. */
   stdout(): string;
   /** JSON log lines from stderr so far. */
   logs(): Record<string, unknown>[];
+  /** A field of /proc/PID/status in bytes: `VmRSS` now, `VmHWM` the peak since the process started. */
+  memory(field: 'VmRSS' | 'VmHWM'): number;
   /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code (null when killed). Safe to call twice. */
   stop(): Promise<number | null>;
 }
 
 /** Starts serve on a free port of 127.0.0.1 and resolves once it listens (rejects if it exits or takes over 30 s). */
-export async function spawnServe(args: readonly string[]): Promise<ServeProcess> {
+export async function spawnServe(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-stdout-'));
   const fifo = join(dir, 'stdout');
   execFileSync('mkfifo', [fifo]);
   // The read end first, non-blocking, so opening the write end does not wait.
   const stdoutReader = new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
   const writeEnd = openSync(fifo, 'w');
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['pipe', writeEnd, 'pipe'], env: { PATH: process.env.PATH } });
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['pipe', writeEnd, 'pipe'], env: { PATH: process.env.PATH, ...env } });
   closeSync(writeEnd);
   let out = '';
   let err = '';
@@ -69,9 +73,15 @@ export async function spawnServe(args: readonly string[]): Promise<ServeProcess>
     return {
       child,
       url,
+      pid: child.pid!,
       stdoutReader,
       stdout: () => out,
       logs: () => logEntries(err),
+      memory(field) {
+        const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (!match) throw new Error(`no ${field} in /proc/${child.pid}/status`);
+        return Number(match[1]) * 1024;
+      },
       stop,
     };
   } catch (error) {

@@ -227,3 +227,17 @@ describe('the status contract', () => {
     assert.equal((await relay.receive({ ...post(''), path: '/healthz', headers: {} })).status, 401);
   });
 });
+
+describe('answers the headers decide, before any body is read', () => {
+  it('health checks get 200, missing or wrong credentials 401, another method 405, gzip 415; an accepted POST needs its body', async () => {
+    const { relay, sink } = await fileTarget();
+    const head = (method: string, path: string, headers: Record<string, string | undefined>) => relay.answerHead({ method, path, headers });
+    assert.equal(head('GET', '/livez', {})?.status, 200);
+    assertAnswer(head('POST', '/audit', {})!, 401, /missing credentials/);
+    assertAnswer(head('POST', '/audit', { authorization: 'Bearer not-the-token-0123456789' })!, 401, /not accepted/);
+    assertAnswer(head('PUT', '/audit', { authorization: `Bearer ${TOKEN}` })!, 405, /PUT not allowed/);
+    assertAnswer(head('POST', '/audit', { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip' })!, 415, /gzip/);
+    assert.equal(head('POST', '/audit', { authorization: `Bearer ${TOKEN}` }), undefined);
+    await sink.close();
+  });
+});
