@@ -442,6 +442,14 @@ describe('serverless package: every variant', () => {
     }
   });
 
+  it('gives no metric transformation both DefaultValue and Dimensions, which CloudWatch Logs refuses as mutually exclusive', () => {
+    const transformations = Object.entries(variants).flatMap(([name, { template }]) =>
+      ofType(template, 'AWS::Logs::MetricFilter').flatMap(([id, filter]) => (filter.Properties!.MetricTransformations as Record<string, unknown>[]).map((transformation) => ({ at: `${name} ${id}`, transformation }))),
+    );
+    assert.ok(transformations.length > 0, 'no metric filter in any variant');
+    for (const { at, transformation } of transformations) assert.ok(transformation.DefaultValue === undefined || transformation.Dimensions === undefined, `${at} has both`);
+  });
+
   it('passes cfn-lint with zero errors and zero warnings', { timeout: 180_000 }, async (t) => {
     const missing = cfnLintMissing();
     if (missing !== undefined) {
