@@ -19,14 +19,19 @@ describe('generated detection artifacts', () => {
     for (const path of ARTIFACT_PATHS) assert.equal(committed(path), generated[path], `${path} is stale: run npm run detections and commit the result`);
   });
 
-  it('hold a saved query per rule and an alarm per alerting rule on AWS', () => {
-    const template = parse(committed('infra/aws/detections.yml')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-    const byType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
-    assert.equal(byType('AWS::Logs::QueryDefinition').length, rules.length + 2);
+  it('hold a saved query per rule on AWS, and a metric filter and alarm per alerting rule for STANDARD groups only', () => {
+    type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const resources = (path: string) => Object.values((parse(committed(path)) as { Resources: Resources }).Resources);
+    const byType = (path: string, type: string) => resources(path).filter((resource) => resource.Type === type);
+    const queries = byType('infra/aws/detection-queries.yml', 'AWS::Logs::QueryDefinition');
+    assert.equal(queries.length, rules.length + 2);
     // QueryDefinition's QueryString is at most 10,000 characters.
-    for (const query of byType('AWS::Logs::QueryDefinition')) assert.ok(String(query.Properties.QueryString).length <= 10_000, String(query.Properties.Name));
-    assert.equal(byType('AWS::Logs::MetricFilter').length, rules.filter(alerts).length);
-    assert.equal(byType('AWS::CloudWatch::Alarm').length, rules.filter(alerts).length);
+    for (const query of queries) assert.ok(String(query.Properties.QueryString).length <= 10_000, String(query.Properties.Name));
+    assert.equal(byType('infra/aws/detection-alarms-metric-filter.yml', 'AWS::Logs::MetricFilter').length, rules.filter(alerts).length);
+    assert.equal(byType('infra/aws/detection-alarms-metric-filter.yml', 'AWS::CloudWatch::Alarm').length, rules.filter(alerts).length);
+    assert.deepEqual(resources('infra/aws/detection-alarms-none.yml'), []);
+    // Choices are made at package time (infra/aws/parameters.cjs): a condition here would be constant after packaging.
+    for (const path of ARTIFACT_PATHS.filter((file) => file.startsWith('infra/aws/'))) assert.doesNotMatch(committed(path), /Condition|Fn::If/, path);
   });
 });
 
