@@ -7,6 +7,7 @@ import { kqlQuery } from '../../src/detect/kql.ts';
 import { loadRules } from '../../src/detect/rule-source.ts';
 import { alerts } from '../../src/detect/rule.ts';
 import { TemplateEvaluator } from '../support/arm-template.ts';
+import { expand } from '../support/azure-deployment.ts';
 import { kqlErrors, KUBE_AUDIT_TABLE, type TableSchema } from '../support/kql.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -53,6 +54,27 @@ describe('KQL of the Azure detections, checked by the Kusto language service aga
     const withoutColumn = { name, columns: columns.filter((column) => column.name !== 'ImpersonatedUser') };
     assert.match(check(query, withoutColumn).join('\n'), /ImpersonatedUser.*does not refer to any known/);
     assert.notDeepEqual(check(`${name}\n| where`), []);
+  });
+
+  it('deploys after azuredeploy.json from its outputs: alerts scoped to the workspace it made, notifying its action groups', () => {
+    // Arrange: the relay template with an alert address, so it makes an action group; its outputs as `az deployment group show` gives them.
+    const relay = expand({ alertEmailAddresses: ['oncall@example.com'] });
+    const workspace = relay.resources.find((resource) => resource.type === 'Microsoft.OperationalInsights/workspaces')!;
+    const relayAlert = relay.resources.find((resource) => resource.type === 'Microsoft.Insights/scheduledQueryRules')!;
+    const workspaceName = relay.outputs.workspaceName!.value;
+    const actionGroupIds = relay.outputs.alertActionGroupIds!.value as string[];
+    assert.equal(actionGroupIds.length, 1);
+    // Act: the detections template with exactly those values (the az command of docs/azure.md).
+    const evaluator = new TemplateEvaluator(template, { workspaceName, actionGroupIds });
+    const resources = evaluator.value(template.resources) as { type: string; name: string; properties: { actions?: { actionGroups: string[] }; scopes?: string[] } }[];
+    // Assert: same workspace, same action groups as the relay's own alerts.
+    const alertRules = resources.filter((resource) => resource.type === 'Microsoft.Insights/scheduledQueryRules');
+    assert.equal(alertRules.length, rules.filter(alerts).length);
+    for (const rule of alertRules) {
+      assert.deepEqual(rule.properties.scopes, [workspace.id], rule.name);
+      assert.deepEqual(rule.properties.actions!.actionGroups, relayAlert.body.properties.actions.actionGroups, rule.name);
+    }
+    for (const search of resources.filter((resource) => resource.type.endsWith('/savedSearches'))) assert.ok(search.name.startsWith(`${workspaceName}/`), search.name);
   });
 
   it('its ARM expressions evaluate, and alerts notify the action groups given', () => {
