@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 import { createTestPki } from '../support/tls.ts';
 
@@ -66,7 +66,7 @@ test("the container's arguments start a receiver that answers its probes and sto
       assert.equal(probe.httpGet.scheme, 'HTTPS');
       assert.equal((await send(server.url, undefined, { method: 'GET', path: probe.httpGet.path, ca })).status, 200);
     }
-    const lines = fixtureFiles().find((file) => file.name.startsWith('openshift-clo-logsamples'))!.lines;
+    const lines = fixtureFile(Fixture.Metadata).slice(0, 4);
     const answer = await send(server.url, eventList(lines), { ca, headers: { authorization: `Bearer ${token}` } });
     assert.equal(answer.status, 200, answer.body);
     const stored = server.stdout().trim().split('\n').map((line) => JSON.parse(line) as { annotations: Record<string, string> });

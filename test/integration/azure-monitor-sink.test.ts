@@ -6,7 +6,8 @@ import { MAX_FIELD_BYTES, toAksAuditRow } from '../../src/sinks/aks-audit-row.ts
 import { type AzureMonitorSinkOptions, createAzureMonitorSink, MAX_EVENT_BYTES } from '../../src/sinks/azure-monitor.ts';
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
 import { MAX_CALL_BYTES } from '../support/logs-ingestion-standin.ts';
-import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { fixtureLines, repeatedLines } from '../support/event-lists.ts';
+import { recordFromLine } from '../support/records.ts';
 
 const signal = () => new AbortController().signal;
 /** Rows as they travel: JSON text, parsed again. */
@@ -32,6 +33,9 @@ function fullRowEvent(index: number) {
   };
 }
 
+/** 1,001 records cycling through every fixture event, each with its own auditID. */
+const fixtureVolume = repeatedLines(1_001, fixtureLines()).map(recordFromLine);
+
 describe('azure monitor logs sink over the real SDK and managed identity', () => {
   let azure: AzureStandIns;
 
@@ -56,8 +60,8 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
   const mark = () => [azure.ingestion.rows().length, azure.ingestion.calls.length] as const;
 
-  it('stores every fixture event once as its row, in gzipped calls under 1 MB with a managed identity token', async () => {
-    const records = fixtureRecords();
+  it('stores a thousand fixture events once as their rows, in gzipped calls under 1 MB with a managed identity token', async () => {
+    const records = fixtureVolume;
     const expected = uniqueByKey(records);
     const [rows0, calls0] = mark();
     const result = await sink().send(records, signal());
@@ -72,7 +76,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     assert.ok(cut > 0);
     assert.equal(result.truncated, cut);
     assert.equal(result.calls, calls.length);
-    assert.ok(calls.length >= 2, 'the corpus is over 1 MB, so the client splits it');
+    assert.ok(calls.length >= 2, 'the events are over 1 MB, so the client splits them');
     for (const call of calls) {
       assert.deepEqual([call.status, call.gzip, call.apiVersion], [204, true, '2023-01-01']);
       assert.ok(call.bytes <= MAX_CALL_BYTES);
@@ -82,7 +86,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('skips a retried batch it already stored, without calling the service', async () => {
-    const records = fixtureRecords().slice(0, 400);
+    const records = fixtureVolume.slice(0, 400);
     const target = sink();
     await target.send(records, signal());
     const [rows0, calls0] = mark();
@@ -106,7 +110,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('waits the Retry-After of a 429 and then stores the rows', async () => {
-    const records = fixtureRecords().slice(400, 800);
+    const records = fixtureVolume.slice(400, 800);
     azure.ingestion.faults.retryAfterSeconds = 1;
     azure.ingestion.faults.throttleNext(1);
     const [rows0, calls0] = mark();
@@ -121,7 +125,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('gives up with a SinkError when throttling outlasts the budget, and a retried batch stores only the rest', async () => {
-    const records = fixtureRecords().slice(0, 1001);
+    const records = fixtureVolume.slice(0, 1001);
     const unique = uniqueByKey(records);
     const target = sink({ retryBudgetMs: 300, concurrency: 1 });
     azure.ingestion.faults.retryAfterSeconds = 5;
@@ -145,7 +149,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   it('does not retry what no retry can fix: an unknown rule', async () => {
     const [, calls0] = mark();
     const error = await sink({ ruleId: 'dcr-ffffffffffffffffffffffffffffffff' })
-      .send(fixtureRecords().slice(0, 10), signal())
+      .send(fixtureVolume.slice(0, 10), signal())
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     assert.match(error.message, /10 of 10 rows .*HTTP 404 NotFound.*LOGS_DCR_IMMUTABLE_ID/);
@@ -155,7 +159,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   it('reports a token the service refuses with the role to check', async () => {
     const forged = { getToken: async () => ({ token: 'forged', expiresOnTimestamp: Date.now() + 3_600_000 }) };
     const error = await sink({ credential: forged })
-      .send(fixtureRecords().slice(0, 3), signal())
+      .send(fixtureVolume.slice(0, 3), signal())
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     assert.match(error.message, /HTTP 401 InvalidToken.*Monitoring Metrics Publisher/);
@@ -194,7 +198,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     azure.ingestion.faults.throttleNext(1);
     const started = Date.now();
     const error = await sink()
-      .send(fixtureRecords().slice(0, 5), AbortSignal.timeout(300))
+      .send(fixtureVolume.slice(0, 5), AbortSignal.timeout(300))
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     assert.match(error.message, /ran out of time \(SINK_TIMEOUT_MS\)/);
