@@ -1,21 +1,19 @@
-// The installed command as a process: serve stops cleanly on SIGTERM, exit codes, and the compiled build (dist/)
-// runs with no TypeScript loader.
+// The command as a process, run from its sources: serve stops cleanly on SIGTERM, logs only to stderr, exit codes.
+// The compiled bin/ is tested as a process in compiled-bin.test.ts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eventList, send } from '../support/http-client.ts';
-import { listeningUrl, spawnForTest } from '../support/process.ts';
+import { CLI_FROM_SOURCE, listeningUrl, spawnForTest } from '../support/process.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
 
-const bin = fileURLToPath(new URL('../../bin/kube-audit-relay.js', import.meta.url));
 const run = promisify(execFile);
 const exitCode = (error: unknown): number => (error as { code: number }).code;
 
 describe('kube-audit-relay as a process', () => {
   test('serve answers, writes stdout, logs to stderr only, and exits 0 on SIGTERM', { timeout: 60_000 }, async (t) => {
-    const serve = spawnForTest(t, process.execPath, [bin, 'serve', '--port', '0'], { env: { PATH: process.env.PATH } });
+    const serve = spawnForTest(t, process.execPath, [...CLI_FROM_SOURCE, 'serve', '--port', '0'], { env: { PATH: process.env.PATH } });
     const url = await listeningUrl(serve);
     const lines = fixtureFile(Fixture.Metadata).slice(0, 4);
     assert.equal((await send(url, eventList(lines))).status, 200);
@@ -26,9 +24,9 @@ describe('kube-audit-relay as a process', () => {
   });
 
   test('help exits 0, an unknown command exits 2, --version prints the package version', { timeout: 60_000 }, async () => {
-    assert.match((await run(process.execPath, [bin, '--help'], { timeout: 20_000 })).stdout, /commands:\n {2}serve/);
-    assert.match((await run(process.execPath, [bin, 'serve', '--help'], { timeout: 20_000 })).stdout, /--client-ca FILE/);
-    await assert.rejects(run(process.execPath, [bin, 'serv'], { timeout: 20_000 }), (error) => exitCode(error) === 2);
-    assert.match((await run(process.execPath, [bin, '--version'], { timeout: 20_000 })).stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.match((await run(process.execPath, [...CLI_FROM_SOURCE, '--help'], { timeout: 20_000 })).stdout, /commands:\n {2}serve/);
+    assert.match((await run(process.execPath, [...CLI_FROM_SOURCE, 'serve', '--help'], { timeout: 20_000 })).stdout, /--client-ca FILE/);
+    await assert.rejects(run(process.execPath, [...CLI_FROM_SOURCE, 'serv'], { timeout: 20_000 }), (error) => exitCode(error) === 2);
+    assert.match((await run(process.execPath, [...CLI_FROM_SOURCE, '--version'], { timeout: 20_000 })).stdout, /^\d+\.\d+\.\d+\n$/);
   });
 });

@@ -1,19 +1,16 @@
 // The in-cluster manifest, checked by running what it says: the container's own arguments (mount paths pointed at
 // real files) start a receiver that answers the manifest's probes and stores a batch sent with a mounted token.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import { eventList, send } from '../support/http-client.ts';
+import { localArgs, type Manifest, manifestDocuments, manifestEnv, relayContainer } from '../support/manifest.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 import { createTestPki } from '../support/tls.ts';
 
-type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, any> };
-const documents = parseAllDocuments(readFileSync(new URL('../../infra/kubernetes/kube-audit-relay.yaml', import.meta.url), 'utf8')).map(
-  (document) => document.toJS() as Manifest,
-);
+const documents = manifestDocuments();
 const byKind = (kind: string): Manifest => documents.find((document) => document.kind === kind)!;
 
 test('the Deployment, Service and NetworkPolicy agree on ports, labels and paths', () => {
@@ -47,18 +44,11 @@ test("the container's arguments start a receiver that answers its probes and sto
     '/etc/kube-audit-relay/tls/tls.key': pki.serverKey,
     '/etc/kube-audit-relay/auth/tokens': join(pki.dir, 'tokens'),
   };
-  const container = byKind('Deployment').spec.template.spec.containers[0];
-  const [command, ...args] = container.args as string[];
-  assert.equal(command, 'serve');
+  const container = relayContainer(documents);
+  assert.equal(container.args[0], 'serve');
   // Same flags, but on loopback, on a free port (startServe adds --port 0) and with the mounted files' local copies.
-  const local = args
-    .filter((arg) => !arg.startsWith('--port='))
-    .map((arg) => {
-      const [flag, value] = arg.split('=') as [string, string];
-      if (flag === '--host') return '--host=127.0.0.1';
-      return mounts[value] ? `${flag}=${mounts[value]}` : arg;
-    });
-  const env = Object.fromEntries(container.env.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+  const local = localArgs(container, mounts).slice(1);
+  const env = manifestEnv(container);
   const server = await startServe(local, env);
   try {
     const ca = pki.read(pki.caCert);

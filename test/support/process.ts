@@ -3,6 +3,10 @@
 import { type ChildProcessWithoutNullStreams, spawn, type SpawnOptionsWithoutStdio } from 'node:child_process';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/** Node arguments that run the CLI from its sources through tsx: `[...CLI_FROM_SOURCE, 'serve', ...]`. */
+export const CLI_FROM_SOURCE = ['--import', 'tsx', fileURLToPath(new URL('./cli-from-source.ts', import.meta.url))];
 
 /** A spawned process with its output so far. */
 export interface TestProcess {
