@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
+import { schemaProblems } from '../support/kubernetes-schema.ts';
 import { localArgs, type Manifest, manifestDocuments, manifestEnv, relayContainer } from '../support/manifest.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
@@ -13,8 +14,36 @@ import { createTestPki } from '../support/tls.ts';
 const documents = manifestDocuments();
 const byKind = (kind: string): Manifest => documents.find((document) => document.kind === kind)!;
 
+test('every document is valid against the Kubernetes API types', () => {
+  for (const document of documents) {
+    const { apiVersion, kind, ...rest } = document as Manifest & { apiVersion: string };
+    assert.match(apiVersion, /^([a-z0-9.]+\/)?v1$/, kind);
+    assert.deepEqual(schemaProblems(rest, `V1${kind}`), [], kind);
+  }
+  // The check finds what it is for: a misplaced field and a wrong type.
+  const deployment = byKind('Deployment');
+  assert.deepEqual(schemaProblems({ spec: { ...deployment.spec, maxSkew: 1 } }, 'V1Deployment'), ['spec.maxSkew: no such field in V1DeploymentSpec']);
+  assert.deepEqual(schemaProblems({ spec: { replicas: '2' } }, 'V1Deployment'), ['spec.replicas: not a number']);
+});
+
+test('two replicas spread over nodes and zones, of which disruptions take at most one at a time', () => {
+  const deployment = byKind('Deployment');
+  const labels = deployment.spec.template.metadata.labels;
+  assert.ok(deployment.spec.replicas >= 2);
+  const spread = deployment.spec.template.spec.topologySpreadConstraints as { topologyKey: string; maxSkew: number; labelSelector: { matchLabels: unknown } }[];
+  assert.deepEqual(spread.map((constraint) => constraint.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  for (const constraint of spread) {
+    assert.equal(constraint.maxSkew, 1);
+    assert.deepEqual(constraint.labelSelector.matchLabels, labels);
+  }
+  const budget = byKind('PodDisruptionBudget');
+  assert.equal(budget.metadata.namespace, deployment.metadata.namespace);
+  assert.deepEqual(budget.spec.selector.matchLabels, labels);
+  assert.ok(budget.spec.maxUnavailable < deployment.spec.replicas, 'a drain never takes every replica');
+});
+
 test('the Deployment, Service and NetworkPolicy agree on ports, labels and paths', () => {
-  assert.deepEqual(documents.map((document) => document.kind), ['Namespace', 'Deployment', 'Service', 'NetworkPolicy']);
+  assert.deepEqual(documents.map((document) => document.kind), ['Namespace', 'Deployment', 'PodDisruptionBudget', 'Service', 'NetworkPolicy']);
   const pod = byKind('Deployment').spec.template;
   const [container] = pod.spec.containers;
   const labels = pod.metadata.labels;
