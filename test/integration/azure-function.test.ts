@@ -9,6 +9,7 @@ import type { AuditEvent } from '../../src/audit/types.ts';
 import type { Env } from '../../src/config.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
 import { batches, eventList, plainLines, repeatedLines, uniqueEvents } from '../support/event-lists.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { isPrunedFrom } from '../support/pruned.ts';
 
 const { HttpRequest, InvocationContext } = functions;
@@ -182,7 +183,8 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
   }
 
   it('answers 503 when the service keeps failing past the budget, and the retried batch stores only the rest', async () => {
-    const lines = fixtureVolume.slice(0, 400).map((line) => line.replace(/"auditID":"/, '"auditID":"budget-'));
+    // Metadata events, about 1 KB each, so the send fits the 400 ms budget on a loaded machine until the throttling.
+    const lines = repeatedLines(400, fixtureFile(Fixture.Metadata)).map((line) => line.replace(/"auditID":"/, '"auditID":"budget-'));
     const receive = handler({ SINK_TIMEOUT_MS: '400' });
     const from = azure.ingestion.rows().length;
     azure.ingestion.faults.retryAfterSeconds = 5;

@@ -39,7 +39,9 @@ function fullRowEvent(index: number) {
  */
 const fixtureVolume = repeatedLines(1_001, fixtureLines().filter((line) => Buffer.byteLength(line) < 65_536)).map(recordFromLine);
 
-describe('azure monitor logs sink over the real SDK and managed identity', () => {
+// The suite takes about 15 s; on a loaded machine a timing assertion that fails can leave a send waiting on the
+// stand-in, which without a bound held the file until the runner's 5 minutes.
+describe('azure monitor logs sink over the real SDK and managed identity', { timeout: 120_000 }, () => {
   let azure: AzureStandIns;
 
   before(async () => {
