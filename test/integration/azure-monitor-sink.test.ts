@@ -175,10 +175,12 @@ describe('azure monitor logs sink over the real SDK and managed identity', { tim
     const records = Array.from({ length: 5 }, (_, i) => recordFromLine(JSON.stringify(fullRowEvent(100 + i))));
     const target = sink({ concurrency: 1 });
     const [rows0, calls0] = mark();
-    azure.ingestion.faults.delayMs = 100;
+    // Five calls of at least 400 ms each cannot all start within 1.5 s, and the first has 1.1 s to spare for a loaded
+    // machine (at 100 ms and 250 ms, it was regularly not answered in time at a load average of 20 on 2 cores).
+    azure.ingestion.faults.delayMs = 400;
     let error: unknown;
     try {
-      error = await target.send(records, AbortSignal.timeout(250)).then(() => undefined, (caught: unknown) => caught);
+      error = await target.send(records, AbortSignal.timeout(1_500)).then(() => undefined, (caught: unknown) => caught);
     } finally {
       azure.ingestion.faults.delayMs = 0;
     }
