@@ -18,3 +18,5 @@ export type { CloudWatchSinkOptions } from './sinks/cloudwatch.ts';
 export { createFileSink, createStreamSink } from './sinks/json-lines.ts';
 export type { JsonLinesOptions } from './sinks/json-lines.ts';
 export type { Sink, SinkResult } from './sinks/sink.ts';
+export { createTieredSink } from './sinks/tiered.ts';
+export type { StoredTier, TieredSinkOptions } from './sinks/tiered.ts';

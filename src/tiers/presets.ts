@@ -8,6 +8,12 @@ const CONTROL_PLANE_GROUPS = ['system:nodes', 'system:serviceaccounts:kube-syste
 const READS = ['get', 'list', 'watch'];
 const MUTATIONS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 
+const REQUEST_RECEIVED: TierRule = {
+  tier: Tier.Cold,
+  why: 'RequestReceived is written before the request runs and is repeated, with its outcome, by ResponseComplete (or ResponseStarted for exec and watch); it matters only for requests that never completed, so it is kept but not hot. No shipped detection reads it.',
+  stages: ['RequestReceived'],
+};
+
 /** What every shipped detection needs hot (detections/rules.yaml), whoever asked: the first rules of every preset. */
 const SECURITY_HOT: readonly TierRule[] = [
   {
@@ -43,6 +49,13 @@ const controlPlaneReads = (tier: Tier): TierRule[] => [
   { tier, why: 'The same for kubelets and kube-system controllers, named by group.', verbs: READS, userGroups: CONTROL_PLANE_GROUPS },
 ];
 
+const WORKLOAD_READS: TierRule = {
+  tier: Tier.Archive,
+  why: "Reads and watches by workloads' service accounts: operators and controllers reconcile by reading all the time. A workload's reads of Secrets and tokens, its denied requests and its writes are hot above; what is left is routine, kept for reconstruction only.",
+  verbs: READS,
+  userGroups: ['system:serviceaccounts'],
+};
+
 const ROUTINE_WRITES: TierRule = {
   tier: Tier.Cold,
   why: "Lease renewals, status updates, endpoints and events are written all the time by the control plane and operators; kept for incidents, not searched daily. Deleting events is not routine and stays hot (below).",
@@ -68,23 +81,23 @@ const MUTATIONS_HOT: TierRule = {
 
 /** The shipped routings, by the name `--preset` and TIERS_PRESET take. */
 export const PRESETS = {
-  /** Hot for what detections and investigations need, cold for routine writes and reads by people, archive for the control plane's reads. */
+  /** Hot for what detections and investigations need, cold for routine writes and reads by people, archive for the reads of the control plane and of workloads. */
   security: {
     default: Tier.Cold,
     archive: ArchiveCopy.Never,
-    rules: [...SECURITY_HOT, HEALTH_CHECKS, ...controlPlaneReads(Tier.Archive), ROUTINE_WRITES, ...controlPlaneWrites(Tier.Cold), MUTATIONS_HOT],
+    rules: [REQUEST_RECEIVED, ...SECURITY_HOT, HEALTH_CHECKS, ...controlPlaneReads(Tier.Archive), WORKLOAD_READS, ROUTINE_WRITES, ...controlPlaneWrites(Tier.Cold), MUTATIONS_HOT],
   },
   /** Everything stored searchable: hot as security, the rest cold, nothing dropped or archive-only; archived too. */
   compliance: {
     default: Tier.Cold,
     archive: ArchiveCopy.Always,
-    rules: [...SECURITY_HOT, ROUTINE_WRITES, ...controlPlaneWrites(Tier.Cold), MUTATIONS_HOT],
+    rules: [REQUEST_RECEIVED, ...SECURITY_HOT, ROUTINE_WRITES, ...controlPlaneWrites(Tier.Cold), MUTATIONS_HOT],
   },
   /** The least that still serves every shipped detection: security's hot events, everything else dropped. */
   minimal: {
     default: Tier.Drop,
     archive: ArchiveCopy.Never,
-    rules: [...SECURITY_HOT, { ...ROUTINE_WRITES, tier: Tier.Drop }, ...controlPlaneWrites(Tier.Drop), MUTATIONS_HOT],
+    rules: [{ ...REQUEST_RECEIVED, tier: Tier.Drop }, ...SECURITY_HOT, { ...ROUTINE_WRITES, tier: Tier.Drop }, ...controlPlaneWrites(Tier.Drop), MUTATIONS_HOT],
   },
 } as const satisfies Record<string, TierRouting>;
 

@@ -26,6 +26,7 @@ test('the exported names', () => {
     'createFileSink',
     'createPipeline',
     'createStreamSink',
+    'createTieredSink',
     'emptyCounts',
     'isAccepted',
     'readPipelineConfig',
