@@ -9,8 +9,8 @@ const READS = ['get', 'list', 'watch'];
 const MUTATIONS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 
 const REQUEST_RECEIVED: TierRule = {
-  tier: Tier.Cold,
-  why: 'RequestReceived is written before the request runs and is repeated, with its outcome, by ResponseComplete (or ResponseStarted for exec and watch); it matters only for requests that never completed, so it is kept but not hot. No shipped detection reads it.',
+  tier: Tier.Archive,
+  why: 'RequestReceived is written before the request runs and is repeated, with its outcome, by ResponseComplete (or ResponseStarted for exec and watch); it matters only for requests that never completed, so it is kept for reconstruction only. No shipped detection reads it.',
   stages: ['RequestReceived'],
 };
 
@@ -91,13 +91,13 @@ export const PRESETS = {
   compliance: {
     default: Tier.Cold,
     archive: ArchiveCopy.Always,
-    rules: [REQUEST_RECEIVED, ...SECURITY_HOT, ROUTINE_WRITES, ...controlPlaneWrites(Tier.Cold), MUTATIONS_HOT],
+    rules: [{ ...REQUEST_RECEIVED, tier: Tier.Cold, why: 'RequestReceived is repeated by the later stages of every completed request; searchable at the cold price.' }, ...SECURITY_HOT, ROUTINE_WRITES, ...controlPlaneWrites(Tier.Cold), MUTATIONS_HOT],
   },
   /** The least that still serves every shipped detection: security's hot events, everything else dropped. */
   minimal: {
     default: Tier.Drop,
     archive: ArchiveCopy.Never,
-    rules: [{ ...REQUEST_RECEIVED, tier: Tier.Drop }, ...SECURITY_HOT, { ...ROUTINE_WRITES, tier: Tier.Drop }, ...controlPlaneWrites(Tier.Drop), MUTATIONS_HOT],
+    rules: [{ ...REQUEST_RECEIVED, tier: Tier.Drop, why: 'Repeated by the later stages of every completed request.' }, ...SECURITY_HOT, { ...ROUTINE_WRITES, tier: Tier.Drop, why: 'Routine writes of the control plane and operators; no detection reads them.' }, ...controlPlaneWrites(Tier.Drop), MUTATIONS_HOT],
   },
 } as const satisfies Record<string, TierRouting>;
 

@@ -24,7 +24,7 @@ const base = {
 };
 const alice = { username: 'alice@example.com', groups: ['system:authenticated'] };
 const configmap = { resource: 'configmaps', namespace: 'shop', name: 'web', apiVersion: 'v1' };
-// security preset: a person's create is hot, its RequestReceived and a person's read are cold, a controller's watch is archive.
+// security preset: a person's create is hot, a person's read is cold, the create's RequestReceived and a controller's watch are archive.
 const SAMPLE = [
   { ...base, auditID: 'c1', stage: 'ResponseComplete', verb: 'create', user: alice, objectRef: configmap },
   { ...base, auditID: 'c1', stage: 'RequestReceived', verb: 'create', user: alice, objectRef: configmap },
@@ -81,21 +81,21 @@ describe('kube-audit-relay cost', () => {
     const report = JSON.parse(result.stdout);
     // 4,000 events a day x 30 days = 120,000 a month: each sample event stands for 30,000.
     // hot: c1 ResponseComplete, 496 + 26 bytes = 522; 522 x 30,000 / 1000 x $1 = $15,660.
-    // cold: c1 RequestReceived 495 + 26 and g1 489 + 26 = 1,036 bytes; x 30 x $0.5 = $15,540.
-    // archive: w1 as a JSON line, 470 + 1 = 471 bytes; x 30 x $0.1 = $1,413; plus one write per batch: the API server
-    //   sends max(4000 / 400, min(4000, 86400 / 30)) = 2,880 batches a day, 86,400 a month, all holding archive events
-    //   (the sample's one batch did): 86,400 x $0.001 = $86.40. Total $1,499.40.
+    // cold: g1, 489 + 26 = 515 bytes; x 30 x $0.5 = $7,725.
+    // archive: c1 RequestReceived and w1 as JSON lines, 495 + 1 + 470 + 1 = 967 bytes; x 30 x $0.1 = $2,901; plus one
+    //   write per batch: the API server sends max(4000 / 400, min(4000, 86400 / 30)) = 2,880 batches a day, 86,400 a
+    //   month, all holding archive events (the sample's one batch did): 86,400 x $0.001 = $86.40. Total $2,987.40.
     assert.equal(report.bytes, 496 + 495 + 489 + 470);
     assert.deepEqual(report.tiers, [
       { tier: 'hot', events: 1, bytes: 522, usdPerMonth: 15_660 },
-      { tier: 'cold', events: 2, bytes: 1036, usdPerMonth: 15_540 },
-      { tier: 'archive', events: 1, bytes: 471, usdPerMonth: 1499.4 },
+      { tier: 'cold', events: 1, bytes: 515, usdPerMonth: 7725 },
+      { tier: 'archive', events: 2, bytes: 967, usdPerMonth: 2987.4 },
       { tier: 'drop', events: 0, bytes: 0, usdPerMonth: 0 },
     ]);
     // compute: 4000 / 2880 events a batch x 72 ms = 100 ms, + 100 ms = 0.2 s x 1 GB x $0.001 = $0.0002, + $0.01 an
     //   invocation = $0.0102 a batch x 86,400 = $881.28. requests: 86,400 x $0.02 = $1,728.
-    // total: 15,660 + 15,540 + 1,499.40 + 881.28 + 1,728 = $35,308.68 a month, / 0.12 million events = $294,239.
-    assert.ok(Math.abs(report.usdPerMillionEvents - 294_239) < 1e-6, String(report.usdPerMillionEvents));
+    // total: 15,660 + 7,725 + 2,987.40 + 881.28 + 1,728 = $28,981.68 a month, / 0.12 million events = $241,514.
+    assert.ok(Math.abs(report.usdPerMillionEvents - 241_514) < 1e-6, String(report.usdPerMillionEvents));
     // native: every event + 26 bytes = 522 + 521 + 515 + 496 = 2,054 bytes x 30 x $2 = $123,240 / 0.12 = $1,027,000.
     assert.ok(Math.abs(report.nativeUsdPerMillionEvents - 1_027_000) < 1e-6, String(report.nativeUsdPerMillionEvents));
   });
