@@ -69,7 +69,7 @@ const ROUTINE_WRITES: TierRule = {
 };
 
 const controlPlaneWrites = (tier: Tier): TierRule[] => [
-  { tier, why: "The control plane's other writes (pods of a ReplicaSet, bindings by the scheduler) follow from a change someone made, which is hot.", users: CONTROL_PLANE_USERS },
+  { tier, why: "The control plane's other writes (ReplicaSets of a Deployment, bindings by the scheduler) follow from a change someone made, which is hot.", users: CONTROL_PLANE_USERS },
   { tier, why: 'The same for kubelets and kube-system controllers, named by group.', userGroups: CONTROL_PLANE_GROUPS },
 ];
 
