@@ -25,7 +25,7 @@ export interface LambdaConfig {
    * the routing can choose cold; default none.
    */
   readonly coldLogGroupName?: string;
-  /** TIERS_PRESET or TIERS_FILE: which tier each event goes to. Default none: every event to LOG_GROUP_NAME. */
+  /** TIERS_PRESET, TIERS or TIERS_FILE: which tier each event goes to. Default none: every event to LOG_GROUP_NAME. */
   readonly tiers?: TierRouting;
   /** CLUSTER_NAME, MAX_BODY_BYTES (default 6291456), MAX_EVENT_BYTES (at most 1048576), SINK_TIMEOUT_MS, AUTH_*, REDACT_*, DROP_RULES*. */
   readonly pipeline: PipelineConfig;
@@ -62,7 +62,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
   }
   const tiers = readTierRouting(reader);
   const reachable = tiers ? reachableTiers(tiers) : [];
-  const tierSetting = reader.string('TIERS_PRESET') === undefined ? 'TIERS_FILE' : 'TIERS_PRESET';
+  const tierSetting = (['TIERS_PRESET', 'TIERS'] as const).find((name) => reader.string(name) !== undefined) ?? 'TIERS_FILE';
   if (reachable.includes('cold') && coldLogGroupName === undefined) {
     reader.problem('COLD_LOG_GROUP_NAME', `is required: ${tierSetting} sends events to the cold tier`);
   }
@@ -70,7 +70,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
     reader.problem(tierSetting, 'sends events to the archive tier, which the Lambda cannot store yet: route those rules to cold or drop');
   }
   if (coldLogGroupName !== undefined && !reachable.includes('cold')) {
-    reader.problem('COLD_LOG_GROUP_NAME', 'is set, but no tier routing sends events to cold: set TIERS_PRESET or TIERS_FILE, or remove it');
+    reader.problem('COLD_LOG_GROUP_NAME', 'is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it');
   }
 
   const authTokenParameter = reader.string('AUTH_TOKEN_PARAMETER');

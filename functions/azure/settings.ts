@@ -16,7 +16,7 @@ export interface AzureSettings {
    * sends to cold. Required when the routing can choose cold; default none.
    */
   readonly coldStreamName?: string;
-  /** TIERS_PRESET or TIERS_FILE: which tier each event goes to. Default none: every event to LOGS_STREAM_NAME. */
+  /** TIERS_PRESET, TIERS or TIERS_FILE: which tier each event goes to. Default none: every event to LOGS_STREAM_NAME. */
   readonly tiers?: TierRouting;
   /** AZURE_CLIENT_ID: client id of a user-assigned managed identity. Default: the app's system-assigned identity. */
   readonly clientId?: string;
@@ -47,7 +47,7 @@ export function readAzureSettings(env: Env): AzureSettings {
   }
   const tiers = readTierRouting(reader);
   const reachable = tiers ? reachableTiers(tiers) : [];
-  const tierSetting = reader.string('TIERS_PRESET') === undefined ? 'TIERS_FILE' : 'TIERS_PRESET';
+  const tierSetting = (['TIERS_PRESET', 'TIERS'] as const).find((name) => reader.string(name) !== undefined) ?? 'TIERS_FILE';
   if (reachable.includes('cold') && coldStreamName === undefined) reader.problem('COLD_LOGS_STREAM_NAME', `is required: ${tierSetting} sends events to the cold tier`);
   if (reachable.includes('archive')) reader.problem(tierSetting, 'sends events to the archive tier, which the function cannot store yet: route those rules to cold or drop');
   for (const name of SECRET_SETTINGS) {

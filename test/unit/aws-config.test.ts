@@ -79,9 +79,11 @@ describe('lambda configuration', () => {
       'COLD_LOG_GROUP_NAME: is required: TIERS_PRESET sends events to the cold tier',
       'TIERS_PRESET: sends events to the archive tier, which the Lambda cannot store yet: route those rules to cold or drop',
     ]);
+    assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'minimal', TIERS: '{default: hot}' }), ['TIERS_PRESET: set only one of TIERS_PRESET, TIERS']);
+    assert.equal((await readLambdaConfig({ ...base, TIERS: '{default: hot, rules: [{tier: drop, verbs: [watch]}]}' })).tiers?.rules[0]?.tier, 'drop');
     assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'cheapest' }), ['TIERS_PRESET: must be one of security, compliance, minimal, not "cheapest"']);
     assert.deepEqual(await problemsOf({ ...base, COLD_LOG_GROUP_NAME: '/aws/eks/prod/cold' }), [
-      'COLD_LOG_GROUP_NAME: is set, but no tier routing sends events to cold: set TIERS_PRESET or TIERS_FILE, or remove it',
+      'COLD_LOG_GROUP_NAME: is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it',
     ]);
   });
 });
