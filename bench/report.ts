@@ -1,17 +1,19 @@
 // Markdown tables of a benchmark run, as printed by `npm run bench` and pasted into docs/performance.md.
 import type { BundleResults } from './bundle.ts';
 import type { CloudWatchTimingRow, PackingRow } from './cloudwatch.ts';
-import type { HttpRow } from './http.ts';
 import type { MemoryRow } from './memory.ts';
 import type { PipelineRow } from './pipeline.ts';
+import type { RssRow } from './rss.ts';
+import type { ServeResults, Spread } from './serve.ts';
 
 export interface Report {
   readonly date: string;
   readonly durationSeconds: number;
   readonly machine: Readonly<Record<string, string | number>>;
   readonly results: {
+    readonly serve?: ServeResults;
+    readonly rss?: RssRow[];
     readonly pipeline?: PipelineRow[];
-    readonly http?: HttpRow[];
     readonly cloudwatch?: { packing: PackingRow[]; timing: CloudWatchTimingRow[] };
     readonly bundle?: BundleResults;
     readonly memory?: MemoryRow[];
@@ -23,6 +25,8 @@ const kb = (bytes: number): string => `${Math.round(bytes / 1024).toLocaleString
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const count = (value: number): string => value.toLocaleString('en-US');
 const goal = (met: boolean): string => (met ? 'yes' : '**no**');
+const range = (spread: Spread, format: (value: number) => string): string => `${format(spread.median)} (${format(spread.min)}–${format(spread.max)})`;
+const times = (value: number): string => `${value.toFixed(2)}x`;
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
@@ -50,20 +54,32 @@ export function formatTables(report: Report): string {
       ),
     );
   }
-  if (results.http) {
+  if (results.serve) {
+    const { serve } = results;
     sections.push(
-      '### 2. Local receiver over HTTP, 400-event batches, concurrent senders in another process',
+      `### \`serve\` against the naive node receiver${serve.goSkipped ? '' : ' and Go'}: ${count(serve.events)}-event replay, ${serve.senders} concurrent senders, median (range) of ${serve.rounds} interleaved rounds`,
       table(
-        ['mix', 'senders', 'relay events/s', 'relay p50 / p99 ms', 'naive events/s', 'naive p50 / p99 ms', 'relay / naive (≥ 1)'],
-        results.http.map((row) => [
+        ['mix', 'program', 'wall s', 'events/s', 'CPU µs per event', 'wall vs naive (relay ≤ 1)', 'CPU vs naive (relay, Metadata ≤ 1.2)', ...(serve.goSkipped ? [] : ['wall vs Go', 'CPU vs Go'])],
+        serve.rows.map((row) => [
           row.mix,
-          `${row.senders}`,
-          count(row.relay.eventsPerSecond),
-          `${ms(row.relay.p50Ms)} / ${ms(row.relay.p99Ms)}`,
-          count(row.naive.eventsPerSecond),
-          `${ms(row.naive.p50Ms)} / ${ms(row.naive.p99Ms)}`,
-          `${row.throughputRatio}`,
+          row.program,
+          range(row.wallSeconds, (value) => value.toFixed(2)),
+          count(row.eventsPerSecond),
+          range(row.cpuUsPerEvent, (value) => value.toFixed(1)),
+          range(row.wallVsNaive, times),
+          range(row.cpuVsNaive, times),
+          ...(row.wallVsGo && row.cpuVsGo ? [range(row.wallVsGo, times), range(row.cpuVsGo, times)] : []),
         ]),
+      ),
+      ...(serve.goSkipped ? [`The Go receiver was left out: ${serve.goSkipped}.`] : []),
+    );
+  }
+  if (results.rss) {
+    sections.push(
+      '### Resident memory of each program: at rest, and its peak above that for one ~6 MB batch (median of 3 fresh processes)',
+      table(
+        ['mix', 'program', 'events', 'payload', 'idle RSS (relay ≤ 60 MB)', 'peak above idle', 'over payload (relay ≤ 4)'],
+        results.rss.map((row) => [row.mix, row.program, count(row.events), mb(row.payloadBytes), mb(row.idleBytes), mb(row.peakAboveIdleBytes), `${row.peakPerPayload}x`]),
       ),
     );
   }

@@ -1,18 +1,20 @@
 // `npm run bench`: runs every benchmark, prints the tables and writes bench/results/latest.json.
-// `npm run bench -- pipeline http` runs only the named ones (pipeline, http, cloudwatch, bundle, memory).
+// `npm run bench -- serve rss` runs only the named ones (serve, rss, pipeline, cloudwatch, bundle, memory).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBundle } from './bundle.ts';
 import { benchCloudWatch } from './cloudwatch.ts';
-import { benchHttp } from './http.ts';
 import { benchMemory } from './memory.ts';
 import { benchPipelines } from './pipeline.ts';
 import { formatTables } from './report.ts';
+import { benchRss } from './rss.ts';
+import { benchServe } from './serve.ts';
 
 const BENCHMARKS = {
+  serve: benchServe,
+  rss: benchRss,
   pipeline: benchPipelines,
-  http: benchHttp,
   cloudwatch: benchCloudWatch,
   bundle: benchBundle,
   memory: benchMemory,
