@@ -23,17 +23,20 @@ export interface ProgramSpec {
   readonly linesFile: (dir: string) => string;
 }
 
-/** The relay as shipped (`kube-audit-relay serve`, default settings: per-batch log line on, redaction on). */
-const relay = (name: string, id: string, output: (dir: string) => string | undefined): ProgramSpec => ({
+/**
+ * The relay as shipped (`kube-audit-relay serve`, default settings: per-batch log line on, redaction on), from the
+ * project at `root` (this checkout unless comparing two versions).
+ */
+export const relayProgram = (name: string, id: string, output: (dir: string) => string | undefined, root = ROOT): ProgramSpec => ({
   name,
   id,
   command: process.execPath,
-  args: (dir) => [join(ROOT, 'bin/kube-audit-relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...(output(dir) ? ['--output', output(dir)!] : [])],
+  args: (dir) => [join(root, 'bin/kube-audit-relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...(output(dir) ? ['--output', output(dir)!] : [])],
   linesFile: (dir) => output(dir) ?? join(dir, `${id}.stdout`),
 });
 
-export const RELAY_STDOUT = relay('relay, stdout', 'relay-stdout', () => undefined);
-export const RELAY_FILE = relay('relay, --output file', 'relay-file', (dir) => join(dir, 'relay-file.jsonl'));
+export const RELAY_STDOUT = relayProgram('relay, stdout', 'relay-stdout', () => undefined);
+export const RELAY_FILE = relayProgram('relay, --output file', 'relay-file', (dir) => join(dir, 'relay-file.jsonl'));
 export const NAIVE_NODE: ProgramSpec = {
   name: 'naive node',
   id: 'naive',

@@ -34,12 +34,11 @@ export interface ServeRow {
   readonly eventsPerSecond: number;
   /** User plus system CPU time of the receiving process per event, in microseconds. */
   readonly cpuUsPerEvent: Spread;
-  /** Per-round ratios against the naive receiver (this program's figure over naive's in the same round). */
-  readonly wallVsNaive: Spread;
-  readonly cpuVsNaive: Spread;
-  /** Per-round ratios against the Go receiver, when it ran. */
-  readonly wallVsGo?: Spread;
-  readonly cpuVsGo?: Spread;
+  /**
+   * Per-round ratios against every other program, by its name: this program's figure over the other's in the same
+   * round, median and range over the rounds.
+   */
+  readonly versus: Readonly<Record<string, { readonly wall: Spread; readonly cpu: Spread }>>;
 }
 
 export interface ServeResults {
@@ -56,7 +55,7 @@ interface Sample {
   readonly cpuMs: number;
 }
 
-const isRelay = (program: ProgramSpec): boolean => program === RELAY_STDOUT || program === RELAY_FILE;
+const isRelay = (program: ProgramSpec): boolean => program.name.startsWith('relay');
 
 const spread = (values: readonly number[]): Spread => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
 
@@ -83,10 +82,22 @@ export function comparedPrograms(dir: string): { programs: ProgramSpec[]; goSkip
 
 export async function benchServe(): Promise<ServeResults> {
   const dir = mkdtempSync(join(tmpdir(), 'kar-bench-serve-'));
+  try {
+    const { programs, goSkipped } = comparedPrograms(dir);
+    return { events: REPLAY_EVENTS, senders: SENDERS, rounds: ROUNDS, ...(goSkipped ? { goSkipped } : {}), rows: await compareServe(programs, dir) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the programs side by side in interleaved rounds and returns a row per mix and program; programs whose name
+ * starts with "relay" get the relay's longer warm-up.
+ */
+export async function compareServe(programs: readonly ProgramSpec[], dir: string): Promise<ServeRow[]> {
   const sender = startSender();
   const receivers: Receiver[] = [];
   try {
-    const { programs, goSkipped } = comparedPrograms(dir);
     for (const program of programs) receivers.push(await startReceiver(program, dir));
     let firstId = 0;
     const replay = async (mix: Mix): Promise<void> => {
@@ -118,30 +129,25 @@ export async function benchServe(): Promise<ServeResults> {
       }
     }
 
-    const rows = MIXES.flatMap((mix) => {
-      const of = (program: ProgramSpec | undefined): Sample[] | undefined => (program ? samples.get(key(mix, program.name)) : undefined);
-      const naive = of(NAIVE_NODE)!;
-      const go = of(programs.find((program) => program.id === 'go'));
+    return MIXES.flatMap((mix) => {
+      const of = (program: ProgramSpec): Sample[] => samples.get(key(mix, program.name))!;
       const perRound = (mine: readonly Sample[], theirs: readonly Sample[], figure: keyof Sample): Spread =>
         spread(mine.map((s, round) => s[figure] / theirs[round]![figure]));
       return programs.map((program): ServeRow => {
-        const mine = of(program)!;
+        const mine = of(program);
+        const others = programs.filter((other) => other !== program);
         return {
           mix,
           program: program.name,
           wallSeconds: spread(mine.map((s) => s.seconds)),
           eventsPerSecond: Math.round(REPLAY_EVENTS / median(mine.map((s) => s.seconds))),
           cpuUsPerEvent: spread(mine.map((s) => (s.cpuMs * 1000) / REPLAY_EVENTS)),
-          wallVsNaive: perRound(mine, naive, 'seconds'),
-          cpuVsNaive: perRound(mine, naive, 'cpuMs'),
-          ...(go ? { wallVsGo: perRound(mine, go, 'seconds'), cpuVsGo: perRound(mine, go, 'cpuMs') } : {}),
+          versus: Object.fromEntries(others.map((other) => [other.name, { wall: perRound(mine, of(other), 'seconds'), cpu: perRound(mine, of(other), 'cpuMs') }])),
         };
       });
     });
-    return { events: REPLAY_EVENTS, senders: SENDERS, rounds: ROUNDS, ...(goSkipped ? { goSkipped } : {}), rows };
   } finally {
     for (const receiver of receivers) await receiver.stop();
     sender.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
