@@ -1,5 +1,5 @@
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { BatchCounts, Sink } from '../../src/index.ts';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type BatchCounts, type Env, isAccepted, type Sink } from '../../src/index.ts';
 
 /** Metric names, one per count the handler publishes (EMF, in the POWERTOOLS_METRICS_NAMESPACE namespace). */
 export const MetricName = {
@@ -11,12 +11,29 @@ export const MetricName = {
   EventsTruncated: 'EventsTruncated',
   EventsRestamped: 'EventsRestamped',
   BatchesRejected: 'BatchesRejected',
+  BatchesRefused: 'BatchesRefused',
+  BatchesFailed: 'BatchesFailed',
   Bytes: 'Bytes',
   SinkLatency: 'SinkLatency',
 } as const;
 
-/** The API server counts a batch as delivered only for these statuses; anything else it retries. */
-export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
+/** The dimension, besides Powertools' `service`, that tells apart the relays of several clusters in one account. */
+export const CLUSTER_DIMENSION = 'Cluster';
+
+/**
+ * The handler's metrics: POWERTOOLS_SERVICE_NAME (default kube-audit-relay) and POWERTOOLS_METRICS_NAMESPACE (default
+ * KubeAuditRelay), with dimension `Cluster` set to CLUSTER_NAME when there is one. The stack's alarms
+ * (infra/aws/alarms.yml) select metrics by exactly these dimensions.
+ */
+export function createRelayMetrics(env: Env): Metrics {
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
+  const cluster = env.CLUSTER_NAME?.trim();
+  return new Metrics({
+    serviceName,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE || 'KubeAuditRelay',
+    ...(cluster ? { defaultDimensions: { [CLUSTER_DIMENSION]: cluster } } : {}),
+  });
+}
 
 /** Adds one invocation's counts; every count is published, zeros included, so sums and averages stay right. */
 export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchCounts): void {
@@ -28,6 +45,9 @@ export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchC
   metrics.addMetric(MetricName.EventsTruncated, MetricUnit.Count, counts.truncated);
   metrics.addMetric(MetricName.EventsRestamped, MetricUnit.Count, counts.restamped);
   metrics.addMetric(MetricName.BatchesRejected, MetricUnit.Count, isAccepted(status) ? 0 : 1);
+  // By status class: 4xx is the request's (credentials, body), 5xx the relay's (configuration, token, CloudWatch).
+  metrics.addMetric(MetricName.BatchesRefused, MetricUnit.Count, status >= 400 && status <= 499 ? 1 : 0);
+  metrics.addMetric(MetricName.BatchesFailed, MetricUnit.Count, status >= 500 ? 1 : 0);
   metrics.addMetric(MetricName.Bytes, MetricUnit.Bytes, counts.bytes);
 }
 
