@@ -1,3 +1,4 @@
+import { Annotation } from './audit/annotations.ts';
 import { decodeBody } from './audit/decode.ts';
 import { shouldDrop } from './audit/filter.ts';
 import { redactEvent } from './audit/redact.ts';
@@ -35,6 +36,8 @@ export interface BatchCounts {
   truncated: number;
   /** Events a destination first refused for their time and stored on a second attempt. */
   restamped: number;
+  /** Canary events (`kube-audit-relay doctor`) in the body; stored like the others, counted apart. */
+  canaries: number;
   /** UTF-8 bytes of the records sent to the sink. */
   bytes: number;
   /** Events per API version as received: `audit.k8s.io/v1`, `audit.k8s.io/v1beta1`. */
@@ -77,6 +80,7 @@ export const emptyCounts = (): BatchCounts => ({
   redacted: 0,
   truncated: 0,
   restamped: 0,
+  canaries: 0,
   bytes: 0,
   apiVersions: {},
 });
@@ -114,6 +118,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for (const item of items) {
       const { event, apiVersion } = validateEvent(item);
       counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
+      if (event.annotations?.[Annotation.Canary] === 'true') counts.canaries++;
       if (shouldDrop(event, config.dropRules)) {
         counts.filtered++;
         continue;

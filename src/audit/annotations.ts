@@ -8,4 +8,6 @@ export const Annotation = {
   Truncated: 'audit.k8s.io/truncated',
   /** What the relay's truncation removed: `requestObject,responseObject`, or `skeleton` when only a skeleton fits. */
   TruncatedFields: 'kube-audit-relay.io/truncated',
+  /** `"true"` on the synthetic event `kube-audit-relay doctor` sends: stored like any event, counted as a canary. */
+  Canary: 'kube-audit-relay.io/canary',
 } as const;

@@ -1,18 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError, RelayError } from '../errors.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
 import { detectCommand } from './detect.ts';
+import { doctorCommand } from './doctor.ts';
 import { flagsCommand } from './flags.ts';
 import { kubeadmPatchCommand } from './kubeadm-patch.ts';
 import { kubeconfigCommand } from './kubeconfig.ts';
 import { policyCommand } from './policy.ts';
 import { replayCommand } from './replay.ts';
 import { serveCommand } from './serve.ts';
+import { VERSION } from './version.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly Command[] = [serveCommand, kubeconfigCommand, policyCommand, flagsCommand, kubeadmPatchCommand, replayCommand, detectCommand];
-
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const commands: readonly Command[] = [serveCommand, kubeconfigCommand, policyCommand, flagsCommand, kubeadmPatchCommand, doctorCommand, replayCommand, detectCommand];
 
 const overview = () =>
   [
@@ -34,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout.write(`${version}\n`);
+    io.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const command = commands.find((candidate) => candidate.name === name);

@@ -29,6 +29,15 @@ export interface WebhookTarget {
   readonly rejectUnauthorized: boolean;
   /** Per attempt; the API server's webhook client uses 30 s. */
   readonly timeoutMs: number;
+  /** Default `kube-audit-relay-replay`. */
+  readonly userAgent?: string;
+}
+
+/** The relay's answer to one POST. */
+export interface PostAnswer {
+  readonly status: number;
+  /** The response body as text (the relay's JSON message and counts). */
+  readonly body: string;
 }
 
 /** How one batch ended. */
@@ -50,7 +59,7 @@ export type Poster = (body: string, signal: AbortSignal) => Promise<number>;
  * backoff, and gives up after the last attempt as the API server does (it then drops the batch).
  */
 export function deliver(target: WebhookTarget, body: string, backoff: Backoff, signal: AbortSignal, onRetry?: (failure: string, waitMs: number) => void): Promise<DeliveryOutcome> {
-  return deliverWith((text, attemptSignal) => post(target, text, attemptSignal), body, backoff, signal, onRetry);
+  return deliverWith(async (text, attemptSignal) => (await postOnce(target, text, attemptSignal)).status, body, backoff, signal, onRetry);
 }
 
 /** `deliver` over any way of sending, e.g. straight into a handler in tests. */
@@ -77,7 +86,8 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
   return { delivered: false, attempts: backoff.attempts, ...(lastFailure ? { lastFailure } : {}) };
 }
 
-function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<number> {
+/** POSTs one body as the API server's webhook client does; rejects on a transport error or timeout. */
+export function postOnce(target: WebhookTarget, body: string, signal: AbortSignal): Promise<PostAnswer> {
   const https = target.url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
   // client-go drops the configured query string and sets its own timeout parameter; do the same.
@@ -92,7 +102,7 @@ function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise
           'content-type': 'application/json',
           accept: 'application/json, */*',
           'content-length': Buffer.byteLength(body),
-          'user-agent': 'kube-audit-relay-replay',
+          'user-agent': target.userAgent ?? 'kube-audit-relay-replay',
           ...(target.authorization ? { authorization: target.authorization } : {}),
         },
         signal,
@@ -102,8 +112,9 @@ function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise
           : {}),
       },
       (response: IncomingMessage) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         response.on('error', reject);
       },
     );
