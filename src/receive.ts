@@ -5,6 +5,7 @@ import { redactEvent } from './audit/redact.ts';
 import { renderRecord } from './audit/render.ts';
 import { validateEvent } from './audit/validate.ts';
 import { createAuthenticator } from './auth.ts';
+import { isClusterName } from './cluster-name.ts';
 import type { PipelineConfig } from './config.ts';
 import { RequestError, SinkError } from './errors.ts';
 import type { LogRecord } from './record.ts';
@@ -18,6 +19,14 @@ export interface ReceiveRequest {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Uint8Array;
+  /** The verified client certificate's subject (mutual TLS), when the transport has one. */
+  readonly clientCertificate?: ClientCertificateSubject;
+}
+
+/** The parts of a client certificate's subject that can name a cluster. */
+export interface ClientCertificateSubject {
+  readonly CN?: string;
+  readonly O?: readonly string[];
 }
 
 /** What a batch came to; also the source of every metric. */
@@ -36,6 +45,8 @@ export interface BatchCounts {
   truncated: number;
   /** Events a destination first refused for their time and stored on a second attempt. */
   restamped: number;
+  /** Events whose kube-audit-relay.io/cluster named another cluster than the caller's credential: overwritten. */
+  spoofed: number;
   /** Canary events (`kube-audit-relay doctor`) in the body; stored like the others, counted apart. */
   canaries: number;
   /** UTF-8 bytes of the records sent to the sink. */
@@ -49,6 +60,8 @@ export interface ReceiveResult {
   /** Short, safe to return and to log: never event content. */
   readonly message: string;
   readonly counts: BatchCounts;
+  /** The cluster the events were stamped with: from the credential, the client certificate or CLUSTER_NAME. */
+  readonly cluster?: string;
   /** Response headers (lower case), e.g. www-authenticate or allow. */
   readonly headers: Readonly<Record<string, string>>;
   /** The response body: `{"message":..., ...counts}` as JSON. */
@@ -80,6 +93,7 @@ export const emptyCounts = (): BatchCounts => ({
   redacted: 0,
   truncated: 0,
   restamped: 0,
+  spoofed: 0,
   canaries: 0,
   bytes: 0,
   apiVersions: {},
@@ -92,7 +106,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const maxRecordBytes = Math.min(config.maxEventBytes, sink.maxRecordBytes);
 
   /** Everything up to the sink; throws RequestError for what the caller must fix. */
-  function prepare(request: ReceiveRequest, counts: BatchCounts): LogRecord[] {
+  function prepare(request: ReceiveRequest, counts: BatchCounts, caller: { cluster?: string }): LogRecord[] {
     const method = request.method.toUpperCase();
     if (method !== 'POST') {
       if ((method === 'GET' || method === 'HEAD') && HEALTH_PATHS.has(request.path)) {
@@ -100,7 +114,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       throw new RequestError(405, `method ${method.slice(0, 16)} not allowed; the audit webhook POSTs events`, { allow: 'POST' });
     }
-    authenticator.check(request.headers.authorization);
+    const identity = authenticator.check(request.headers.authorization);
+    const cluster = identity.cluster ?? certificateCluster(request.clientCertificate, config.clientCertCluster) ?? config.cluster;
+    if (cluster !== undefined) caller.cluster = cluster;
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
       throw new RequestError(415, `content-encoding ${JSON.stringify(encoding.slice(0, 32))} is not supported; send uncompressed JSON as the API server does`);
@@ -125,8 +141,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       const redacted = redactEvent(event, config.redaction);
       if (redacted.length > 0) counts.redacted++;
-      const { record, truncated } = renderRecord({ item, event, apiVersion, redacted, cluster: config.cluster, maxRecordBytes, receivedAt });
+      const { record, truncated, spoofed } = renderRecord({ item, event, apiVersion, redacted, cluster, maxRecordBytes, receivedAt });
       if (truncated) counts.truncated++;
+      if (spoofed) counts.spoofed++;
       counts.bytes += record.bytes;
       records.push(record);
     }
@@ -137,19 +154,24 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     async receive(request, signal) {
       const started = performance.now();
       const counts = emptyCounts();
-      const finish = (status: number, message: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => ({
-        status,
-        message,
-        counts,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ message, ...counts }),
-        durationMs: performance.now() - started,
-        ...(error ? { error } : {}),
-      });
+      const caller: { cluster?: string } = {};
+      const finish = (status: number, text: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => {
+        const message = counts.spoofed > 0 ? `${text}; ${counts.spoofed} claimed another cluster than ${caller.cluster} (kube-audit-relay.io/cluster overwritten)` : text;
+        return {
+          status,
+          message,
+          counts,
+          ...(caller.cluster === undefined ? {} : { cluster: caller.cluster }),
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ message, ...(caller.cluster === undefined ? {} : { cluster: caller.cluster }), ...counts }),
+          durationMs: performance.now() - started,
+          ...(error ? { error } : {}),
+        };
+      };
 
       let records: LogRecord[];
       try {
-        records = prepare(request, counts);
+        records = prepare(request, counts, caller);
       } catch (error) {
         if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
         return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
@@ -174,6 +196,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
     },
   };
+}
+
+/** The cluster a verified client certificate names in the configured subject field (CLIENT_CERT_CLUSTER). */
+function certificateCluster(subject: ClientCertificateSubject | undefined, field: 'CN' | 'O' | undefined): string | undefined {
+  if (field === undefined || subject === undefined) return undefined;
+  const name = field === 'CN' ? subject.CN : subject.O?.[0];
+  if (name === undefined || !isClusterName(name)) {
+    throw new RequestError(401, `the client certificate's subject ${field} does not name a cluster (CLIENT_CERT_CLUSTER=${field}): issue it with ${field}=<cluster name>; nothing was written`);
+  }
+  return name;
 }
 
 interface Deadline {

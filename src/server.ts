@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Pipeline, ReceiveResult } from './receive.ts';
+import type { ClientCertificateSubject, Pipeline, ReceiveResult } from './receive.ts';
 
 /** TLS material as PEM text. With `clientCa`, callers must present a certificate it signed (mutual TLS). */
 export interface TlsSettings {
@@ -97,7 +97,8 @@ async function answer(
 ): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const remote = request.socket.remoteAddress;
-  const client = (request.socket as Partial<TLSSocket>).getPeerCertificate?.()?.subject?.CN;
+  const clientCertificate = verifiedSubject(request.socket as Partial<TLSSocket>);
+  const client = clientCertificate?.CN;
   // A client that goes away (the API server's 30 s timeout) cancels the sink's work for this batch.
   const abandoned = new AbortController();
   response.once('close', () => {
@@ -108,7 +109,7 @@ async function answer(
   const result: ReceiveResult | { status: 413; message: string; headers: Record<string, string>; body: string } =
     body === undefined
       ? tooLarge(maxBodyBytes)
-      : await pipeline.receive({ method: request.method ?? 'GET', path, headers: flatHeaders(request), body }, abandoned.signal);
+      : await pipeline.receive({ method: request.method ?? 'GET', path, headers: flatHeaders(request), body, ...(clientCertificate ? { clientCertificate } : {}) }, abandoned.signal);
 
   if (!response.destroyed) {
     // After a 413 the rest of the body is unread; once stopping, keep-alive clients must not hold the stop up.
@@ -125,6 +126,7 @@ async function answer(
     path,
     remote,
     ...(client ? { clientCertificate: client } : {}),
+    ...('cluster' in result && result.cluster !== undefined ? { cluster: result.cluster } : {}),
     ...('counts' in result ? { ...result.counts, durationMs: Math.round(result.durationMs) } : {}),
     ...('error' in result && result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}),
   });
@@ -158,6 +160,16 @@ function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Uint8
 function tooLarge(maxBodyBytes: number) {
   const message = `body is over the ${maxBodyBytes}-byte limit (--max-body-bytes); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`;
   return { status: 413 as const, message, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
+}
+
+/** CN and O of a client certificate the TLS layer verified (mutual TLS); undefined otherwise. */
+function verifiedSubject(socket: Partial<TLSSocket>): ClientCertificateSubject | undefined {
+  if (socket.authorized !== true) return undefined;
+  const subject = socket.getPeerCertificate?.()?.subject;
+  if (!subject) return undefined;
+  const commonName = ([] as string[]).concat(subject.CN ?? [])[0];
+  const organizations = subject.O === undefined ? undefined : ([] as string[]).concat(subject.O);
+  return { ...(commonName ? { CN: commonName } : {}), ...(organizations ? { O: organizations } : {}) };
 }
 
 function flatHeaders(request: IncomingMessage): Record<string, string | undefined> {

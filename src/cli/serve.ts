@@ -20,6 +20,7 @@ const FLAG_VARIABLES = {
   'tls-cert': 'TLS_CERT_FILE',
   'tls-key': 'TLS_KEY_FILE',
   'client-ca': 'TLS_CLIENT_CA_FILE',
+  'client-cert-cluster': 'CLIENT_CERT_CLUSTER',
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
   'drop-rules-file': 'DROP_RULES_FILE',
@@ -37,13 +38,16 @@ flags (each overrides the environment variable in brackets):
   --host HOST              address to listen on [LISTEN_HOST] (default 127.0.0.1; 0.0.0.0 in a container)
   --port N                 port, 0 for any free one [LISTEN_PORT] (default 3000)
   --output PATH|-          append JSON lines to PATH, fsynced per batch; - is stdout [OUTPUT] (default -)
-  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME]
+  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME], unless the
+                           caller's credential names its cluster
   --auth-mode MODE         none|token|basic|token+basic [AUTH_MODE] (default: from the credentials given)
-  --token-file FILE        bearer tokens accepted, one per line [AUTH_TOKEN_FILE]; also AUTH_TOKENS=a,b
-  --basic-auth-file FILE   username:password lines accepted [AUTH_BASIC_FILE]
+  --token-file FILE        bearer tokens accepted, one per line, \`<token>\` or \`<token> <cluster>\` [AUTH_TOKEN_FILE];
+                           also AUTH_TOKENS=a,b
+  --basic-auth-file FILE   \`username:password\` or \`username:password <cluster>\` lines accepted [AUTH_BASIC_FILE]
   --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
   --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
   --client-ca FILE         require client certificates signed by this CA (mutual TLS) [TLS_CLIENT_CA_FILE]
+  --client-cert-cluster CN|O  the client certificate subject field naming the caller's cluster [CLIENT_CERT_CLUSTER]
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
@@ -124,6 +128,9 @@ function readServeSettings(env: Env): ServeSettings {
     reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
   }
   if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  if (reader.string('CLIENT_CERT_CLUSTER') !== undefined && reader.string('TLS_CLIENT_CA_FILE') === undefined) {
+    reader.problem('CLIENT_CERT_CLUSTER', 'needs --client-ca: only verified client certificates can name a cluster');
+  }
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
   reader.finish();
 

@@ -230,7 +230,8 @@ const stored: Step<DoctorState> = {
       throw new StepFailure('the relay did not count the canary', 'upgrade the relay to a version that counts canaries (the answer has no "canaries": 1)');
     }
     if (written + duplicates !== 1) throw new StepFailure(`the relay stored ${written + duplicates} of 1 events`, "check the relay's log line for this batch and its output");
-    return `the relay says it stored it (written ${written}, canaries 1)`;
+    const cluster = typeof counts.cluster === 'string' ? `, as cluster ${counts.cluster}` : ', with no cluster (set --cluster or name one on the credential line)';
+    return `the relay says it stored it (written ${written}, canaries 1${cluster})`;
   },
 };
 

@@ -16,7 +16,7 @@ let relay: ServeHandle;
 let port: string;
 before(async () => {
   pki = createTestPki();
-  writeFileSync(join(pki.dir, 'tokens'), `${TOKEN}\n`);
+  writeFileSync(join(pki.dir, 'tokens'), `${TOKEN} doctor-test\n`);
   writeFileSync(join(pki.dir, 'token'), `${TOKEN}\n`);
   writeFileSync(join(pki.dir, 'wrong-token'), 'not-the-relays-token-0123456789\n');
   relay = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', join(pki.dir, 'tokens')]);
@@ -48,6 +48,7 @@ describe('doctor against a running relay', () => {
     const result = await doctor(good());
     assert.equal(result.code, 0, result.stdout + result.stderr);
     for (const step of ['kubeconfig', 'resolve', 'connect', 'tls', 'canary', 'stored']) assert.match(result.stdout, new RegExp(`^ {2}ok {4}${step} `, 'm'));
+    assert.match(result.stdout, /stored it \(written 1, canaries 1, as cluster doctor-test\)/);
     const stored = relay.stdout().slice(before.length).trim().split('\n').map((line) => JSON.parse(line) as { annotations: Record<string, string>; user: { username: string } });
     assert.equal(stored.length, 1);
     assert.equal(stored[0]!.annotations['kube-audit-relay.io/canary'], 'true');
