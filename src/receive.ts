@@ -1,5 +1,5 @@
 import { Annotation } from './audit/annotations.ts';
-import { decodeBody } from './audit/decode.ts';
+import { decodeBodyInSlices } from './audit/decode.ts';
 import { shouldDrop } from './audit/filter.ts';
 import { redactEvent } from './audit/redact.ts';
 import { renderRecord } from './audit/render.ts';
@@ -9,16 +9,16 @@ import { isClusterName } from './cluster-name.ts';
 import type { PipelineConfig } from './config.ts';
 import { RequestError, SinkError } from './errors.ts';
 import type { LogRecord } from './record.ts';
+import { createSlices } from './slices.ts';
 import type { Sink } from './sinks/sink.ts';
 
-/** One HTTP request as every entry point sees it. */
-export interface ReceiveRequest {
+/** An HTTP request's line and headers, which decide many answers before the body is read. */
+export interface RequestHead {
   readonly method: string;
   /** Path without the query string. */
   readonly path: string;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: Uint8Array;
   /** The verified client certificate's subject (mutual TLS), when the transport has one. */
   readonly clientCertificate?: ClientCertificateSubject;
 }
@@ -27,6 +27,11 @@ export interface ReceiveRequest {
 export interface ClientCertificateSubject {
   readonly CN?: string;
   readonly O?: readonly string[];
+}
+
+/** One HTTP request as every entry point sees it. */
+export interface ReceiveRequest extends RequestHead {
+  readonly body: Uint8Array;
 }
 
 /** What a batch came to; also the source of every metric. */
@@ -79,9 +84,20 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
-  /** Runs decode -> validate -> filter -> redact -> render -> sink and says what to answer. Never throws. */
+  /**
+   * The answer that the request line and headers decide alone (a health check's 200, or a 401, 405 or 415 refusal), so
+   * that a server can answer without reading the body; undefined when the body is needed. Never throws.
+   */
+  answerHead(request: RequestHead): ReceiveResult | undefined;
+  /**
+   * Runs decode -> validate -> filter -> redact -> render -> sink and says what to answer. The work is done in slices
+   * with the event loop free between them, however large the batch. Never throws.
+   */
   receive(request: ReceiveRequest, signal?: AbortSignal): Promise<ReceiveResult>;
 }
+
+/** The API server counts a batch as delivered only for these statuses; anything else it retries. */
+export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
@@ -105,8 +121,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const authenticator = createAuthenticator(config.auth);
   const maxRecordBytes = Math.min(config.maxEventBytes, sink.maxRecordBytes);
 
-  /** Everything up to the sink; throws RequestError for what the caller must fix. */
-  function prepare(request: ReceiveRequest, counts: BatchCounts, caller: { cluster?: string }): LogRecord[] {
+  /**
+   * What the request line and headers decide; throws RequestError for every answer but "go on and read the body".
+   * Returns the caller's cluster: named by its credential, else by its client certificate, else CLUSTER_NAME.
+   */
+  function checkHead(request: RequestHead): string | undefined {
     const method = request.method.toUpperCase();
     if (method !== 'POST') {
       if ((method === 'GET' || method === 'HEAD') && HEALTH_PATHS.has(request.path)) {
@@ -116,22 +135,29 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     const identity = authenticator.check(request.headers.authorization);
     const cluster = identity.cluster ?? certificateCluster(request.clientCertificate, config.clientCertCluster) ?? config.cluster;
-    if (cluster !== undefined) caller.cluster = cluster;
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
       throw new RequestError(415, `content-encoding ${JSON.stringify(encoding.slice(0, 32))} is not supported; send uncompressed JSON as the API server does`);
     }
+    return cluster;
+  }
+
+  /** Everything up to the sink; throws RequestError for what the caller must fix. */
+  async function prepare(request: ReceiveRequest, counts: BatchCounts, caller: Caller): Promise<LogRecord[]> {
+    const cluster = checkHead(request);
+    if (cluster !== undefined) caller.cluster = cluster;
     if (request.body.byteLength > config.maxBodyBytes) {
       throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
     }
 
-    const { count, items } = decodeBody(request.body);
+    const slices = createSlices();
+    const { count, items } = await decodeBodyInSlices(request.body, slices);
     counts.received = count;
     const receivedAt = now();
     const records: LogRecord[] = [];
     // One item at a time, so only one parsed event is alive; the sink gets nothing until every item has passed, so a
     // 400 leaves nothing written.
-    for (const item of items) {
+    for await (const item of items) {
       const { event, apiVersion } = validateEvent(item);
       counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
       if (event.annotations?.[Annotation.Canary] === 'true') counts.canaries++;
@@ -150,28 +176,42 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return records;
   }
 
-  return {
-    async receive(request, signal) {
-      const started = performance.now();
-      const counts = emptyCounts();
-      const caller: { cluster?: string } = {};
-      const finish = (status: number, text: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => {
-        const message = counts.spoofed > 0 ? `${text}; ${counts.spoofed} claimed another cluster than ${caller.cluster} (kube-audit-relay.io/cluster overwritten)` : text;
-        return {
-          status,
-          message,
-          counts,
-          ...(caller.cluster === undefined ? {} : { cluster: caller.cluster }),
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify({ message, ...(caller.cluster === undefined ? {} : { cluster: caller.cluster }), ...counts }),
-          durationMs: performance.now() - started,
-          ...(error ? { error } : {}),
-        };
+  const result =
+    (started: number, counts: BatchCounts, caller: Caller = {}) =>
+    (status: number, text: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => {
+      const message = counts.spoofed > 0 ? `${text}; ${counts.spoofed} claimed another cluster than ${caller.cluster} (kube-audit-relay.io/cluster overwritten)` : text;
+      const cluster = caller.cluster === undefined ? {} : { cluster: caller.cluster };
+      return {
+        status,
+        message,
+        counts,
+        ...cluster,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ message, ...cluster, ...counts }),
+        durationMs: performance.now() - started,
+        ...(error ? { error } : {}),
       };
+    };
+
+  return {
+    answerHead(request) {
+      try {
+        checkHead(request);
+        return undefined;
+      } catch (error) {
+        const finish = result(performance.now(), emptyCounts());
+        if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
+        return finish(500, 'internal error while reading the request headers; nothing was stored', {}, error as Error);
+      }
+    },
+    async receive(request, signal) {
+      const counts = emptyCounts();
+      const caller: Caller = {};
+      const finish = result(performance.now(), counts, caller);
 
       let records: LogRecord[];
       try {
-        records = prepare(request, counts, caller);
+        records = await prepare(request, counts, caller);
       } catch (error) {
         if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
         return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
@@ -196,6 +236,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
     },
   };
+}
+
+/** Who sent the batch, as far as the pipeline has found out. */
+interface Caller {
+  cluster?: string;
 }
 
 /** The cluster a verified client certificate names in the configured subject field (CLIENT_CERT_CLUSTER). */

@@ -2,11 +2,14 @@ import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
 import { loadRules } from '../detect/rule-source.ts';
+import { startMetricsServer } from '../metrics-server.ts';
+import { createRelayMetrics } from '../prometheus.ts';
 import { createPipeline } from '../receive.ts';
-import { startServer, type TlsSettings } from '../server.ts';
-import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
+import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
+import { createStreamSink } from '../sinks/json-lines.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { parseCommandLine, type Command } from './command.ts';
+import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
 /** Each flag and the environment variable it overrides. */
 const FLAG_VARIABLES = {
@@ -23,8 +26,10 @@ const FLAG_VARIABLES = {
   'client-cert-cluster': 'CLIENT_CERT_CLUSTER',
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
+  'max-inflight-bytes': 'MAX_INFLIGHT_BYTES',
   'drop-rules-file': 'DROP_RULES_FILE',
   'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
+  'metrics-port': 'METRICS_PORT',
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
@@ -46,12 +51,17 @@ flags (each overrides the environment variable in brackets):
   --basic-auth-file FILE   \`username:password\` or \`username:password <cluster>\` lines accepted [AUTH_BASIC_FILE]
   --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
   --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
-  --client-ca FILE         require client certificates signed by this CA (mutual TLS) [TLS_CLIENT_CA_FILE]
+  --client-ca FILE         require client certificates signed by this CA for POSTs (mutual TLS; health checks
+                           need none) [TLS_CLIENT_CA_FILE]
   --client-cert-cluster CN|O  the client certificate subject field naming the caller's cluster [CLIENT_CERT_CLUSTER]
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
+  --max-inflight-bytes N   bodies read or processed at once; more waits: 503 with Retry-After [MAX_INFLIGHT_BYTES]
+                           (default 67108864; memory is up to about 13x this, see docs/hostile-testing.md)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
+  --metrics-port N         serve GET /metrics (Prometheus) on this port, plain http without credentials, instead
+                           of on --port [METRICS_PORT] (default: on --port, behind its TLS but not its credentials)
   --detect                 run the detections (kube-audit-relay detect) on every stored event and log each match
   -h, --help               this text
 
@@ -79,24 +89,46 @@ export const serveCommand: Command = {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     const rules = values.detect ? loadRules() : undefined;
-    const output: Sink = settings.output === '-' ? createStreamSink(io.stdout) : await createFileSink(settings.output);
+    const output: Sink = settings.output === '-' ? createStreamSink(io.stdout, { log }) : await openOutputFile(settings.output, log);
     const sink = rules ? withDetections(output, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : output;
-    const pipeline = createPipeline({ config: settings.pipeline, sink });
+    const metrics = createRelayMetrics({ processMetrics: true });
+    const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
       pipeline,
       host: settings.host,
       port: settings.port,
       maxBodyBytes: settings.pipeline.maxBodyBytes,
+      maxInflightBytes: settings.maxInflightBytes,
       requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
+      metrics,
+      exposeMetrics: settings.metricsPort === undefined,
+    }).catch(async (error: unknown) => {
+      await sink.close();
+      throw listenProblem(error, '--port (LISTEN_PORT)', settings.host, settings.port);
     });
-    log({ level: 'info', msg: 'listening', url: server.url, output: settings.output === '-' ? 'stdout' : settings.output, ...(rules ? { detections: rules.length } : {}) });
+    const metricsServer =
+      settings.metricsPort === undefined
+        ? undefined
+        : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
+            await server.close();
+            await sink.close();
+            throw listenProblem(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
+          });
+    log({
+      level: 'info',
+      msg: 'listening',
+      url: server.url,
+      metricsUrl: metricsServer?.url ?? new URL('metrics', server.url).href,
+      output: settings.output === '-' ? 'stdout' : settings.output,
+      ...(rules ? { detections: rules.length } : {}),
+    });
 
     if (!io.signal.aborted) await once(io.signal, 'abort');
     log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
-    await server.close();
+    await Promise.all([server.close(), metricsServer?.close()]);
     await sink.close();
     return 0;
   },
@@ -107,6 +139,10 @@ interface ServeSettings {
   readonly port: number;
   readonly output: string;
   readonly requestTimeoutMs: number;
+  /** Undefined: /metrics is served on `port`. */
+  readonly metricsPort?: number;
+  /** MAX_INFLIGHT_BYTES: bytes of bodies read or processed at once. */
+  readonly maxInflightBytes: number;
   readonly tls?: TlsSettings;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
@@ -120,6 +156,9 @@ function readServeSettings(env: Env): ServeSettings {
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
   const output = reader.string('OUTPUT') ?? '-';
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
+  const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
+  const maxInflightBytes = reader.integer('MAX_INFLIGHT_BYTES', { default: DEFAULT_MAX_INFLIGHT_BYTES, min: 1024 });
   const cert = reader.file('TLS_CERT_FILE');
   const key = reader.file('TLS_KEY_FILE');
   const clientCa = reader.file('TLS_CLIENT_CA_FILE');
@@ -131,18 +170,21 @@ function readServeSettings(env: Env): ServeSettings {
   if (reader.string('CLIENT_CERT_CLUSTER') !== undefined && reader.string('TLS_CLIENT_CA_FILE') === undefined) {
     reader.problem('CLIENT_CERT_CLUSTER', 'needs --client-ca: only verified client certificates can name a cluster');
   }
+  checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
   reader.finish();
 
   const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
   const warnings: string[] = [];
   if (pipeline.auth.mode === 'none' && env.AUTH_MODE !== 'none' && clientCa === undefined && !isLoopback(host)) {
-    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or AUTH_MODE=none to silence this`);
+    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or --auth-mode none (AUTH_MODE=none) to silence this`);
   }
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, output, requestTimeoutMs, ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, output, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** A port that cannot be listened on, said in the user's terms; other errors as they are. */

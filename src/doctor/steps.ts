@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as netConnect } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
-import { postOnce, type PostAnswer } from '../replay/webhook-sender.ts';
+import { post, type Answer } from '../replay/webhook-sender.ts';
 import { canaryBatch, canaryEvent, CANARY_USERNAME } from './canary.ts';
 import { StepFailure, type Step } from './step.ts';
 import { loadWebhookKubeconfig, type WebhookConnection } from './webhook-kubeconfig.ts';
@@ -16,7 +16,7 @@ export interface DoctorState {
   readonly now: () => number;
   connection?: WebhookConnection;
   address?: string;
-  answer?: PostAnswer;
+  answer?: Answer;
 }
 
 const need = <T>(value: T | undefined): T => {
@@ -150,24 +150,14 @@ function subject(certificate: PeerCertificate): string {
   return `${cn ? `CN=${cn}` : 'without CN'}${certificate.subjectaltname ? ` (${certificate.subjectaltname})` : ''}`;
 }
 
-/** `: <message>` from the relay's JSON answer; its messages never quote event content. */
-function relayMessage(body: string): string {
-  try {
-    const { message } = JSON.parse(body) as { message?: unknown };
-    return typeof message === 'string' ? `: ${message.slice(0, 300)}` : '';
-  } catch {
-    return '';
-  }
-}
-
 const canary: Step<DoctorState> = {
   name: 'canary',
   async run(state, signal) {
     const connection = need(state.connection);
     const event = canaryEvent(state.now(), state.version);
-    let answer: PostAnswer;
+    let answer: Answer;
     try {
-      answer = await postOnce(
+      answer = await post(
         {
           url: connection.url,
           ...(connection.authorization !== undefined ? { authorization: connection.authorization } : {}),
@@ -191,7 +181,8 @@ const canary: Step<DoctorState> = {
       throw new StepFailure(`the POST failed: ${code}`, fix, { cause: error });
     }
     state.answer = answer;
-    const said = relayMessage(answer.body);
+    // The relay's messages never quote event content.
+    const said = answer.reason === '' ? '' : `: ${answer.reason}`;
     if (answer.status === 401) {
       throw new StepFailure(
         `the relay refused the credentials (401${said}); sent: ${connection.credential ?? 'none'}`,

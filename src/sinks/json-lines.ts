@@ -1,7 +1,8 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
 import { recordKey, type LogRecord } from '../record.ts';
+import { createSlices, type Slices } from '../slices.ts';
+import { openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
 import { RecentKeys } from './recent-keys.ts';
 import type { Sink, SinkResult } from './sink.ts';
 
@@ -12,44 +13,44 @@ import type { Sink, SinkResult } from './sink.ts';
 export interface JsonLinesOptions {
   /** How many (auditID, stage) keys to remember so a retried batch is not written twice. Default 100,000. */
   readonly dedupeCapacity?: number;
+  /** Where the sink reports what it found and did outside a batch (a repaired torn line, a closed stdout). Default: nowhere. */
+  readonly log?: OutputLog;
 }
 
-/** Writes lines to a stream, e.g. stdout; resolves once the stream has taken them. */
+/**
+ * Writes lines to a stream, e.g. stdout; resolves once the stream has taken them. A stream that fails (EPIPE: the
+ * reader of stdout went away) fails this batch and every later one, logged once, instead of crashing the process.
+ */
 export function createStreamSink(stream: Writable, options: JsonLinesOptions = {}): Sink {
+  let broken: OutputWriteError | undefined;
+  // The write's callback and the stream's 'error' event both see the failure, in either order: the first one
+  // describes and logs it.
+  const breaks = (error: NodeJS.ErrnoException): OutputWriteError => {
+    if (broken) return broken;
+    const code = error.code ?? 'EIO';
+    const why = code === 'EPIPE' ? "stdout's reader has gone away" : 'stdout failed';
+    broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUT) a file`, code, { cause: error });
+    options.log?.({ level: 'error', msg: broken.message });
+    return broken;
+  };
+  stream.on('error', breaks);
   return createLineSink('stdout', options, {
     write: (lines) =>
       new Promise<void>((resolve, reject) => {
-        stream.write(lines, (error) => (error ? reject(error) : resolve()));
+        if (broken) return reject(broken);
+        stream.write(lines, (error) => (error ? reject(breaks(error)) : resolve()));
       }),
     close: async () => {},
   });
 }
 
 /**
- * Appends lines to a file, fsyncing each batch before it is acknowledged. A batch that fails part-way is cut
- * off again, so the file never holds a partial line and the API server's retry writes the batch whole.
+ * Appends lines to `path`: a regular file is fsynced after each batch and cut back when a batch fails, so it holds
+ * only whole lines of whole batches; a pipe, FIFO or character device takes the write as the store (docs/delivery.md).
  */
 export async function createFileSink(path: string, options: JsonLinesOptions = {}): Promise<Sink> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'a');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new SinkError(`cannot open output file ${path} for appending (${code}); check the directory exists and is writable`, 'file', 0, { cause: error });
-  }
-  return createLineSink('file', options, {
-    async write(lines) {
-      const { size } = await file.stat();
-      try {
-        await file.write(lines);
-        await file.datasync();
-      } catch (error) {
-        await file.truncate(size).catch(() => {});
-        throw error;
-      }
-    },
-    close: () => file.close(),
-  });
+  const output = await openAppendOutput(path, options.log ?? (() => {}));
+  return createLineSink('file', options, { write: (lines) => output.append(lines), close: () => output.close() });
 }
 
 interface LineWriter {
@@ -64,23 +65,29 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
 
   async function writeBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
     signal.throwIfAborted();
+    // A batch of 600,000 events takes seconds to key and encode: in slices, so other requests are answered meanwhile.
+    const slices = createSlices();
     const fresh: LogRecord[] = [];
     const keys = new Set<string>();
     for (const record of records) {
       const key = recordKey(record);
+      if (slices.due()) await slices.next();
       if (written.has(key) || keys.has(key)) continue;
       keys.add(key);
       fresh.push(record);
     }
     if (fresh.length > 0) {
       try {
-        await writer.write(encodeLines(fresh));
+        await writer.write(await encodeLines(fresh, slices));
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new SinkError(`writing ${fresh.length} events to ${name} failed (${code})`, name, fresh.length, { cause: error });
+        const why = error instanceof OutputWriteError ? `: ${error.message}` : ` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+        throw new SinkError(`writing ${fresh.length} events to ${name} failed${why}`, name, fresh.length, { cause: error });
       }
     }
-    for (const key of keys) written.add(key);
+    for (const key of keys) {
+      written.add(key);
+      if (slices.due()) await slices.next();
+    }
     return { written: fresh.length, duplicates: records.length - fresh.length, restamped: 0, calls: fresh.length > 0 ? 1 : 0 };
   }
 
@@ -103,7 +110,7 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
  * The records' JSON as UTF-8 lines, encoded straight into one buffer sized from `bytes`: no joined string and no
  * second copy when the stream or file takes it.
  */
-function encodeLines(records: readonly LogRecord[]): Buffer {
+async function encodeLines(records: readonly LogRecord[], slices: Slices): Promise<Buffer> {
   const size = records.reduce((total, record) => total + record.bytes + 1, 0);
   const lines = Buffer.allocUnsafe(size);
   let offset = 0;
@@ -112,6 +119,7 @@ function encodeLines(records: readonly LogRecord[]): Buffer {
     if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
     offset += written;
     lines[offset++] = 0x0a;
+    if (slices.due()) await slices.next();
   }
   return lines;
 }

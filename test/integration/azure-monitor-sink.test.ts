@@ -7,6 +7,7 @@ import { type AzureMonitorSinkOptions, createAzureMonitorSink, MAX_EVENT_BYTES }
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
 import { MAX_CALL_BYTES } from '../support/logs-ingestion-standin.ts';
 import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const signal = () => new AbortController().signal;
 /** Rows as they travel: JSON text, parsed again. */
@@ -162,17 +163,17 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('counts rows of calls never started as not stored when the send is aborted mid-upload', async () => {
-    // Rows of about 852 KB go one per call; with one call at a time, the abort comes while the later ones wait.
+    // Rows of about 852 KB go one per call; with one call at a time, the second is held 3 s and the abort comes once
+    // the first was answered, while the later ones wait (not by a fixed time: a loaded machine may take longer).
     const records = Array.from({ length: 5 }, (_, i) => recordFromLine(JSON.stringify(fullRowEvent(100 + i))));
     const target = sink({ concurrency: 1 });
     const [rows0, calls0] = mark();
-    azure.ingestion.faults.delayMs = 100;
-    let error: unknown;
-    try {
-      error = await target.send(records, AbortSignal.timeout(250)).then(() => undefined, (caught: unknown) => caught);
-    } finally {
-      azure.ingestion.faults.delayMs = 0;
-    }
+    azure.ingestion.faults.delayOneAfter(1, 3_000);
+    const abort = new AbortController();
+    const sent = target.send(records, abort.signal).then(() => undefined, (caught: unknown) => caught);
+    await waitFor(() => azure.ingestion.calls.length > calls0 + 1);
+    abort.abort(new DOMException('no answer in time', 'TimeoutError'));
+    const error = await sent;
     assert.ok(error instanceof SinkError);
     const calls = azure.ingestion.calls.slice(calls0);
     assert.ok(calls.some((call) => call.status === 204), 'a call was answered before the abort');

@@ -5,7 +5,7 @@ import { type LogRecord, recordKey } from '../../src/record.ts';
 import { packLowerBound } from '../../src/sinks/cloudwatch-pack.ts';
 import { createCloudWatchSink, type CloudWatchSinkOptions } from '../../src/sinks/cloudwatch.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { fixtureRecords, sizedRecord } from '../support/records.ts';
 
 const HOUR = 3_600_000;

@@ -27,6 +27,7 @@ test('the exported names', () => {
     'createPipeline',
     'createStreamSink',
     'emptyCounts',
+    'isAccepted',
     'readPipelineConfig',
     'recordKey',
     'toAksAuditRow',
