@@ -200,7 +200,7 @@ function send(request: IncomingMessage, response: ServerResponse, result: Answer
 }
 
 function logAnswer(context: AnswerContext, result: Answer, method: string, path: string, remote: string | undefined, client: string | string[] | undefined): void {
-  context.metrics?.recordBatch(result.status, result.counts ?? emptyCounts());
+  context.metrics?.recordBatch(result.status, result.counts ?? emptyCounts(), result.cluster);
   context.log({
     level: result.status >= 500 ? 'error' : result.status >= 400 ? 'warn' : 'info',
     msg: result.message,

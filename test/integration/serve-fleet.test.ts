@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { eventList, send } from '../support/http-client.ts';
+import { parseExposition } from '../support/prometheus-text.ts';
 import { fixtureFiles } from '../support/records.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
@@ -85,6 +86,21 @@ describe('two clusters on one relay, by token', () => {
     // The log says how many and whose credential, never what the events said.
     const text = JSON.stringify(logged);
     for (const line of batches[2]![1]) assert.ok(!text.includes((JSON.parse(line) as Stored).auditID));
+  });
+
+  test('/metrics counts each cluster apart, with the age of its last event', async () => {
+    const scrape = await send(server.url, undefined, { method: 'GET', path: '/metrics', ca });
+    assert.equal(scrape.status, 200);
+    const metrics = parseExposition(scrape.body);
+    const received = { 'prod-eu-1': 3 + 2 + 2, staging: 3, 'edge-1': 2, 'default-cluster': 2 };
+    for (const [cluster, events] of Object.entries(received)) {
+      assert.equal(metrics.value('kube_audit_relay_events_received_total', { cluster }), events, cluster);
+      assert.equal(metrics.value('kube_audit_relay_events_spoofed_total', { cluster }), { 'prod-eu-1': 2, staging: 3, 'edge-1': 2, 'default-cluster': 1 }[cluster], cluster);
+      const age = metrics.value('kube_audit_relay_last_event_age_seconds', { cluster });
+      // Seconds since this test file's batches: generous, as a loaded machine can take long between the two tests.
+      assert.ok(age !== undefined && age >= 0 && age < 120, `${cluster}: ${age}`);
+    }
+    assert.equal(metrics.types.get('kube_audit_relay_last_event_age_seconds'), 'gauge');
   });
 
   test('an unknown token gets 401 and nothing is written', async () => {
