@@ -2,14 +2,14 @@
 // `<token> <cluster>`, basic-auth lines `user:password <cluster>`, a client certificate's CN), whatever cluster the
 // event itself claimed; a claim that differs is overwritten, counted as spoofed and logged without event content.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { eventList, send } from '../support/http-client.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
 import { fixtureFiles } from '../support/records.ts';
-import { startServe, type ServeHandle } from '../support/serve.ts';
+import { serveRefusal, startServe, type ServeHandle } from '../support/serve.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
 
 const PROD = ['prod-token-1f0e3a9c5b7d2e84', 'prod-next-token-6a2b9c0d1e3f4a5b'];
@@ -124,5 +124,50 @@ describe('the cluster from the client certificate (mTLS)', () => {
     assert.equal(answer.status, 200, answer.body);
     assert.deepEqual([...clusterOf(server).values()], ['kube-apiserver-audit', 'kube-apiserver-audit']);
     assert.equal((JSON.parse(answer.body) as { spoofed: number }).spoofed, 2);
+  });
+});
+
+describe("--output 'audit-{cluster}.jsonl': a file per cluster", () => {
+  test("each cluster's events go to its own file, whatever cluster they claimed", async () => {
+    // arrange
+    const dir = join(pki.dir, 'per-cluster');
+    mkdirSync(dir);
+    const server = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', join(pki.dir, 'tokens'), '--cluster', 'default-cluster', '--output', join(dir, 'audit-{cluster}.jsonl')]);
+    try {
+      // act
+      const sent: [string, string[]][] = [
+        [PROD[0]!, claiming(0, 4, 'staging')],
+        [STAGING, claiming(4, 3, undefined)],
+        [PROD[1]!, claiming(7, 2, undefined)],
+        [LEGACY, claiming(9, 1, 'prod-eu-1')],
+      ];
+      for (const [token, batch] of sent) {
+        const answer = await send(server.url, eventList(batch), { ca, headers: { authorization: `Bearer ${token}` } });
+        assert.equal(answer.status, 200, answer.body);
+      }
+
+      // assert
+      assert.deepEqual(readdirSync(dir).sort(), ['audit-default-cluster.jsonl', 'audit-prod-eu-1.jsonl', 'audit-staging.jsonl']);
+      const auditIDs = (file: string) => readFileSync(join(dir, file), 'utf8').trim().split('\n').map((line) => keyOf(JSON.parse(line) as Stored));
+      const ids = (batches: string[][]) => batches.flat().map((line) => keyOf(JSON.parse(line) as Stored));
+      assert.deepEqual(auditIDs('audit-prod-eu-1.jsonl'), ids([sent[0]![1], sent[2]![1]]));
+      assert.deepEqual(auditIDs('audit-staging.jsonl'), ids([sent[1]![1]]));
+      assert.deepEqual(auditIDs('audit-default-cluster.jsonl'), ids([sent[3]![1]]));
+      for (const file of readdirSync(dir)) {
+        const cluster = /^audit-(.*)\.jsonl$/.exec(file)![1];
+        for (const line of readFileSync(join(dir, file), 'utf8').trim().split('\n')) assert.equal((JSON.parse(line) as Stored).annotations?.[Annotation.Cluster], cluster);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('refused at start when a caller could have no cluster to name its file', async () => {
+    const refusal = await serveRefusal(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', join(pki.dir, 'tokens'), '--output', join(pki.dir, 'audit-{cluster}.jsonl')]);
+    assert.equal(refusal.code, 2);
+    assert.match(refusal.stderr, /--output \(OUTPUT\): has \{cluster\}, but 1 credential line\(s\) name no cluster and --cluster \(CLUSTER_NAME\) is not set/);
+    const missing = await serveRefusal(['--cluster', 'prod', '--output', join(pki.dir, 'no-such-dir', 'audit-{cluster}.jsonl')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--output \(OUTPUT\): the directory .*no-such-dir is not writable \(ENOENT\)/);
   });
 });

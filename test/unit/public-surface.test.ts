@@ -24,6 +24,7 @@ test('the exported names', () => {
     'createAzureMonitorSink',
     'createCloudWatchSink',
     'createFileSink',
+    'createPerClusterSink',
     'createPipeline',
     'createStreamSink',
     'emptyCounts',
