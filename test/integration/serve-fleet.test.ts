@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { eventList, send } from '../support/http-client.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { serveRefusal, startServe, type ServeHandle } from '../support/serve.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
 
@@ -16,7 +16,7 @@ const PROD = ['prod-token-1f0e3a9c5b7d2e84', 'prod-next-token-6a2b9c0d1e3f4a5b']
 const STAGING = 'staging-token-8d7c6b5a4f3e2d1c';
 const LEGACY = 'legacy-token-0a1b2c3d4e5f6a7b';
 
-const lines = fixtureFiles().find((file) => file.name === 'audit2rbac-demo-v1.jsonl')!.lines;
+const lines = fixtureFile(Fixture.Metadata);
 type Stored = { auditID: string; stage: string; annotations?: Record<string, string> };
 const keyOf = (event: Stored): string => `${event.auditID}/${event.stage}`;
 
@@ -119,7 +119,7 @@ describe('the cluster from the client certificate (mTLS)', () => {
   after(() => server.stop());
 
   test("the certificate's CN names the cluster, overwriting the claim", async () => {
-    const batch = claiming(30, 2, 'prod-eu-1');
+    const batch = claiming(20, 2, 'prod-eu-1');
     const answer = await send(server.url, eventList(batch), { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) });
     assert.equal(answer.status, 200, answer.body);
     assert.deepEqual([...clusterOf(server).values()], ['kube-apiserver-audit', 'kube-apiserver-audit']);
