@@ -267,7 +267,11 @@ function readDropRules(reader: SettingsReader): readonly DropRule[] {
 
 const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
-function checkDropRule(rule: unknown, path: string, reader: SettingsReader): void {
+/**
+ * Collects the problems of one drop rule, or of any rule matched like one (tier rules), at `path` (`DROP_RULES[2]`).
+ * `known` lists the fields allowed; fields beyond DROP_RULE_FIELDS are the caller's to check.
+ */
+export function checkDropRule(rule: unknown, path: string, reader: SettingsReader, known: readonly string[] = DROP_RULE_FIELDS): void {
   const fail = (message: string): void => {
     reader.problems.push(`${path}: ${message}`);
   };
@@ -279,8 +283,10 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
     fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy): split it into two rules');
   }
   for (const [field, value] of entries) {
-    if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
-      fail(`unknown field ${JSON.stringify(field)}; known: ${DROP_RULE_FIELDS.join(', ')}`);
+    if (!known.includes(field)) {
+      fail(`unknown field ${JSON.stringify(field)}; known: ${known.join(', ')}`);
+    } else if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
+      continue;
     } else if (field === 'resources') {
       if (!Array.isArray(value)) {
         fail('resources must be a list of {group, resources, resourceNames}');

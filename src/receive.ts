@@ -42,7 +42,7 @@ export interface BatchCounts {
   written: number;
   /** Events the sink had already stored (a retried batch). */
   duplicates: number;
-  /** Events dropped by DROP_RULES. */
+  /** Events dropped by DROP_RULES or routed to the drop tier. */
   filtered: number;
   /** Events in which redaction replaced something. */
   redacted: number;
@@ -226,6 +226,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         counts.duplicates = result.duplicates;
         counts.restamped = result.restamped;
         counts.truncated += result.truncated ?? 0;
+        counts.filtered += result.dropped ?? 0;
       } catch (error) {
         const why = error instanceof SinkError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
         return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);

@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createPipeline, emptyCounts, isAccepted, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import { ConfigError, createCloudWatchSink, createPipeline, createTieredSink, emptyCounts, isAccepted, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
@@ -40,15 +40,26 @@ function pipeline(): Promise<Pipeline> {
 async function buildPipeline(): Promise<Pipeline> {
   const config = await readLambdaConfig(process.env);
   const { sinkTimeoutMs, maxEventBytes } = config.pipeline;
-  const sink = createCloudWatchSink({
-    // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); the sink does the
-    // retrying itself, within its budget, so the SDK's own retries are off.
-    client: new CloudWatchLogsClient({ maxAttempts: 1 }),
-    logGroupName: config.logGroupName,
-    streamPrefix: config.logStreamPrefix,
-    maxEventBytes,
-    retryBudgetMs: Math.max(sinkTimeoutMs - RETRY_RESERVE_MS, sinkTimeoutMs / 2),
-  });
+  // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); the sink does the
+  // retrying itself, within its budget, so the SDK's own retries are off.
+  const client = new CloudWatchLogsClient({ maxAttempts: 1 });
+  const groupSink = (logGroupName: string, logGroupClass?: 'INFREQUENT_ACCESS') =>
+    createCloudWatchSink({
+      client,
+      logGroupName,
+      ...(logGroupClass ? { logGroupClass } : {}),
+      streamPrefix: config.logStreamPrefix,
+      maxEventBytes,
+      retryBudgetMs: Math.max(sinkTimeoutMs - RETRY_RESERVE_MS, sinkTimeoutMs / 2),
+    });
+  const hot = groupSink(config.logGroupName);
+  const sink = config.tiers
+    ? createTieredSink({
+        routing: config.tiers,
+        sinks: { hot, ...(config.coldLogGroupName ? { cold: groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') } : {}) },
+        settings: { cold: 'COLD_LOG_GROUP_NAME', archive: 'no archive output on AWS yet: route archive rules to cold or drop' },
+      })
+    : hot;
   logger.info('pipeline ready', {
     logGroupName: config.logGroupName,
     logStreamPrefix: config.logStreamPrefix,
@@ -56,6 +67,8 @@ async function buildPipeline(): Promise<Pipeline> {
     maxEventBytes,
     sinkTimeoutMs,
     dropRules: config.pipeline.dropRules.length,
+    ...(config.coldLogGroupName ? { coldLogGroupName: config.coldLogGroupName } : {}),
+    tierRules: config.tiers?.rules.length,
   });
   return createPipeline({ config: config.pipeline, sink: withSinkLatency(sink, metrics) });
 }

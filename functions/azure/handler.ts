@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { ConfigError, createAzureMonitorSink, createPipeline, type Env, type Pipeline } from '../../src/index.ts';
+import { ConfigError, createAzureMonitorSink, createPipeline, createTieredSink, type Env, type Pipeline } from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
 import { readAzureSettings } from './settings.ts';
 
@@ -26,14 +26,24 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
 
   function build(): Pipeline {
     const settings = readAzureSettings(options.env ?? process.env);
-    const sink = createAzureMonitorSink({
-      endpoint: settings.endpoint,
-      credential: options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {}),
-      ruleId: settings.ruleId,
-      streamName: settings.streamName,
-      retryBudgetMs: Math.floor(settings.pipeline.sinkTimeoutMs * RETRY_SHARE),
-      ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
-    });
+    const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
+    const streamSink = (streamName: string) =>
+      createAzureMonitorSink({
+        endpoint: settings.endpoint,
+        credential,
+        ruleId: settings.ruleId,
+        streamName,
+        retryBudgetMs: Math.floor(settings.pipeline.sinkTimeoutMs * RETRY_SHARE),
+        ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+      });
+    const hot = streamSink(settings.streamName);
+    const sink = settings.tiers
+      ? createTieredSink({
+          routing: settings.tiers,
+          sinks: { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName) } : {}) },
+          settings: { cold: 'COLD_LOGS_STREAM_NAME', archive: 'no archive output on Azure yet: route archive rules to cold or drop' },
+        })
+      : hot;
     return createPipeline({ config: settings.pipeline, sink });
   }
 

@@ -1,5 +1,6 @@
 import { ConfigError, RelayError } from '../errors.ts';
 import { InputError, UsageError, type Command, type CommandIo } from './command.ts';
+import { costCommand } from './cost.ts';
 import { detectCommand } from './detect.ts';
 import { doctorCommand } from './doctor.ts';
 import { flagsCommand } from './flags.ts';
@@ -11,7 +12,7 @@ import { serveCommand } from './serve.ts';
 import { VERSION } from './version.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly Command[] = [serveCommand, kubeconfigCommand, policyCommand, flagsCommand, kubeadmPatchCommand, doctorCommand, replayCommand, detectCommand];
+export const commands: readonly Command[] = [serveCommand, kubeconfigCommand, policyCommand, flagsCommand, kubeadmPatchCommand, doctorCommand, replayCommand, detectCommand, costCommand];
 
 const overview = () =>
   [

@@ -30,4 +30,6 @@ export interface SinkResult {
    * already truncated. Absent for sinks that store records whole.
    */
   readonly truncated?: number;
+  /** Records a tier routing sent to `drop`: counted with the filtered ones. Absent for sinks that store every record. */
+  readonly dropped?: number;
 }
