@@ -16,6 +16,7 @@ export type { AzureMonitorSinkOptions } from './sinks/azure-monitor.ts';
 export { createCloudWatchSink } from './sinks/cloudwatch.ts';
 export type { CloudWatchSinkOptions } from './sinks/cloudwatch.ts';
 export { createFileSink, createStreamSink } from './sinks/json-lines.ts';
+export { createPerClusterSink } from './sinks/per-cluster.ts';
 export type { JsonLinesOptions } from './sinks/json-lines.ts';
 export type { Sink, SinkResult } from './sinks/sink.ts';
 export { createTieredSink, reachableTiers } from './sinks/tiered.ts';

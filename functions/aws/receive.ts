@@ -20,6 +20,8 @@ const RETRY_RESERVE_MS = 2_000;
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
 const logger = new Logger({ serviceName });
 const metrics = createRelayMetrics(process.env);
+/** The Cluster dimension of invocations refused before a caller is known (CLUSTER_NAME). */
+const configuredCluster = process.env.CLUSTER_NAME?.trim() || undefined;
 
 let pipelineReady: Promise<Pipeline> | undefined;
 
@@ -76,7 +78,7 @@ async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context):
   try {
     ready = await pipeline();
   } catch (error) {
-    addBatchMetrics(metrics, 500, emptyCounts());
+    addBatchMetrics(metrics, 500, emptyCounts(), configuredCluster);
     if (error instanceof ConfigError) {
       logger.error('configuration is invalid; fix the function environment', { problems: error.problems });
       return errorResult(500, error.message);
@@ -90,16 +92,16 @@ async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context):
     request = toReceiveRequest(event);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
-    addBatchMetrics(metrics, error.status, emptyCounts());
+    addBatchMetrics(metrics, error.status, emptyCounts(), configuredCluster);
     logger.warn('refused the invocation', { status: error.status, reason: error.message });
     return errorResult(error.status, error.message, error.headers);
   }
   const budget = Math.min(context.getRemainingTimeInMillis(), API_GATEWAY_TIMEOUT_MS) - RESPONSE_RESERVE_MS;
   const result = await ready.receive(request, AbortSignal.timeout(Math.max(1, budget)));
 
-  addBatchMetrics(metrics, result.status, result.counts);
+  addBatchMetrics(metrics, result.status, result.counts, result.cluster ?? configuredCluster);
   // `reason`, not `message`: Powertools drops a `message` attribute, as it is the key of the log line's own text.
-  const summary = { status: result.status, reason: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
+  const summary = { status: result.status, reason: result.message, ...(result.cluster === undefined ? {} : { cluster: result.cluster }), durationMs: Math.round(result.durationMs), ...result.counts };
   if (result.status >= 500) logger.error('batch not stored', { ...summary, error: result.error });
   else if (!isAccepted(result.status)) logger.warn('batch refused', summary);
   else logger.info('batch stored', summary);

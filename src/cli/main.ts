@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError, RelayError } from '../errors.ts';
 import { InputError, UsageError, type Command, type CommandIo } from './command.ts';
+import { VERSION } from './version.ts';
 
 /**
  * Every subcommand, in the order `--help` lists them. A command's module is loaded only when it runs: loading all of
@@ -12,12 +12,11 @@ const commands: readonly { readonly name: string; load(): Promise<Command> }[] =
   { name: 'policy', load: async () => (await import('./policy.ts')).policyCommand },
   { name: 'flags', load: async () => (await import('./flags.ts')).flagsCommand },
   { name: 'kubeadm-patch', load: async () => (await import('./kubeadm-patch.ts')).kubeadmPatchCommand },
+  { name: 'doctor', load: async () => (await import('./doctor.ts')).doctorCommand },
   { name: 'replay', load: async () => (await import('./replay.ts')).replayCommand },
   { name: 'detect', load: async () => (await import('./detect.ts')).detectCommand },
   { name: 'cost', load: async () => (await import('./cost.ts')).costCommand },
 ];
-
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const overview = async () => {
   const loaded = await Promise.all(commands.map((command) => command.load()));
@@ -45,7 +44,7 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout.write(`${version}\n`);
+    io.stdout.write(`${VERSION}\n`);
     return 0;
   }
   const command = await commands.find((candidate) => candidate.name === name)?.load();

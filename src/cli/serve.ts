@@ -1,12 +1,16 @@
 import { once } from 'node:events';
-import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { isClusterName } from '../cluster-name.ts';
+import { type PipelineConfig, readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
 import { loadRules } from '../detect/rule-source.ts';
 import { startMetricsServer } from '../metrics-server.ts';
 import { createRelayMetrics } from '../prometheus.ts';
 import { createPipeline } from '../receive.ts';
 import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
-import { createStreamSink } from '../sinks/json-lines.ts';
+import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
+import { createPerClusterSink, isPerClusterPath } from '../sinks/per-cluster.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { parseCommandLine, type Command } from './command.ts';
 import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
@@ -23,6 +27,7 @@ const FLAG_VARIABLES = {
   'tls-cert': 'TLS_CERT_FILE',
   'tls-key': 'TLS_KEY_FILE',
   'client-ca': 'TLS_CLIENT_CA_FILE',
+  'client-cert-cluster': 'CLIENT_CERT_CLUSTER',
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
   'max-inflight-bytes': 'MAX_INFLIGHT_BYTES',
@@ -41,15 +46,19 @@ API server's own audit.log format) to stdout or appended to a file, and 2xx is a
 flags (each overrides the environment variable in brackets):
   --host HOST              address to listen on [LISTEN_HOST] (default 127.0.0.1; 0.0.0.0 in a container)
   --port N                 port, 0 for any free one [LISTEN_PORT] (default 3000)
-  --output PATH|-          append JSON lines to PATH, fsynced per batch; - is stdout [OUTPUT] (default -)
-  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME]
+  --output PATH|-          append JSON lines to PATH, fsynced per batch; - is stdout [OUTPUT] (default -);
+                           a {cluster} in PATH makes one file per cluster, e.g. 'audit-{cluster}.jsonl'
+  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME], unless the
+                           caller's credential names its cluster
   --auth-mode MODE         none|token|basic|token+basic [AUTH_MODE] (default: from the credentials given)
-  --token-file FILE        bearer tokens accepted, one per line [AUTH_TOKEN_FILE]; also AUTH_TOKENS=a,b
-  --basic-auth-file FILE   username:password lines accepted [AUTH_BASIC_FILE]
+  --token-file FILE        bearer tokens accepted, one per line, \`<token>\` or \`<token> <cluster>\` [AUTH_TOKEN_FILE];
+                           also AUTH_TOKENS=a,b
+  --basic-auth-file FILE   \`username:password\` or \`username:password <cluster>\` lines accepted [AUTH_BASIC_FILE]
   --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
   --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
   --client-ca FILE         require client certificates signed by this CA for POSTs (mutual TLS; health checks
                            need none) [TLS_CLIENT_CA_FILE]
+  --client-cert-cluster CN|O  the client certificate subject field naming the caller's cluster [CLIENT_CERT_CLUSTER]
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --max-inflight-bytes N   bodies read or processed at once; more waits: 503 with Retry-After [MAX_INFLIGHT_BYTES]
@@ -85,7 +94,12 @@ export const serveCommand: Command = {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     const rules = values.detect ? loadRules() : undefined;
-    const output: Sink = settings.output === '-' ? createStreamSink(io.stdout, { log }) : await openOutputFile(settings.output, log);
+    const output: Sink =
+      settings.output === '-'
+        ? createStreamSink(io.stdout, { log })
+        : isPerClusterPath(settings.output)
+          ? createPerClusterSink(settings.output, (path) => createFileSink(path, { log }))
+          : await openOutputFile(settings.output, log);
     const sink = rules ? withDetections(output, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : output;
     const metrics = createRelayMetrics({ processMetrics: true });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
@@ -163,8 +177,15 @@ function readServeSettings(env: Env): ServeSettings {
     reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
   }
   if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  if (reader.string('CLIENT_CERT_CLUSTER') !== undefined && reader.string('TLS_CLIENT_CA_FILE') === undefined) {
+    reader.problem('CLIENT_CERT_CLUSTER', 'needs --client-ca: only verified client certificates can name a cluster');
+  }
   checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
+  if (isPerClusterPath(output)) {
+    checkEveryCallerHasACluster(reader, pipeline);
+    checkDirectoryWritable(reader, output);
+  }
   reader.finish();
 
   const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
@@ -176,6 +197,31 @@ function readServeSettings(env: Env): ServeSettings {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
   return { host, port, output, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+}
+
+/** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
+function checkEveryCallerHasACluster(reader: SettingsReader, pipeline: PipelineConfig): void {
+  if (pipeline.cluster !== undefined) {
+    if (!isClusterName(pipeline.cluster)) reader.problem('CLUSTER_NAME', "must be letters, digits, '.', '_' or '-' when --output names a file per {cluster}");
+    return;
+  }
+  if (pipeline.clientCertCluster !== undefined) return;
+  const { auth } = pipeline;
+  const unnamed = auth.mode === 'none' ? 1 : [...auth.tokens, ...auth.basic].filter((credential) => credential.cluster === undefined).length;
+  if (unnamed > 0) {
+    reader.problem('OUTPUT', `has {cluster}, but ${auth.mode === 'none' ? 'callers are not authenticated' : `${unnamed} credential line(s) name no cluster`} and --cluster (CLUSTER_NAME) is not set: name the cluster on every line (\`<token> <cluster>\`) or set --cluster`);
+  }
+}
+
+/** The files of a per-cluster output are opened on each cluster's first batch: check their directory at start. */
+function checkDirectoryWritable(reader: SettingsReader, template: string): void {
+  const directory = dirname(template);
+  if (isPerClusterPath(directory)) return;
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    reader.problem('OUTPUT', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
+  }
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');

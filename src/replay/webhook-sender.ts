@@ -30,6 +30,8 @@ export interface WebhookTarget {
   readonly rejectUnauthorized: boolean;
   /** Per attempt; the API server's webhook client uses 30 s. */
   readonly timeoutMs: number;
+  /** Default `kube-audit-relay-replay`. */
+  readonly userAgent?: string;
 }
 
 /** How one batch ended. */
@@ -55,9 +57,11 @@ export class RetryWouldNotHelp extends RelayError {
 }
 
 /** The relay's answer to one POST: its status and, for the user, the `message` of its JSON body (or its text). */
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly reason: string;
+  /** The body's first REASON_BYTES as text: the relay's JSON message and counts. */
+  readonly body: string;
 }
 
 /** Node's codes for a server certificate that fails verification. */
@@ -131,7 +135,8 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
 /** Bytes of an answer's body kept for its reason; the relay's own messages are far shorter. */
 const REASON_BYTES = 4096;
 
-function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<Answer> {
+/** One POST as the API server's webhook client sends it; rejects on a transport error or timeout. */
+export function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<Answer> {
   const https = target.url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
   // client-go drops the configured query string and sets its own timeout parameter; do the same.
@@ -146,7 +151,7 @@ function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise
           'content-type': 'application/json',
           accept: 'application/json, */*',
           'content-length': Buffer.byteLength(body),
-          'user-agent': 'kube-audit-relay-replay',
+          'user-agent': target.userAgent ?? 'kube-audit-relay-replay',
           ...(target.authorization ? { authorization: target.authorization } : {}),
         },
         signal,
@@ -162,7 +167,10 @@ function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise
           if (kept < REASON_BYTES) chunks.push(chunk);
           kept += chunk.byteLength;
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, reason: reasonOf(Buffer.concat(chunks).subarray(0, REASON_BYTES).toString('utf8')) }));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).subarray(0, REASON_BYTES).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, reason: reasonOf(text), body: text });
+        });
         response.on('error', reject);
       },
     );

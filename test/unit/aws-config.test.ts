@@ -40,7 +40,7 @@ describe('lambda configuration', () => {
       store({ '/relay/tokens': ` ${TOKEN},\n${next}\n` }),
     );
     assert.equal(config.authTokenParameter, '/relay/tokens');
-    assert.deepEqual(config.pipeline.auth, { mode: 'credentials', tokens: [TOKEN, next], basic: [] });
+    assert.deepEqual(config.pipeline.auth, { mode: 'credentials', tokens: [{ secret: TOKEN }, { secret: next }], basic: [] });
   });
 
   it('requires AUTH_MODE=none to be explicit', async () => {

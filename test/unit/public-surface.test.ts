@@ -27,6 +27,7 @@ test('the exported names', () => {
     'createAzureMonitorSink',
     'createCloudWatchSink',
     'createFileSink',
+    'createPerClusterSink',
     'createPipeline',
     'createStreamSink',
     'createTieredSink',
