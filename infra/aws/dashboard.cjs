@@ -12,7 +12,7 @@ module.exports = async ({ resolveVariable }) => {
   const cluster = await resolveVariable('param:CLUSTER_NAME');
   const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
   const apiName = await resolveVariable('self:provider.apiName');
-  const { metricFilters } = await resolveVariable('self:custom.relay');
+  const { metricFilters, silenceAlarms } = await resolveVariable('self:custom.relay');
   const savedQuery = (id) => resolveVariable(`file(infra/aws/queries.yml):Resources.${id}.Properties.QueryString`);
 
   const relay = (name, stat, label) => [RELAY_NAMESPACE, name, 'service', 'kube-audit-relay', 'Cluster', cluster, { stat, label }];
@@ -30,7 +30,7 @@ module.exports = async ({ resolveVariable }) => {
     height: 8,
     properties: { title, query: `SOURCE '${logGroupName}' | ${query}`, region: '${AWS::Region}', view },
   });
-  const alarms = ['BatchesFailedAlarm', 'BatchesRefusedAlarm', 'AuditStoppedAlarm', 'ReceiveErrorsAlarm', 'ReceiveThrottlesAlarm', 'Api4xxAlarm', 'Api5xxAlarm'];
+  const alarms = ['BatchesFailedAlarm', 'BatchesRefusedAlarm', ...Object.keys(silenceAlarms), 'ReceiveErrorsAlarm', 'ReceiveThrottlesAlarm', 'Api4xxAlarm', 'Api5xxAlarm'];
   if (metricFilters !== 'none') alarms.push('AuthFailureAlarm');
   // The generated detection alarms (none without metric filters), in a widget of their own: findings, not relay health.
   const detections = await resolveVariable(`file(infra/aws/detection-alarms-${metricFilters}.yml):Resources`);

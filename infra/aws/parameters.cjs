@@ -12,6 +12,9 @@ const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 /** The audit event fields investigations filter on (docs/detections.md, "Investigation"), indexed on the created group. */
+/** CLUSTER_NAME's and each CLUSTERS entry's form: it goes into the KMS alias, log group, query and metric names. */
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+const CLUSTER_NAME_FORM = '1 to 100 letters, digits, _ or - (it goes into the KMS alias, log group, query and metric names), e.g. payments-eu1';
 const INDEXED_FIELDS = ['auditID', 'user.username', 'verb', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'responseStatus.code'];
 
 const list = (value) =>
@@ -19,6 +22,21 @@ const list = (value) =>
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+
+/**
+ * The logical id of each cluster's audit-stopped alarm: CLUSTER_NAME's keeps AuditStoppedAlarm (the id deployed stacks
+ * already have, so an update does not replace it), the others AuditStopped<Name>Alarm with _ and - dropped.
+ */
+function silenceAlarmIds(clusters, clusterName, problems) {
+  const ids = {};
+  for (const cluster of clusters) {
+    const pascal = cluster.split(/[-_]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+    const id = cluster === clusterName ? 'AuditStoppedAlarm' : `AuditStopped${pascal}Alarm`;
+    if (ids[id] !== undefined) problems.push(`CLUSTERS entries ${JSON.stringify(ids[id])} and ${JSON.stringify(cluster)} would share the alarm ${id}; rename one of the clusters`);
+    else ids[id] = cluster;
+  }
+  return ids;
+}
 
 /** An IPv4 or IPv6 CIDR with a prefix length the address family allows. */
 function isCidr(text) {
@@ -63,7 +81,10 @@ module.exports = async ({ resolveVariable }) => {
     return values;
   };
 
-  await matching('CLUSTER_NAME', /^[A-Za-z0-9_-]{1,100}$/, '1 to 100 letters, digits, _ or - (it goes into the KMS alias, log group, query and metric names), e.g. payments-eu1');
+  const clusterName = await matching('CLUSTER_NAME', CLUSTER_NAME, CLUSTER_NAME_FORM);
+  const clusters = [...new Set(list(await param('CLUSTERS')))];
+  if (clusters.length === 0) problems.push('CLUSTERS is required: give the names of the clusters that send to this relay, comma-separated, e.g. payments-eu1,payments-us1');
+  for (const cluster of clusters.filter((name) => !CLUSTER_NAME.test(name))) problems.push(`CLUSTERS entry ${JSON.stringify(cluster)} must be ${CLUSTER_NAME_FORM}`);
   await matching('LOG_GROUP_NAME', /^[\w\-/.#]{1,512}$/, '1 to 512 letters, digits or any of _ - / . #, e.g. /aws/eks/payments/cluster');
   const logStreamPrefix = await param('LOG_STREAM_PREFIX');
   if ((logStreamPrefix ?? '').length > 480 || /[:*]/.test(logStreamPrefix ?? '')) problems.push('LOG_STREAM_PREFIX must be at most 480 characters without : or *');
@@ -128,6 +149,8 @@ module.exports = async ({ resolveVariable }) => {
     problems.push(`ALARM_TOPIC_ARN ${JSON.stringify(alarmTopicArn ?? '')} must be none or a topic ARN like arn:aws:sns:eu-west-1:111122223333:audit-alarms`);
   }
 
+  const silenceAlarms = silenceAlarmIds(clusters, clusterName, problems);
+
   if (problems.length > 0) {
     const error = new Error(`kube-audit-relay: ${problems.length} parameter(s) refused; fix them with --param NAME=VALUE:\n- ${problems.join('\n- ')}`);
     // The framework prints the stack; this one would only say where the check is, not what to fix.
@@ -163,6 +186,8 @@ module.exports = async ({ resolveVariable }) => {
     ),
     alarmActions: alarmTopicArn === 'none' ? [] : [alarmTopicArn],
     auditStoppedMinutes,
+    /** Each audit-stopped alarm's logical id -> the cluster it watches (silence-alarms.cjs), one per CLUSTERS entry. */
+    silenceAlarms,
     reservedConcurrency: reserved === 'none' ? null : Number(reserved),
     vpcEndpointIds,
     subnetIds,

@@ -34,6 +34,8 @@ const CREATED = {
   AUTH_TOKEN_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1c2d3e4f-5061-7283-94a5-b6c7d8e9f0a1',
 };
 const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:111122223333:audit-alarms';
+/** A fleet of two clusters, CLUSTER_NAME's listed twice: one audit-stopped alarm each, none repeated. */
+const FLEET = 'payments, checkout-eu1,payments';
 /** The fields investigations filter on, indexed on created STANDARD groups. */
 const INDEXED_FIELDS = ['auditID', 'user.username', 'verb', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'responseStatus.code'];
 
@@ -43,7 +45,7 @@ const COLD_TIERS = '{default: cold, rules: [{tier: hot, verbs: [create, update, 
 /** Every documented variant: stage name -> params. */
 const VARIANTS = {
   prod: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS },
-  staging: { ...CREATED, ALARM_TOPIC_ARN },
+  staging: { ...CREATED, ALARM_TOPIC_ARN, CLUSTERS: FLEET },
   open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN, COLD_LOG_GROUP: 'create', TIERS: COLD_TIERS },
   adopted: {
     VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
@@ -391,6 +393,29 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
     assertDetections(packaged.template, { cluster: 'payments', groupName: CREATED.LOG_GROUP_NAME, filterGroup: { Ref: 'AuditLogGroup' }, metricFilters: true, alarmActions: [ALARM_TOPIC_ARN] });
   });
 
+  it('alarms when any one of the CLUSTERS stopped sending, once per cluster, and shows each alarm on the dashboard', () => {
+    const relay = (Cluster: string) => metricIdentity('KubeAuditRelay', 'EventsWritten', { service: 'kube-audit-relay', Cluster });
+    const stopped = alarmMetrics(packaged.template).filter((alarm) => alarm.properties.MetricName === 'EventsWritten');
+    assert.deepEqual(
+      stopped.map((alarm) => [alarm.id, alarm.identity]).sort(),
+      [
+        ['AuditStoppedAlarm', relay('payments')],
+        ['AuditStoppedCheckoutEu1Alarm', relay('checkout-eu1')],
+      ],
+    );
+    for (const { id, properties } of stopped) {
+      assert.deepEqual(
+        [properties.Period, properties.EvaluationPeriods, properties.DatapointsToAlarm, properties.ComparisonOperator, properties.Threshold, properties.TreatMissingData],
+        [60, 15, 15, 'LessThanThreshold', 1, 'breaching'],
+        id,
+      );
+      assert.deepEqual(properties.AlarmActions, [ALARM_TOPIC_ARN], id);
+    }
+    const body = JSON.parse(only(packaged.template, 'AWS::CloudWatch::Dashboard').Properties!.DashboardBody['Fn::Sub']) as { widgets: { properties: { title: string; alarms?: string[] } }[] };
+    const shown = body.widgets.find((widget) => widget.properties.title === 'Alarms')!.properties.alarms!;
+    for (const { id } of stopped) assert.ok(shown.includes(`\${${id}.Arn}`), `${id} is not on the dashboard`);
+  });
+
   it('outputs the private invoke URL naming the created endpoint', () => {
     const url = invokeUrl(packaged.template);
     assert.equal(url.text, 'https://${ApiGatewayRestApi}-${VpcEndpointId}.execute-api.${AWS::Region}.${AWS::URLSuffix}/staging/');
@@ -612,17 +637,19 @@ describe('serverless package: refused settings', () => {
       ['RESERVED_CONCURRENCY', '0', /RESERVED_CONCURRENCY "0" must be a whole number from 1 \(or none to reserve nothing\)/],
       ['ALARM_TOPIC_ARN', 'audit-alarms', /ALARM_TOPIC_ARN "audit-alarms" must be none or a topic ARN like arn:aws:sns:/],
       ['COLD_LOG_GROUP', 'yes', /COLD_LOG_GROUP "yes" must be one of none, create/],
+      ['CLUSTERS', 'payments,prod.eu1,checkout-eu1,checkout_eu1', /CLUSTERS entry "prod\.eu1" must be 1 to 100 letters, digits, _ or - \(it goes into the KMS alias/],
       ['TIERS_PRESET', 'security', /TIERS_PRESET "security" must be none or minimal: security and compliance also route to an archive/],
     ];
     const params = { ...CREATED, ...Object.fromEntries(refused.map(([name, value]) => [name, value])) };
     const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs(params)]);
     const output = run.stdout + run.stderr;
     assert.notEqual(run.code, 0);
-    // Two ALLOWED_CIDRS entries more than parameters: each bad entry is named.
-    assert.match(output, new RegExp(`${refused.length + 2} parameter\\(s\\) refused; fix them with --param NAME=VALUE`));
+    // Two ALLOWED_CIDRS entries and a CLUSTERS clash more than parameters: each bad entry is named.
+    assert.match(output, new RegExp(`${refused.length + 3} parameter\\(s\\) refused; fix them with --param NAME=VALUE`));
     for (const [name, , message] of refused) assert.match(output, message, `${name} not refused as expected:\n${output}`);
     assert.match(output, /ALLOWED_CIDRS entry "apiserver" is not an IPv4 or IPv6 CIDR/);
     assert.match(output, /ALLOWED_CIDRS entry "fd00::\/129" is not an IPv4 or IPv6 CIDR/);
+    assert.match(output, /CLUSTERS entries "checkout-eu1" and "checkout_eu1" would share the alarm AuditStoppedCheckoutEu1Alarm; rename one of the clusters/);
   });
 
   it('requires the network of a created endpoint', async () => {
