@@ -278,6 +278,12 @@ export class TemplateEvaluator {
       }
       case 'createArray':
         return args();
+      case 'union': {
+        // Arrays only (objects merge in ARM; the template does not union any): the distinct items, first seen first.
+        const arrays = args() as Json[][];
+        if (!arrays.every(Array.isArray)) throw new Error('union() of objects is not known to this evaluator; add it if the template needs it');
+        return arrays.flat().filter((item, index, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === index);
+      }
       case 'length':
         return (args()[0] as unknown[] | string).length;
       case 'string': {

@@ -41,7 +41,7 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
 
   it('ships four alert rules over the workspace, each query sound against the tables it reads', () => {
     const rules = alertRules();
-    assert.deepEqual([...rules.keys()], ['audit-stopped', 'failed-batches', 'function-host-errors', 'auth-failures']);
+    assert.deepEqual([...rules.keys()], ['failed-batches', 'function-host-errors', 'auth-failures', 'audit-stopped-aks-prod-weu']);
     const workspace = ofType(expand().resources, 'Microsoft.OperationalInsights/workspaces')[0]!;
     for (const [name, rule] of rules) {
       const [criterion, ...more] = rule.properties.criteria.allOf;
@@ -58,15 +58,34 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
     }
   });
 
-  it('fires audit-stopped when KubeAudit_CL got no row for auditStoppedMinutes', () => {
+  it('fires audit-stopped for CLUSTER_NAME alone when KubeAudit_CL got no row from it for auditStoppedMinutes', () => {
     for (const minutes of template.parameters.auditStoppedMinutes.allowedValues as number[]) {
-      const rule = alertRules({ auditStoppedMinutes: minutes }).get('audit-stopped')!;
+      const rule = alertRules({ auditStoppedMinutes: minutes }).get('audit-stopped-aks-prod-weu')!;
       const criterion = rule.properties.criteria.allOf[0];
-      assert.equal(criterion.query, 'KubeAudit_CL');
-      assert.deepEqual([criterion.timeAggregation, criterion.operator, criterion.threshold], ['Count', 'LessThan', 1]);
+      assert.equal(criterion.query, 'KubeAudit_CL\n| where Cluster == "aks-prod-weu"');
+      assert.deepEqual([criterion.timeAggregation, criterion.operator, criterion.threshold, criterion.dimensions], ['Count', 'LessThan', 1, []]);
       const [, hours, mins] = /^PT(?:(\d+)H)?(?:(\d+)M)?$/.exec(rule.properties.windowSize)!;
       assert.equal(Number(hours ?? 0) * 60 + Number(mins ?? 0), minutes, rule.properties.windowSize);
     }
+  });
+
+  it('fires audit-stopped once per cluster in clusters, each query reading only its cluster', () => {
+    const rules = alertRules({ clusters: ['aks-prod-weu', 'aks-prod-neu', 'aks-prod-weu'], auditStoppedMinutes: 30 });
+    const stopped = [...rules].filter(([name]) => name.startsWith('audit-stopped-'));
+    assert.deepEqual(stopped.map(([name]) => name), ['audit-stopped-aks-prod-weu', 'audit-stopped-aks-prod-neu'], 'one rule per cluster, none repeated');
+    for (const [name, rule] of stopped) {
+      const criterion = rule.properties.criteria.allOf[0];
+      assert.equal(criterion.query, `KubeAudit_CL\n| where Cluster == "${name.slice('audit-stopped-'.length)}"`);
+      assert.deepEqual([criterion.operator, criterion.threshold, rule.properties.windowSize, rule.properties.severity], ['LessThan', 1, 'PT30M', 1], name);
+      assert.deepEqual(kqlErrors(criterion.query, TABLES), [], name);
+    }
+  });
+
+  it('keeps a cluster name with a quote or backslash one KQL string literal', () => {
+    const [rule] = [...alertRules({ clusters: ['edge"or true\\'] }).values()].filter((item) => item.properties.displayName.startsWith('Audit stopped'));
+    const { query } = rule!.properties.criteria.allOf[0];
+    assert.equal(query, 'KubeAudit_CL\n| where Cluster == "edge\\"or true\\\\"');
+    assert.deepEqual(kqlErrors(query, TABLES), []);
   });
 
   it('counts failed and refused batches from the lines the function logs, split by status class', () => {
@@ -106,7 +125,7 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
   });
 
   it('holds no query anywhere that the language service rejects: saved searches, alert rules and workbook tiles', () => {
-    const { resources } = expand();
+    const { resources } = expand({ clusters: ['aks-prod-weu', 'aks-prod-neu'] });
     const queries: [string, string][] = [];
     const visit = (value: unknown, path: string): void => {
       if (Array.isArray(value)) value.forEach((item, index) => visit(item, `${path}[${index}]`));
@@ -120,7 +139,7 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
       }
     };
     for (const resource of resources) visit(resource.body, resource.name);
-    assert.equal(queries.length, 8 + 4 + 10, 'saved searches, alert rules and workbook tiles');
+    assert.equal(queries.length, 8 + 3 + 2 + 10, 'saved searches, alert rules, one audit-stopped rule per cluster and workbook tiles');
     for (const [path, query] of queries) assert.deepEqual(kqlErrors(query, TABLES), [], path);
   });
 
