@@ -39,8 +39,8 @@ function recording(sink: Sink): Sink & { last?: { records: readonly LogRecord[];
   const wrapper: Sink & { last?: { records: readonly LogRecord[]; result: SinkResult } } = {
     name: sink.name,
     maxRecordBytes: sink.maxRecordBytes,
-    async send(records, signal) {
-      const result = await sink.send(records, signal);
+    async send(records, context) {
+      const result = await sink.send(records, context);
       wrapper.last = { records, result };
       return result;
     },

@@ -35,6 +35,8 @@ export interface BatchCounts {
   truncated: number;
   /** Events a destination first refused for their time and stored on a second attempt. */
   restamped: number;
+  /** Events best-effort outputs did not get because they had fallen behind (their queue was full). */
+  dropped: number;
   /** UTF-8 bytes of the records sent to the sink. */
   bytes: number;
   /** Events per API version as received: `audit.k8s.io/v1`, `audit.k8s.io/v1beta1`. */
@@ -77,6 +79,7 @@ export const emptyCounts = (): BatchCounts => ({
   redacted: 0,
   truncated: 0,
   restamped: 0,
+  dropped: 0,
   bytes: 0,
   apiVersions: {},
 });
@@ -151,16 +154,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
 
-      const deadline = sinkDeadline(signal, config.sinkTimeoutMs);
+      const deadline = sinkDeadline(signal, config.sinkTimeoutMs, now);
       try {
         // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
-        const result = await Promise.race([sink.send(records, deadline.signal), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
+        const context = { signal: deadline.signal, deadline: deadline.at };
+        const result = await Promise.race([sink.send(records, context), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
         counts.written = result.written;
         counts.duplicates = result.duplicates;
         counts.restamped = result.restamped;
         counts.truncated += result.truncated ?? 0;
+        counts.dropped = result.dropped ?? 0;
       } catch (error) {
-        const why = error instanceof SinkError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
+        const why = error instanceof SinkError || error instanceof AggregateError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
         return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
       } finally {
         deadline.dispose();
@@ -173,6 +178,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
 interface Deadline {
   readonly signal: AbortSignal;
+  /** Milliseconds since the epoch when the timer fires. */
+  readonly at: number;
   /** Whether the time ran out (rather than the caller aborting). */
   readonly expired: () => boolean;
   dispose(): void;
@@ -182,8 +189,9 @@ interface Deadline {
  * Aborts when `outer` does or after `ms`. A timer and a listener, both cleared by `dispose`: AbortSignal.timeout and
  * AbortSignal.any each hold weak references, which cost GC time on every batch.
  */
-function sinkDeadline(outer: AbortSignal | undefined, ms: number): Deadline {
+function sinkDeadline(outer: AbortSignal | undefined, ms: number, now: () => number): Deadline {
   const controller = new AbortController();
+  const at = now() + ms;
   let expired = false;
   const timer = setTimeout(() => {
     expired = true;
@@ -194,6 +202,7 @@ function sinkDeadline(outer: AbortSignal | undefined, ms: number): Deadline {
   else outer?.addEventListener('abort', forward, { once: true });
   return {
     signal: controller.signal,
+    at,
     expired: () => expired,
     dispose() {
       clearTimeout(timer);

@@ -39,10 +39,10 @@ export function withSinkLatency(sink: Sink, metrics: Metrics): Sink {
   return {
     name: sink.name,
     maxRecordBytes: sink.maxRecordBytes,
-    async send(records, signal) {
+    async send(records, context) {
       const started = performance.now();
       try {
-        return await sink.send(records, signal);
+        return await sink.send(records, context);
       } finally {
         metrics.addMetric(MetricName.SinkLatency, MetricUnit.Milliseconds, performance.now() - started);
       }

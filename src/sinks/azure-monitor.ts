@@ -6,7 +6,7 @@ import { type LogRecord, recordKey } from '../record.ts';
 import { type AksAuditRow, toAksAuditRow } from './aks-audit-row.ts';
 import { RecentKeys, unseenRecords } from './recent-keys.ts';
 import { backoffMs, errorName, sleep } from './retry.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import type { SendContext, Sink, SinkResult } from './sink.ts';
 
 /**
  * Largest event this sink takes. The client packs rows into calls of under 1,000,000 bytes and a row too large for a
@@ -87,7 +87,7 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
     return failures;
   }
 
-  async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
+  async function send(records: readonly LogRecord[], { signal }: SendContext): Promise<SinkResult> {
     const deadline = now() + retryBudgetMs;
     const { fresh, duplicates } = unseenRecords(records, written);
     const counter = { calls: 0 };

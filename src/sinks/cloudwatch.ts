@@ -11,7 +11,7 @@ import { type LogRecord, recordKey } from '../record.ts';
 import { packCalls, PUT_LOG_EVENTS_LIMITS } from './cloudwatch-pack.ts';
 import { RecentKeys, unseenRecords } from './recent-keys.ts';
 import { backoffMs, errorName, sleep } from './retry.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import type { SendContext, Sink, SinkResult } from './sink.ts';
 
 /** Settings of the CloudWatch Logs sink. */
 export interface CloudWatchSinkOptions {
@@ -74,7 +74,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
     }
   }
 
-  async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
+  async function send(records: readonly LogRecord[], { signal }: SendContext): Promise<SinkResult> {
     const deadline = now() + retryBudgetMs;
     const { fresh, duplicates } = unseenRecords(records, written);
     const counts = { calls: 0, restamped: 0, duplicates };

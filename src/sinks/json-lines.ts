@@ -87,8 +87,8 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
   return {
     name,
     maxRecordBytes: Number.MAX_SAFE_INTEGER,
-    send(records, signal) {
-      const result = queue.then(() => writeBatch(records, signal));
+    send(records, context) {
+      const result = queue.then(() => writeBatch(records, context.signal));
       queue = result.catch(() => {});
       return result;
     },

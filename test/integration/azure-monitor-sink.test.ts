@@ -7,8 +7,9 @@ import { type AzureMonitorSinkOptions, createAzureMonitorSink, MAX_EVENT_BYTES }
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
 import { MAX_CALL_BYTES } from '../support/logs-ingestion-standin.ts';
 import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { sendContext } from '../support/send-context.ts';
 
-const signal = () => new AbortController().signal;
+const signal = () => sendContext();
 /** Rows as they travel: JSON text, parsed again. */
 const asSent = (record: LogRecord) => JSON.parse(JSON.stringify(toAksAuditRow(record).row)) as Record<string, unknown>;
 const byKey = (rows: readonly Record<string, unknown>[]) =>
@@ -169,7 +170,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     azure.ingestion.faults.delayMs = 100;
     let error: unknown;
     try {
-      error = await target.send(records, AbortSignal.timeout(250)).then(() => undefined, (caught: unknown) => caught);
+      error = await target.send(records, sendContext(250)).then(() => undefined, (caught: unknown) => caught);
     } finally {
       azure.ingestion.faults.delayMs = 0;
     }
@@ -194,7 +195,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     azure.ingestion.faults.throttleNext(1);
     const started = Date.now();
     const error = await sink()
-      .send(fixtureRecords().slice(0, 5), AbortSignal.timeout(300))
+      .send(fixtureRecords().slice(0, 5), sendContext(300))
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     assert.match(error.message, /ran out of time \(SINK_TIMEOUT_MS\)/);

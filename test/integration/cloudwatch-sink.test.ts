@@ -7,9 +7,10 @@ import { createCloudWatchSink, type CloudWatchSinkOptions } from '../../src/sink
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
 import { fixtureRecords, sizedRecord } from '../support/records.ts';
+import { sendContext } from '../support/send-context.ts';
 
 const HOUR = 3_600_000;
-const signal = () => new AbortController().signal;
+const signal = () => sendContext();
 
 describe('cloudwatch logs sink over the real SDK', () => {
   let standIn: CloudWatchLogsStandIn;
@@ -148,7 +149,7 @@ describe('cloudwatch logs sink over the real SDK', () => {
         assert.match(error.message, /ServiceUnavailableException/);
         return true;
       });
-      const aborted = AbortSignal.timeout(50);
+      const aborted = sendContext(50);
       await assert.rejects(createCloudWatchSink({ client: standInClient(standIn.endpoint), logGroupName: 'x' }).send([sizedRecord(1, Date.now(), 200)], aborted));
     } finally {
       standIn.faults.failNext(0);

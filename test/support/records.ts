@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditApiVersion, AuditEvent } from '../../src/audit/types.ts';
-import type { LogRecord } from '../../src/record.ts';
+import { type LogRecord, recordKey } from '../../src/record.ts';
 
 /** The shared real-event corpus; CI clones the project with ../shared beside it. */
 export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/real/', import.meta.url));
@@ -12,7 +12,7 @@ export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/real
 export function recordFromLine(line: string): LogRecord {
   const event = JSON.parse(line) as AuditEvent & Record<string, unknown>;
   const time = (event.stageTimestamp ?? event.requestReceivedTimestamp ?? event.timestamp) as string | undefined;
-  return {
+  const record = {
     auditID: event.auditID,
     stage: event.stage,
     timestamp: time ? Date.parse(time) : Date.now(),
@@ -21,6 +21,7 @@ export function recordFromLine(line: string): LogRecord {
     event,
     apiVersion: event.apiVersion as AuditApiVersion,
   };
+  return { ...record, key: recordKey(record) };
 }
 
 /** Every event line of every *.jsonl fixture. */
