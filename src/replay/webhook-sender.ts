@@ -29,6 +29,8 @@ export interface WebhookTarget {
   readonly rejectUnauthorized: boolean;
   /** Per attempt; the API server's webhook client uses 30 s. */
   readonly timeoutMs: number;
+  /** Default `kube-audit-relay-replay`. */
+  readonly userAgent?: string;
 }
 
 /** How one batch ended. */
@@ -77,7 +79,8 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
   return { delivered: false, attempts: backoff.attempts, ...(lastFailure ? { lastFailure } : {}) };
 }
 
-function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<number> {
+/** POSTs one EventList body once, as the API server's webhook client does; resolves with the HTTP status. */
+export function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<number> {
   const https = target.url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
   // client-go drops the configured query string and sets its own timeout parameter; do the same.
@@ -92,7 +95,7 @@ function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise
           'content-type': 'application/json',
           accept: 'application/json, */*',
           'content-length': Buffer.byteLength(body),
-          'user-agent': 'kube-audit-relay-replay',
+          'user-agent': target.userAgent ?? 'kube-audit-relay-replay',
           ...(target.authorization ? { authorization: target.authorization } : {}),
         },
         signal,
