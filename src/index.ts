@@ -17,4 +17,6 @@ export { createCloudWatchSink } from './sinks/cloudwatch.ts';
 export type { CloudWatchSinkOptions } from './sinks/cloudwatch.ts';
 export { createFileSink, createStreamSink } from './sinks/json-lines.ts';
 export type { JsonLinesOptions } from './sinks/json-lines.ts';
-export type { Sink, SinkResult } from './sinks/sink.ts';
+export { withDeduplication } from './sinks/deduplicate.ts';
+export { withRetry } from './sinks/retry.ts';
+export type { SendContext, Sink, SinkResult } from './sinks/sink.ts';

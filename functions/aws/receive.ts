@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createPipeline, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import { ConfigError, createCloudWatchSink, createPipeline, withDeduplication, withRetry, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, isAccepted, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
@@ -15,8 +15,6 @@ import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
 const API_GATEWAY_TIMEOUT_MS = 29_000;
 /** Time kept back from the sink for answering, logging and flushing metrics. */
 const RESPONSE_RESERVE_MS = 1_500;
-/** Time the sink keeps back from SINK_TIMEOUT_MS when retrying, so it reports the service's error rather than an abort. */
-const RETRY_RESERVE_MS = 2_000;
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
 const logger = new Logger({ serviceName });
@@ -39,15 +37,15 @@ function pipeline(): Promise<Pipeline> {
 async function buildPipeline(): Promise<Pipeline> {
   const config = await readLambdaConfig(process.env);
   const { sinkTimeoutMs, maxEventBytes } = config.pipeline;
-  const sink = createCloudWatchSink({
-    // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); the sink does the
-    // retrying itself, within its budget, so the SDK's own retries are off.
+  const cloudWatch = createCloudWatchSink({
+    // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); withRetry does the
+    // retrying, within the batch's deadline, so the SDK's own retries are off.
     client: new CloudWatchLogsClient({ maxAttempts: 1 }),
     logGroupName: config.logGroupName,
     streamPrefix: config.logStreamPrefix,
     maxEventBytes,
-    retryBudgetMs: Math.max(sinkTimeoutMs - RETRY_RESERVE_MS, sinkTimeoutMs / 2),
   });
+  const sink = withDeduplication(withRetry(cloudWatch));
   logger.info('pipeline ready', {
     logGroupName: config.logGroupName,
     logStreamPrefix: config.logStreamPrefix,

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { ConfigError, createAzureMonitorSink, createPipeline, type Env, type Pipeline } from '../../src/index.ts';
+import { ConfigError, createAzureMonitorSink, createPipeline, type Env, type Pipeline, withDeduplication, withRetry } from '../../src/index.ts';
 import { readAzureSettings } from './settings.ts';
 
 export interface ReceiveHandlerOptions {
@@ -13,9 +13,6 @@ export interface ReceiveHandlerOptions {
   readonly clientOptions?: LogsIngestionClientOptions;
 }
 
-/** Share of SINK_TIMEOUT_MS the sink may spend waiting to retry, leaving time for the calls themselves. */
-const RETRY_SHARE = 0.75;
-
 /**
  * The HTTP trigger: HttpRequest in, pipeline, HttpResponseInit out. The pipeline and its sink are built at the first
  * request and kept for the worker's life; settings that cannot work answer 500 naming each variable at fault.
@@ -25,14 +22,14 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
 
   function build(): Pipeline {
     const settings = readAzureSettings(options.env ?? process.env);
-    const sink = createAzureMonitorSink({
+    const azureMonitor = createAzureMonitorSink({
       endpoint: settings.endpoint,
       credential: options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {}),
       ruleId: settings.ruleId,
       streamName: settings.streamName,
-      retryBudgetMs: Math.floor(settings.pipeline.sinkTimeoutMs * RETRY_SHARE),
       ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
     });
+    const sink = withDeduplication(withRetry(azureMonitor));
     return createPipeline({ config: settings.pipeline, sink });
   }
 
