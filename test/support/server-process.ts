@@ -10,22 +10,24 @@ const bin = (name: string): string => fileURLToPath(new URL(`../../node_modules/
 export interface ServerProcess {
   /** e.g. http://127.0.0.1:41234 */
   readonly endpoint: string;
-  /** Kills the process and removes its directory. */
-  stop(): Promise<void>;
+  /** The process's directory (its data, for s3rver). */
+  readonly dir: string;
+  /** Kills the process and removes its directory, unless `keepData` (to start again on it). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
  * Starts `command` in a fresh temporary directory (`{dir}` in args is replaced by it) and resolves with the endpoint
  * once its output matches `listening` (group 1: the port). Fails after `startMs`, killing the process.
  */
-async function startServerProcess(command: string, args: readonly string[], listening: RegExp, startMs = 20_000): Promise<ServerProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'kar-server-'));
+async function startServerProcess(command: string, args: readonly string[], listening: RegExp, startMs = 20_000, keep?: string): Promise<ServerProcess> {
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'kar-server-'));
   const child = spawn(bin(command), args.map((arg) => arg.replace('{dir}', dir)), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
+  const stop = async ({ keepData = false } = {}): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepData) rmSync(dir, { recursive: true, force: true });
   };
   let output = '';
   try {
@@ -46,16 +48,25 @@ async function startServerProcess(command: string, args: readonly string[], list
         reject(new Error(`${command} exited with ${code} before listening:\n${output}`));
       });
     });
-    return { endpoint: `http://127.0.0.1:${port}`, stop };
+    return { endpoint: `http://127.0.0.1:${port}`, dir, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-/** s3rver: an S3-compatible server keeping objects in its directory. */
-export const startS3rver = (): Promise<ServerProcess> =>
-  startServerProcess('s3rver', ['--directory', '{dir}', '--address', '127.0.0.1', '--port', '0', '--silent'], /listening on 127\.0\.0\.1:(\d+)/);
+/**
+ * s3rver: an S3-compatible server keeping objects in its directory. `again` starts it once more on the port and data
+ * of one stopped with `keepData`, as a store coming back after an outage.
+ */
+export const startS3rver = (again?: { port: number; dir: string }): Promise<ServerProcess> =>
+  startServerProcess(
+    's3rver',
+    ['--directory', '{dir}', '--address', '127.0.0.1', '--port', String(again?.port ?? 0), '--silent'],
+    /listening on 127\.0\.0\.1:(\d+)/,
+    20_000,
+    again?.dir,
+  );
 
 /**
  * Azurite's Blob service, in memory, telemetry off (the tests send nothing beyond loopback). Azurite 3.35 is the last
