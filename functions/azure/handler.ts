@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 import { ConfigError, createAzureMonitorSink, createPipeline, type Env, type Pipeline, withDeduplication, withRetry } from '../../src/index.ts';
+import { formatBatchLogLine } from './batch-log.ts';
 import { readAzureSettings } from './settings.ts';
 
 export interface ReceiveHandlerOptions {
@@ -38,7 +39,7 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       pipeline ??= build();
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      context.error(error.message);
+      context.error(formatBatchLogLine({ status: 500, message: error.message, durationMs: 0, error: error.name }));
       return { status: 500, headers: { 'content-type': 'application/json' }, jsonBody: { message: error.message } };
     }
     const result = await pipeline.receive({
@@ -48,9 +49,10 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       body: new Uint8Array(await request.arrayBuffer()),
     });
     const line = { status: result.status, message: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
-    if (result.status >= 500) context.error(JSON.stringify({ ...line, error: result.error?.name, cause: result.error?.message }));
-    else if (result.status >= 400) context.warn(JSON.stringify(line));
-    else context.log(JSON.stringify(line));
+    if (result.status >= 500) {
+      context.error(formatBatchLogLine({ ...line, ...(result.error ? { error: result.error.name, cause: result.error.message } : {}) }));
+    } else if (result.status >= 400) context.warn(formatBatchLogLine(line));
+    else context.log(formatBatchLogLine(line));
     return { status: result.status, headers: { ...result.headers }, body: result.body };
   };
 }

@@ -8,6 +8,13 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The Node.js major version the template's function app runs (functionAppConfig.runtime.version): the bundle's target. */
+export function templateNodeVersion(): string {
+  const template = JSON.parse(readFileSync(join(root, 'infra/azure/azuredeploy.json'), 'utf8')) as { resources: { type: string; properties?: any }[] };
+  const site = template.resources.find((resource) => resource.type === 'Microsoft.Web/sites');
+  return String(site?.properties?.functionAppConfig?.runtime?.version);
+}
+
 /** Writes receive.js, host.json and package.json into `outdir`; returns their paths. */
 export async function bundleAzureFunctionApp(outdir: string): Promise<string[]> {
   mkdirSync(outdir, { recursive: true });
@@ -17,7 +24,7 @@ export async function bundleAzureFunctionApp(outdir: string): Promise<string[]> 
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: `node${templateNodeVersion()}`,
     // Provided by the Functions Node.js worker at run time, never installed.
     external: ['@azure/functions-core'],
     // The bundled CommonJS packages call require(); give the ES module one.

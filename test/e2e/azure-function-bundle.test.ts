@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { BATCH_LOG_PREFIX } from '../../functions/azure/batch-log.ts';
 import { bundleAzureFunctionApp } from '../../infra/azure/bundle.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
 import { batches, fixtureLines, uniqueEvents } from '../support/event-lists.ts';
@@ -20,13 +21,15 @@ import { readFileSync } from 'node:fs';
 const { HttpRequest, InvocationContext } = createRequire(process.env.PROJECT_ROOT + '/package.json')('@azure/functions');
 const { receiveAuditEvents } = await import(process.env.BUNDLE);
 const statuses = [];
+const logs = [];
 for (const body of JSON.parse(readFileSync(process.env.BODIES, 'utf8'))) {
   const request = new HttpRequest({ method: 'POST', url: 'https://kar.azurewebsites.net/audit?timeout=30s',
     headers: { 'content-type': 'application/json', authorization: 'Bearer ' + process.env.TEST_TOKEN }, body: { string: body } });
-  const response = await receiveAuditEvents(request, new InvocationContext({ functionName: 'receive', logHandler: () => {} }));
+  const logHandler = (level, ...args) => logs.push([level, ...args]);
+  const response = await receiveAuditEvents(request, new InvocationContext({ functionName: 'receive', logHandler }));
   statuses.push([response.status, JSON.parse(response.body).written]);
 }
-console.log(JSON.stringify(statuses));
+console.log(JSON.stringify({ statuses, logs }));
 `;
 
 describe('azure function bundle, deployed as built', () => {
@@ -69,8 +72,14 @@ describe('azure function bundle, deployed as built', () => {
         AUTH_TOKENS: TOKEN,
       },
     });
-    const statuses = JSON.parse(stdout.trim().split('\n').at(-1)!) as [number, number][];
+    const { statuses, logs } = JSON.parse(stdout.trim().split('\n').at(-1)!) as { statuses: [number, number][]; logs: string[][] };
     assert.deepEqual(statuses.map(([status]) => status), [200, 200, 200]);
+    // The built app logs what the template's alert rules and workbook match: one line per batch, one argument each.
+    assert.equal(logs.length, statuses.length);
+    for (const [level, line, ...more] of logs) {
+      assert.deepEqual([level, more], ['information', []]);
+      assert.ok(line!.startsWith(BATCH_LOG_PREFIX), line);
+    }
     const expected = uniqueEvents(lines).length;
     assert.equal(statuses.reduce((sum, [, written]) => sum + written, 0), expected);
     const rows = azure.ingestion.rows().slice(from);

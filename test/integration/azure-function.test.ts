@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import functions from '@azure/functions';
 import type { HttpResponseInit } from '@azure/functions';
+import { BATCH_LOG_PREFIX, type BatchLogLine } from '../../functions/azure/batch-log.ts';
 import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { Annotation } from '../../src/audit/annotations.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
@@ -60,6 +61,14 @@ function rowDifference(row: Record<string, unknown>, event: AuditEvent): string 
     return 'Annotations differ';
   }
   return undefined;
+}
+
+/** The one structured line a request logged, with its level; fails unless there is exactly one and it has the prefix the template's queries match. */
+function batchLine(logs: readonly string[]): { level: string; line: BatchLogLine } {
+  assert.equal(logs.length, 1, `one log line per request, got ${logs.length}`);
+  const [level, text] = [logs[0]!.slice(0, logs[0]!.indexOf(' ')), logs[0]!.slice(logs[0]!.indexOf(' ') + 1)];
+  assert.ok(text.startsWith(BATCH_LOG_PREFIX), `the line does not start with ${BATCH_LOG_PREFIX}: ${text.slice(0, 60)}`);
+  return { level, line: JSON.parse(text) as BatchLogLine };
 }
 
 const assertRowIsEvent = (row: Record<string, unknown>, event: AuditEvent): void =>
@@ -184,7 +193,10 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
     const first = await post(receive, eventList(lines));
     assert.equal(first.status, 503);
     assert.match(String(first.body.message), /not stored, the API server will retry the batch: azure monitor logs: \d+ of \d+ rows/);
-    assert.ok(first.logs.some((line) => line.startsWith('error ') && line.includes('SinkError')));
+    const failed = batchLine(first.logs);
+    assert.equal(failed.level, 'error');
+    assert.equal(failed.line.status, 503);
+    assert.equal(failed.line.error, 'SinkError');
     const storedFirst = azure.ingestion.rows().length - from;
 
     const retry = await post(receive, eventList(lines));
@@ -256,7 +268,19 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
       for (const name of ['LOGS_INGESTION_ENDPOINT: is required', 'LOGS_DCR_IMMUTABLE_ID: must be', 'AUTH_TOKENS: is a Key Vault reference']) {
         assert.ok(message.includes(name), `${name} missing from: ${message}`);
       }
-      assert.ok(logs.some((line) => line.startsWith('error ') && line.includes('LOGS_INGESTION_ENDPOINT')));
+      const { level, line } = batchLine(logs);
+      assert.equal(level, 'error');
+      assert.equal(line.status, 500);
+      assert.equal(line.error, 'ConfigError');
+      assert.ok(line.message.includes('LOGS_INGESTION_ENDPOINT'));
+    });
+
+    it('logs one structured line per request at the level of its status class, as the alert rules read it', async () => {
+      const receive = handler();
+      const stored = batchLine((await post(receive, oneEvent())).logs);
+      assert.deepEqual([stored.level, stored.line.status, stored.line.written], ['information', 200, 1]);
+      const refused = batchLine((await post(receive, oneEvent(), { authorization: 'Bearer not-the-token-at-all' })).logs);
+      assert.deepEqual([refused.level, refused.line.status], ['warning', 401]);
     });
 
     it('answers health probes and refuses other methods without credentials', async () => {

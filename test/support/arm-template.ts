@@ -96,14 +96,31 @@ const providers = (type: string, names: readonly string[]): string => {
   if (types.length !== names.length) throw new Error(`resourceId of ${type} needs ${types.length} names, got ${names.length}`);
   return `/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join('')}`;
 };
+/** The resource type an id names, e.g. Microsoft.Web/sites for .../providers/Microsoft.Web/sites/app. */
+export const typeOfId = (id: string): string => {
+  const [namespace, ...rest] = id.slice(id.lastIndexOf('/providers/') + '/providers/'.length).split('/');
+  return [namespace, ...rest.filter((_, i) => i % 2 === 0)].join('/');
+};
 export const resourceIdOf = (type: string, names: readonly string[]): string =>
   `/subscriptions/${DEPLOYMENT.subscriptionId}/resourceGroups/${DEPLOYMENT.resourceGroup}${providers(type, names)}`;
 
 /** A runtime value from reference(): any property path reads as a placeholder naming it. */
 function runtimeValue(path: string): unknown {
   return new Proxy({}, {
+    has: () => true,
     get: (_, property) => (property === Symbol.toPrimitive ? () => `<${path}>` : runtimeValue(`${path}.${String(property)}`)),
   });
+}
+
+/** Reads `object.name` or `object[name]` as ARM does: a missing property fails, naming it (templates use that to fail on purpose). */
+function property(target: any, name: unknown): unknown {
+  if (typeof target === 'function' || target === null || typeof target !== 'object') throw new Error(`cannot read property '${String(name)}' of ${String(target)}`);
+  // Runtime values from reference() have every property.
+  if (!Array.isArray(target) && !(String(name) in target) && Object.getPrototypeOf(target) === Object.prototype) {
+    throw new Error(`The language expression property '${String(name)}' doesn't exist, available properties are '${Object.keys(target).join(', ')}'.`);
+  }
+  if (Array.isArray(target) && (typeof name !== 'number' || name < 0 || name >= target.length)) throw new Error(`index ${String(name)} outside an array of ${target.length}`);
+  return target[name as keyof typeof target];
 }
 
 export interface Evaluation {
@@ -113,10 +130,12 @@ export interface Evaluation {
   readonly resourceIds: string[];
   /** Every id reference() read. */
   readonly references: string[];
+  /** The apiVersion each reference() named. */
+  readonly referenceApiVersions: { id: string; apiVersion: string }[];
 }
 
 export class TemplateEvaluator {
-  readonly seen: Evaluation = { parametersUsed: new Set(), variablesUsed: new Set(), resourceIds: [], references: [] };
+  readonly seen: Evaluation = { parametersUsed: new Set(), variablesUsed: new Set(), resourceIds: [], references: [], referenceApiVersions: [] };
   readonly #variables = new Map<string, unknown>();
 
   constructor(
@@ -154,13 +173,88 @@ export class TemplateEvaluator {
     return this.#variables.get(name);
   }
 
-  evaluate(node: Node, copyIndex?: number): any {
+  evaluate(node: Node, copyIndex?: number, lambdaScope: ReadonlyMap<string, unknown> = new Map()): any {
+    const evaluate = (child: Node) => this.evaluate(child, copyIndex, lambdaScope);
     if (node.kind === 'string' || node.kind === 'number') return node.value;
-    if (node.kind === 'member') return this.evaluate(node.target, copyIndex)[node.property];
-    if (node.kind === 'index') return this.evaluate(node.target, copyIndex)[this.evaluate(node.index, copyIndex)];
-    const args = () => node.args.map((arg) => this.evaluate(arg, copyIndex));
+    if (node.kind === 'member') return property(evaluate(node.target), node.property);
+    if (node.kind === 'index') return property(evaluate(node.target), evaluate(node.index));
+    const args = () => node.args.map(evaluate);
     const stringArgs = () => args().map(String);
     switch (node.name) {
+      case 'if': {
+        // ARM evaluates only the branch the condition picks, which is what lets a template fail on purpose.
+        const [condition, whenTrue, whenFalse] = node.args;
+        return evaluate(evaluate(condition!) === true ? whenTrue! : whenFalse!);
+      }
+      case 'lambda': {
+        const names = node.args.slice(0, -1).map((name) => String(evaluate(name)));
+        const body = node.args.at(-1)!;
+        return (...values: unknown[]) => this.evaluate(body, copyIndex, new Map([...lambdaScope, ...names.map((name, i) => [name, values[i]] as const)]));
+      }
+      case 'lambdaVariables': {
+        const name = String(args()[0]);
+        if (!lambdaScope.has(name)) throw new Error(`lambdaVariables('${name}') outside its lambda`);
+        return lambdaScope.get(name);
+      }
+      case 'filter': {
+        const [items, predicate] = args() as [unknown[], (item: unknown) => unknown];
+        return items.filter((item) => predicate(item) === true);
+      }
+      case 'map': {
+        const [items, transform] = args() as [unknown[], (item: unknown) => unknown];
+        return items.map((item) => transform(item));
+      }
+      case 'range': {
+        const [start, count] = args() as [number, number];
+        return Array.from({ length: count }, (_, i) => start + i);
+      }
+      case 'and':
+        return args().every((value) => value === true);
+      case 'or':
+        return args().some((value) => value === true);
+      case 'not':
+        return args()[0] !== true;
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'equals': {
+        const [a, b] = args();
+        return JSON.stringify(a) === JSON.stringify(b);
+      }
+      case 'empty': {
+        const [value] = args();
+        return value === null || value === '' || (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && Object.keys(value as object).length === 0);
+      }
+      case 'contains': {
+        const [container, item] = args();
+        if (typeof container === 'string') return container.includes(String(item));
+        if (Array.isArray(container)) return container.some((value) => JSON.stringify(value) === JSON.stringify(item));
+        return Object.keys(container as object).some((key) => key.toLowerCase() === String(item).toLowerCase());
+      }
+      case 'substring': {
+        const [text, start, length] = args() as [string, number, number | undefined];
+        if (start + (length ?? 0) > text.length) throw new Error(`substring(${start}, ${length}) past the end of a ${text.length}-character string`);
+        return length === undefined ? text.slice(start) : text.slice(start, start + length);
+      }
+      case 'first':
+        return (args()[0] as string | unknown[])[0];
+      case 'startsWith': {
+        const [text, start] = stringArgs();
+        return text!.toLowerCase().startsWith(start!.toLowerCase());
+      }
+      case 'endsWith': {
+        const [text, end] = stringArgs();
+        return text!.toLowerCase().endsWith(end!.toLowerCase());
+      }
+      case 'createObject': {
+        const values = args();
+        return Object.fromEntries(Array.from({ length: values.length / 2 }, (_, i) => [String(values[2 * i]), values[2 * i + 1]]));
+      }
+      case 'extensionResourceId': {
+        const [scope, type, ...names] = stringArgs();
+        return `${scope}${providers(type!, names)}`;
+      }
       case 'parameters':
         return this.parameter(String(args()[0]));
       case 'variables':
@@ -186,8 +280,10 @@ export class TemplateEvaluator {
         return args();
       case 'length':
         return (args()[0] as unknown[] | string).length;
-      case 'string':
-        return String(args()[0]);
+      case 'string': {
+        const [value] = args();
+        return typeof value === 'string' ? value : JSON.stringify(value);
+      }
       case 'take': {
         const [value, count] = args();
         return (value as string | unknown[]).slice(0, count as number);
@@ -215,8 +311,9 @@ export class TemplateEvaluator {
         return `/subscriptions/${DEPLOYMENT.subscriptionId}${providers(type!, names)}`;
       }
       case 'reference': {
-        const [id] = stringArgs();
+        const [id, apiVersion] = stringArgs();
         this.seen.references.push(id!);
+        if (apiVersion !== undefined) this.seen.referenceApiVersions.push({ id: id!, apiVersion });
         return runtimeValue(`reference(${id})`);
       }
       default:
@@ -224,15 +321,22 @@ export class TemplateEvaluator {
     }
   }
 
-  /** Every resource with its copies expanded, each with its concrete type, name and id. */
-  resources(): { type: string; name: string; id: string; body: Record<string, any> }[] {
+  /**
+   * Every resource with its copies expanded, each with its concrete type, name and id; `deployed` is false when its
+   * condition is false (ARM then skips it, and dependsOn naming it is ignored); `references` are the ids its
+   * reference() calls read, which ARM requires in its dependsOn.
+   */
+  resources(): { type: string; name: string; id: string; body: Record<string, any>; references: string[]; deployed: boolean }[] {
     return (this.template.resources as Record<string, any>[]).flatMap((resource) => {
       const count = resource.copy ? Number(this.value(resource.copy.count)) : 1;
       return Array.from({ length: count }, (_, index) => {
         const copyIndex = resource.copy ? index : undefined;
+        const referencedBefore = this.seen.references.length;
         const body = this.value(resource, copyIndex) as Record<string, any>;
-        const id = resourceIdOf(body.type, String(body.name).split('/'));
-        return { type: body.type as string, name: body.name as string, id, body };
+        const references = this.seen.references.slice(referencedBefore);
+        // An extension resource (role assignment, diagnostic setting) lives under the resource its scope names.
+        const id = body.scope ? `${body.scope}${providers(body.type, [body.name])}` : resourceIdOf(body.type, String(body.name).split('/'));
+        return { type: body.type as string, name: body.name as string, id, body, references, deployed: body.condition === undefined || body.condition === true };
       });
     });
   }

@@ -1,32 +1,45 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DEFAULT_STREAM_NAME, readAzureSettings } from '../../functions/azure/settings.ts';
 import { OutputName, parseStackOutputs } from '../../src/generate/stack-outputs.ts';
 import { AKS_AUDIT_COLUMNS } from '../../src/sinks/aks-audit-row.ts';
-import { parseExpression, TemplateEvaluator } from '../support/arm-template.ts';
+import { parseExpression, typeOfId } from '../support/arm-template.ts';
+import { example, expand, template } from '../support/azure-deployment.ts';
+import { KUBE_AUDIT_TABLE, kqlErrors } from '../support/kql.ts';
 
-const read = (file: string) => JSON.parse(readFileSync(new URL(`../../infra/azure/${file}`, import.meta.url), 'utf8')) as Record<string, any>;
-const template = read('azuredeploy.json');
-const example = read('azuredeploy.parameters.example.json');
 const MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
 
-/** Values for a deployment: the example file's, with its Key Vault parameter reference standing for a token. */
-function exampleValues(): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(example.parameters as Record<string, { value?: unknown; reference?: unknown }>).map(([name, entry]) => [
-      name,
-      entry.reference ? '0123456789abcdef0123456789abcdef' : entry.value,
-    ]),
-  );
-}
-
-function expand() {
-  const evaluator = new TemplateEvaluator(template, exampleValues());
-  const resources = evaluator.resources();
-  const outputs = evaluator.value(template.outputs) as Record<string, { value: unknown }>;
-  return { evaluator, resources, outputs };
-}
+/**
+ * Each resource type the template may use, with the apiVersions looked up in the ARM template reference
+ * (learn.microsoft.com/azure/templates/<provider>/<type>). A new type or version must be looked up and added here, so
+ * a typo or a version that does not exist fails this test instead of the deployment.
+ */
+const API_VERSIONS: Record<string, readonly string[]> = {
+  'Microsoft.Network/virtualNetworks': ['2023-11-01'],
+  'Microsoft.Network/privateDnsZones': ['2020-06-01'],
+  'Microsoft.Network/privateDnsZones/virtualNetworkLinks': ['2020-06-01'],
+  'Microsoft.Network/privateEndpoints': ['2023-11-01'],
+  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups': ['2023-11-01'],
+  'Microsoft.Storage/storageAccounts': ['2023-05-01'],
+  'Microsoft.Storage/storageAccounts/blobServices/containers': ['2023-05-01'],
+  'Microsoft.KeyVault/vaults': ['2023-07-01'],
+  'Microsoft.KeyVault/vaults/secrets': ['2023-07-01'],
+  'Microsoft.OperationalInsights/workspaces': ['2023-09-01'],
+  'Microsoft.OperationalInsights/workspaces/tables': ['2022-10-01'],
+  'Microsoft.OperationalInsights/workspaces/savedSearches': ['2020-08-01'],
+  'Microsoft.Insights/dataCollectionEndpoints': ['2023-03-11'],
+  'Microsoft.Insights/dataCollectionRules': ['2023-03-11'],
+  'Microsoft.Insights/privateLinkScopes': ['2021-07-01-preview'],
+  'Microsoft.Insights/privateLinkScopes/scopedResources': ['2021-07-01-preview'],
+  'Microsoft.Insights/components': ['2020-02-02'],
+  'Microsoft.Insights/diagnosticSettings': ['2021-05-01-preview'],
+  'Microsoft.Insights/actionGroups': ['2023-01-01'],
+  'Microsoft.Insights/scheduledQueryRules': ['2023-03-15-preview'],
+  'Microsoft.Insights/workbooks': ['2023-06-01'],
+  'Microsoft.Web/serverfarms': ['2024-04-01'],
+  'Microsoft.Web/sites': ['2024-04-01'],
+  'Microsoft.Authorization/roleAssignments': ['2022-04-01'],
+};
 
 /** Every object inside a value, with its path. */
 function* objects(value: unknown, path = ''): Generator<[string, Record<string, unknown>]> {
@@ -79,6 +92,29 @@ describe('infra/azure ARM template', () => {
     assert.equal(resources.length, new Set(resources.map((r) => r.id)).size, 'two resources share an id');
   });
 
+  it('uses only resource types and apiVersions checked against the ARM reference, and reads the same apiVersion it deploys', () => {
+    const { resources } = expand({ alertEmailAddresses: ['oncall@example.com'] });
+    for (const resource of resources) {
+      assert.ok(API_VERSIONS[resource.type]?.includes(resource.body.apiVersion), `${resource.type}@${resource.body.apiVersion} is not in the checked list`);
+    }
+    const { evaluator } = expand();
+    for (const { id, apiVersion } of evaluator.seen.referenceApiVersions) {
+      assert.ok(API_VERSIONS[typeOfId(id)]?.includes(apiVersion), `reference() reads ${typeOfId(id)} with apiVersion ${apiVersion}`);
+    }
+  });
+
+  it('lists in dependsOn every resource a resource reads with reference(), as ARM requires', () => {
+    const { resources } = expand();
+    let checked = 0;
+    for (const resource of resources) {
+      for (const id of resource.references) {
+        assert.ok((resource.body.dependsOn ?? []).includes(id), `${resource.name} reads ${id} without depending on it`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 0);
+  });
+
   it('lets nothing accept traffic from public networks', () => {
     const { resources } = expand();
     for (const resource of resources) {
@@ -97,6 +133,7 @@ describe('infra/azure ARM template', () => {
       'Microsoft.KeyVault/vaults': (p) => [p.publicNetworkAccess],
       'Microsoft.OperationalInsights/workspaces': (p) => [p.publicNetworkAccessForIngestion, p.publicNetworkAccessForQuery],
       'Microsoft.Insights/dataCollectionEndpoints': (p) => [p.networkAcls.publicNetworkAccess],
+      'Microsoft.Insights/components': (p) => [p.publicNetworkAccessForIngestion, p.publicNetworkAccessForQuery],
     };
     for (const [type, settings] of Object.entries(mustSay)) {
       const ofType = resources.filter((r) => r.type === type);
@@ -117,7 +154,7 @@ describe('infra/azure ARM template', () => {
     const plan = resources.find((r) => r.type === 'Microsoft.Web/serverfarms')!;
     assert.deepEqual(plan.body.sku, { name: 'FC1', tier: 'FlexConsumption' });
     const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
-    assert.equal(site.body.properties.functionAppConfig.runtime.name, 'node');
+    assert.deepEqual(site.body.properties.functionAppConfig.runtime, { name: 'node', version: '22' }, 'Node 20 ended in April 2026');
     assert.equal(site.body.properties.serverFarmId, plan.id);
     const zone = resources.find((r) => r.type === 'Microsoft.Network/privateDnsZones' && r.name === 'privatelink.azurewebsites.net')!;
     const groups = resources.filter((r) => r.type === 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups');
@@ -130,15 +167,38 @@ describe('infra/azure ARM template', () => {
     assert.equal(integration.properties.delegations[0].properties.serviceName, 'Microsoft.App/environments');
   });
 
-  it('gives the function identity Monitoring Metrics Publisher scoped to the data collection rule, and nothing broader', () => {
+  it('lets the platform write a published package into the locked storage account with the app identity, through the VNet', () => {
+    const { resources } = expand();
+    const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
+    const account = resources.find((r) => r.type === 'Microsoft.Storage/storageAccounts')!;
+    const deployment = site.body.properties.functionAppConfig.deployment.storage;
+    // The package goes to a container of this account, with the app's own identity (no keys: shared keys are off).
+    assert.deepEqual(deployment.authentication, { type: 'SystemAssignedIdentity' });
+    assert.equal(account.body.properties.allowSharedKeyAccess, false);
+    const container = resources.find((r) => r.type === 'Microsoft.Storage/storageAccounts/blobServices/containers')!;
+    assert.equal(String(deployment.value), `<reference(${account.id}).primaryEndpoints.blob>${container.name.split('/').at(-1)}`);
+    const owner = resources.find((r) => r.type === 'Microsoft.Authorization/roleAssignments' && r.body.scope === account.id)!;
+    assert.ok(owner.body.properties.roleDefinitionId.endsWith('/b7e6dc6d-f1e8-4753-8033-0f276bb0955b'), 'Storage Blob Data Owner');
+    // The write leaves through the app's VNet integration and reaches the account's blob private endpoint by its zone.
+    assert.equal(site.body.properties.vnetRouteAllEnabled, true);
+    const blob = resources.find((r) => r.type === 'Microsoft.Network/privateEndpoints' && r.body.properties.privateLinkServiceConnections[0].properties.privateLinkServiceId === account.id)!;
+    assert.deepEqual(blob.body.properties.privateLinkServiceConnections[0].properties.groupIds, ['blob']);
+    const zone = resources.find((r) => r.type === 'Microsoft.Network/privateDnsZones' && r.name === 'privatelink.blob.core.windows.net')!;
+    const vnet = resources.find((r) => r.type === 'Microsoft.Network/virtualNetworks')!;
+    assert.ok(resources.some((r) => r.type === 'Microsoft.Network/privateDnsZones/virtualNetworkLinks' && r.name.startsWith(`${zone.name}/`) && r.body.properties.virtualNetwork.id === vnet.id));
+    // The publisher reaches <app>.scm.azurewebsites.net through the app's own private endpoint and zone, so from inside the network only.
+    assert.equal(site.body.properties.publicNetworkAccess, 'Disabled');
+  });
+
+  it('gives the function identity Monitoring Metrics Publisher scoped to the data collection rule and Application Insights, and nothing broader', () => {
     const { resources } = expand();
     const site = resources.find((r) => r.type === 'Microsoft.Web/sites')!;
     const rule = resources.find((r) => r.type === 'Microsoft.Insights/dataCollectionRules')!;
+    const insights = resources.find((r) => r.type === 'Microsoft.Insights/components')!;
     const assignments = resources.filter((r) => r.type === 'Microsoft.Authorization/roleAssignments');
     const publisher = assignments.filter((a) => a.body.properties.roleDefinitionId.endsWith(`/roleDefinitions/${MONITORING_METRICS_PUBLISHER}`));
-    assert.equal(publisher.length, 1);
-    assert.equal(publisher[0]!.body.scope, rule.id);
-    assert.equal(String(publisher[0]!.body.properties.principalId), `<reference(${site.id}).identity.principalId>`);
+    assert.deepEqual(publisher.map((a) => a.body.scope).sort(), [rule.id, insights.id].sort());
+    for (const assignment of publisher) assert.equal(String(assignment.body.properties.principalId), `<reference(${site.id}).identity.principalId>`);
     const scopes = new Set(resources.filter((r) => !r.type.startsWith('Microsoft.Authorization/')).map((r) => r.id));
     for (const assignment of assignments) assert.ok(scopes.has(assignment.body.scope), `role assignment scoped to ${assignment.body.scope}, not a resource`);
   });
@@ -188,13 +248,10 @@ describe('infra/azure ARM template', () => {
       'kube-audit-relay-anonymous-or-failed-auth', 'kube-audit-relay-forbidden-by-user', 'kube-audit-relay-kube-system-deletes',
       'kube-audit-relay-server-errors', 'kube-audit-relay-most-active-users',
     ]);
-    const columns = new Set<string>(AKS_AUDIT_COLUMNS.map((c) => c.name));
     for (const search of searches) {
       const query: string = search.body.properties.query;
       assert.ok(query.startsWith(`${table}\n`), `${search.name} does not query ${table}`);
-      // Dynamic columns are read as Column.field; each such column must exist.
-      for (const [, column] of query.matchAll(/\b([A-Z][A-Za-z]+)\.[a-z]/g)) assert.ok(columns.has(column!), `${search.name} reads unknown column ${column}`);
-      assert.equal(query.split('(').length, query.split(')').length, `${search.name} has unbalanced parentheses`);
+      assert.deepEqual(kqlErrors(query, [KUBE_AUDIT_TABLE]), [], search.name);
       assert.equal(search.body.properties.category, 'kube-audit-relay');
     }
   });
