@@ -2,15 +2,20 @@ import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { createPipeline } from '../receive.ts';
 import { startServer, type TlsSettings } from '../server.ts';
-import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
-import type { Sink } from '../sinks/sink.ts';
+import { describeOutput } from '../sinks/output-uri.ts';
+import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
 import { parseCommandLine, type Command } from './command.ts';
 
 /** Each flag and the environment variable it overrides. */
 const FLAG_VARIABLES = {
   host: 'LISTEN_HOST',
   port: 'LISTEN_PORT',
-  output: 'OUTPUT',
+  output: 'OUTPUTS',
+  'best-effort-output': 'BEST_EFFORT_OUTPUTS',
+  'forward-token-file': 'FORWARD_TOKEN_FILE',
+  'forward-client-cert': 'FORWARD_CLIENT_CERT_FILE',
+  'forward-client-key': 'FORWARD_CLIENT_KEY_FILE',
+  'forward-ca': 'FORWARD_CA_FILE',
   cluster: 'CLUSTER_NAME',
   'auth-mode': 'AUTH_MODE',
   'token-file': 'AUTH_TOKEN_FILE',
@@ -25,16 +30,26 @@ const FLAG_VARIABLES = {
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
+/** Flags that may be given more than once; their values join into the variable's list. */
+const REPEATABLE: readonly Flag[] = ['output', 'best-effort-output'];
 
 const usage = `usage: kube-audit-relay serve [flags]
 
-Runs the receiver locally: the audit webhook POSTs batches here, every event is written as one JSON line (the
-API server's own audit.log format) to stdout or appended to a file, and 2xx is answered only once all are written.
+Runs the receiver locally: the audit webhook POSTs batches here, every event is stored in each output (JSON lines
+on stdout or in a file, the API server's own audit.log format, CloudWatch Logs, Azure Monitor Logs, an S3 or Azure
+Blob archive, or forwarded over HTTP), and 2xx is answered only once every guaranteed output stored all of them.
 
 flags (each overrides the environment variable in brackets):
   --host HOST              address to listen on [LISTEN_HOST] (default 127.0.0.1; 0.0.0.0 in a container)
   --port N                 port, 0 for any free one [LISTEN_PORT] (default 3000)
-  --output PATH|-          append JSON lines to PATH, fsynced per batch; - is stdout [OUTPUT] (default -)
+  --output URI             a guaranteed output, repeatable [OUTPUTS, comma-separated] (default -, stdout):
+                           - | PATH | file:///PATH | cloudwatch://GROUP | azure-monitor://HOST/DCR/STREAM |
+                           s3://BUCKET/PREFIX/ | https://ACCOUNT.blob.core.windows.net/CONTAINER/ | http(s)://...
+  --best-effort-output URI an output that never delays or fails the answer, repeatable [BEST_EFFORT_OUTPUTS]
+  --forward-token-file F   bearer token for http(s) outputs, sent over https only [FORWARD_TOKEN_FILE]
+  --forward-client-cert F  client certificate (PEM) for https outputs [FORWARD_CLIENT_CERT_FILE]
+  --forward-client-key F   and its key [FORWARD_CLIENT_KEY_FILE]
+  --forward-ca F           CA certificates (PEM) to trust for https outputs [FORWARD_CA_FILE]
   --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME]
   --auth-mode MODE         none|token|basic|token+basic [AUTH_MODE] (default: from the credentials given)
   --token-file FILE        bearer tokens accepted, one per line [AUTH_TOKEN_FILE]; also AUTH_TOKENS=a,b
@@ -48,7 +63,8 @@ flags (each overrides the environment variable in brackets):
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
   -h, --help               this text
 
-also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS.
+also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS,
+BEST_EFFORT_QUEUE_BYTES, DEDUPE_CAPACITY, AWS_ENDPOINT_URL_S3, AZURE_STORAGE_KEY (see docs/outputs.md).
 The API server sends credentials only over https: with a token or basic auth, give --tls-cert and --tls-key.
 Logs one JSON line per batch to stderr. SIGTERM or SIGINT: stops accepting, finishes batches in progress, exits.`;
 
@@ -58,20 +74,28 @@ export const serveCommand: Command = {
   summary: 'run the receiver locally, writing JSON lines to stdout or a file',
   usage,
   async run(args, io) {
-    const options = Object.fromEntries(Object.keys(FLAG_VARIABLES).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>;
+    const options = Object.fromEntries(
+      Object.keys(FLAG_VARIABLES).map((flag) => [flag, { type: 'string', multiple: REPEATABLE.includes(flag as Flag) }]),
+    ) as Record<Flag, { type: 'string'; multiple: boolean }>;
     const { values } = parseCommandLine(args, options);
     const env: Record<string, string | undefined> = { ...io.env };
     for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
-      const value = values[flag as Flag];
-      if (value !== undefined) env[variable] = value;
+      const value = values[flag as Flag] as string | string[] | undefined;
+      if (value !== undefined) env[variable] = Array.isArray(value) ? value.join('\n') : value;
     }
     const settings = readServeSettings(env);
 
-    const sink: Sink = settings.output === '-' ? createStreamSink(io.stdout) : await createFileSink(settings.output);
-    const pipeline = createPipeline({ config: settings.pipeline, sink });
     const log = (entry: Readonly<Record<string, unknown>>): void => {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
+    const sink = await createOutputs(settings.outputs, {
+      stdout: io.stdout,
+      env,
+      sinkTimeoutMs: settings.pipeline.sinkTimeoutMs,
+      maxEventBytes: settings.pipeline.maxEventBytes,
+      note: (note) => log({ ...note }),
+    });
+    const pipeline = createPipeline({ config: settings.pipeline, sink });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
       pipeline,
@@ -82,7 +106,13 @@ export const serveCommand: Command = {
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
     });
-    log({ level: 'info', msg: 'listening', url: server.url, output: settings.output === '-' ? 'stdout' : settings.output });
+    log({
+      level: 'info',
+      msg: 'listening',
+      url: server.url,
+      outputs: settings.outputs.guaranteed.map(describeOutput),
+      bestEffortOutputs: settings.outputs.bestEffort.map(describeOutput),
+    });
 
     if (!io.signal.aborted) await once(io.signal, 'abort');
     log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
@@ -95,7 +125,7 @@ export const serveCommand: Command = {
 interface ServeSettings {
   readonly host: string;
   readonly port: number;
-  readonly output: string;
+  readonly outputs: OutputsConfig;
   readonly requestTimeoutMs: number;
   readonly tls?: TlsSettings;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
@@ -108,7 +138,8 @@ function readServeSettings(env: Env): ServeSettings {
   const reader = new SettingsReader(env, (name) => (flagOf[name] ? `--${flagOf[name]} (${name})` : name));
   const host = reader.string('LISTEN_HOST') ?? '127.0.0.1';
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
-  const output = reader.string('OUTPUT') ?? '-';
+  // OUTPUT, one destination, is what serve read before OUTPUTS existed.
+  const outputs = readOutputsConfig(reader, { defaultOutput: reader.string('OUTPUT') ?? '-' });
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const cert = reader.file('TLS_CERT_FILE');
   const key = reader.file('TLS_KEY_FILE');
@@ -129,7 +160,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, output, requestTimeoutMs, ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, outputs, requestTimeoutMs, ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');

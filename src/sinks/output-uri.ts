@@ -81,3 +81,25 @@ export function parseOutputUri(text: string): OutputSpec {
       throw new Error(`unknown scheme ${scheme}://; use -, a path, file://, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, or http(s)://`);
   }
 }
+
+/** The output for logs: the URI's kind and place, without a SAS token or other query string. */
+export function describeOutput(spec: OutputSpec): string {
+  switch (spec.kind) {
+    case 'stdout':
+      return '-';
+    case 'file':
+      return spec.path;
+    case 'cloudwatch':
+      return `cloudwatch://${spec.logGroupName}`;
+    case 'azure-monitor':
+      return `azure-monitor://${new URL(spec.endpoint).host}/${spec.ruleId}/${spec.streamName}`;
+    case 's3':
+      return `s3://${spec.bucket}/${spec.prefix}`;
+    case 'azure-blob': {
+      const url = new URL(spec.containerUrl);
+      return `${url.origin}${url.pathname}/${spec.prefix}`;
+    }
+    case 'http':
+      return `${spec.url.origin}${spec.url.pathname}`;
+  }
+}
