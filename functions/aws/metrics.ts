@@ -10,6 +10,8 @@ export const MetricName = {
   EventsRedacted: 'EventsRedacted',
   EventsTruncated: 'EventsTruncated',
   EventsRestamped: 'EventsRestamped',
+  /** Events best-effort outputs missed because their queue was full. */
+  EventsDropped: 'EventsDropped',
   BatchesRejected: 'BatchesRejected',
   Bytes: 'Bytes',
   SinkLatency: 'SinkLatency',
@@ -27,6 +29,7 @@ export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchC
   metrics.addMetric(MetricName.EventsRedacted, MetricUnit.Count, counts.redacted);
   metrics.addMetric(MetricName.EventsTruncated, MetricUnit.Count, counts.truncated);
   metrics.addMetric(MetricName.EventsRestamped, MetricUnit.Count, counts.restamped);
+  metrics.addMetric(MetricName.EventsDropped, MetricUnit.Count, counts.dropped);
   metrics.addMetric(MetricName.BatchesRejected, MetricUnit.Count, isAccepted(status) ? 0 : 1);
   metrics.addMetric(MetricName.Bytes, MetricUnit.Bytes, counts.bytes);
 }

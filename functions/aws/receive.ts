@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createPipeline, withDeduplication, withRetry, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import { ConfigError, createCloudWatchSink, createOutputs, createPipeline, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, isAccepted, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
@@ -45,7 +45,17 @@ async function buildPipeline(): Promise<Pipeline> {
     streamPrefix: config.logStreamPrefix,
     maxEventBytes,
   });
-  const sink = withDeduplication(withRetry(cloudWatch));
+  const sink = await createOutputs(
+    config.outputs,
+    {
+      stdout: process.stdout,
+      env: process.env,
+      sinkTimeoutMs,
+      maxEventBytes,
+      note: ({ level, msg, output, events }) => logger[level](msg, { output, events }),
+    },
+    [cloudWatch],
+  );
   logger.info('pipeline ready', {
     logGroupName: config.logGroupName,
     logStreamPrefix: config.logStreamPrefix,
@@ -53,6 +63,8 @@ async function buildPipeline(): Promise<Pipeline> {
     maxEventBytes,
     sinkTimeoutMs,
     dropRules: config.pipeline.dropRules.length,
+    outputs: sink.name,
+    bestEffortOutputs: config.outputs.bestEffort.length,
   });
   return createPipeline({ config: config.pipeline, sink: withSinkLatency(sink, metrics) });
 }

@@ -22,7 +22,10 @@ export interface ForwardCredentials {
 
 /** Where the relay stores events. */
 export interface OutputsConfig {
-  /** OUTPUTS (serve: --output, repeatable): URIs that must store every event before the relay answers 2xx. */
+  /**
+   * OUTPUTS (serve: --output, repeatable): URIs that must store every event before the relay answers 2xx, after the
+   * entry point's own output if it has one.
+   */
   readonly guaranteed: readonly OutputSpec[];
   /** BEST_EFFORT_OUTPUTS (serve: --best-effort-output): URIs that get events if they keep up. Default none. */
   readonly bestEffort: readonly OutputSpec[];
@@ -34,11 +37,11 @@ export interface OutputsConfig {
 }
 
 /**
- * Reads OUTPUTS and BEST_EFFORT_OUTPUTS (comma- or newline-separated URIs) and the settings they use. `fixed` are the
- * entry point's own guaranteed outputs, first (the Lambda's CloudWatch group); OUTPUTS then adds to them, or, when
- * there are none, is required (defaulting to `defaultOutput` if given).
+ * Reads OUTPUTS and BEST_EFFORT_OUTPUTS (comma- or newline-separated URIs) and the settings they use. With `own`, the
+ * entry point has a guaranteed output of its own (the Lambda's CloudWatch group) and OUTPUTS adds to it; otherwise
+ * OUTPUTS is required, or `defaultOutput` stands in for it.
  */
-export function readOutputsConfig(reader: SettingsReader, options: { fixed?: readonly OutputSpec[]; defaultOutput?: string } = {}): OutputsConfig {
+export function readOutputsConfig(reader: SettingsReader, options: { own?: boolean; defaultOutput?: string } = {}): OutputsConfig {
   const parse = (name: string): OutputSpec[] =>
     reader.list(name).flatMap((text, index) => {
       try {
@@ -49,9 +52,8 @@ export function readOutputsConfig(reader: SettingsReader, options: { fixed?: rea
       }
     });
   const listed = parse('OUTPUTS');
-  const fixed = options.fixed ?? [];
-  const guaranteed = [...fixed, ...(listed.length === 0 && fixed.length === 0 && options.defaultOutput !== undefined ? [parseOutputUri(options.defaultOutput)] : listed)];
-  if (guaranteed.length === 0) reader.problem('OUTPUTS', 'is required: list at least one output URI (-, a path, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, http(s)://)');
+  const guaranteed = listed.length === 0 && !options.own && options.defaultOutput !== undefined ? [parseOutputUri(options.defaultOutput)] : listed;
+  if (guaranteed.length === 0 && !options.own) reader.problem('OUTPUTS', 'is required: list at least one output URI (-, a path, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, http(s)://)');
   const bestEffort = parse('BEST_EFFORT_OUTPUTS');
   const stdoutCount = [...guaranteed, ...bestEffort].filter((spec) => spec.kind === 'stdout').length;
   if (stdoutCount > 1) reader.problem('OUTPUTS', '- (stdout) is listed more than once; the lines would interleave');
@@ -90,11 +92,15 @@ export interface OutputContext {
   readonly note: (note: OutputNote) => void;
 }
 
-/** Builds every output, each wrapped in retrying and deduplication, behind one fan-out. */
-export async function createOutputs(config: OutputsConfig, context: OutputContext): Promise<FanOut> {
-  const build = async (spec: OutputSpec): Promise<Sink> => withDeduplication(withRetry(await createOutputSink(spec, config, context)), config.dedupeCapacity);
+/**
+ * Builds every output, each wrapped in retrying and deduplication, behind one fan-out. `own` are the entry point's
+ * own guaranteed sinks (the Lambda's CloudWatch sink), first, wrapped the same way.
+ */
+export async function createOutputs(config: OutputsConfig, context: OutputContext, own: readonly Sink[] = []): Promise<FanOut> {
+  const wrap = (sink: Sink): Sink => withDeduplication(withRetry(sink), config.dedupeCapacity);
+  const build = async (spec: OutputSpec): Promise<Sink> => wrap(await createOutputSink(spec, config, context));
   return createFanOut({
-    guaranteed: await Promise.all(config.guaranteed.map(build)),
+    guaranteed: [...own.map(wrap), ...(await Promise.all(config.guaranteed.map(build)))],
     bestEffort: await Promise.all(config.bestEffort.map(build)),
     bestEffortQueueBytes: config.bestEffortQueueBytes,
     bestEffortTimeoutMs: context.sinkTimeoutMs,

@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { archiveObject } from './archive-object.ts';
 import { errorName, failureName } from './retry.ts';
 import { type Sink, SinkError, storedAll } from './sink.ts';
@@ -29,7 +29,8 @@ export function createS3ArchiveSink(options: S3ArchiveOptions): Sink {
     name: 's3-archive',
     maxRecordBytes: Number.MAX_SAFE_INTEGER,
     async send(records, { signal }) {
-      const object = await archiveObject(records, prefix);
+      // Loaded on first use: the entry points export this sink but most never archive, and the SDK is large.
+      const [{ PutObjectCommand }, object] = await Promise.all([import('@aws-sdk/client-s3'), archiveObject(records, prefix)]);
       try {
         await client.send(
           new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body, ContentType: 'application/x-ndjson', IfNoneMatch: '*' }),

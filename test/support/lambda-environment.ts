@@ -17,6 +17,9 @@ const HANDLER_VARIABLES = [
   'REDACT_PATHS',
   'DROP_RULES',
   'DROP_RULES_FILE',
+  'OUTPUTS',
+  'BEST_EFFORT_OUTPUTS',
+  'AWS_ENDPOINT_URL_S3',
 ] as const;
 
 export interface StandInEndpoints {

@@ -56,8 +56,8 @@ async function startServerProcess(command: string, args: readonly string[], list
 }
 
 /**
- * s3rver: an S3-compatible server keeping objects in its directory. `again` starts it once more on the port and data
- * of one stopped with `keepData`, as a store coming back after an outage.
+ * s3rver: an S3-compatible server keeping objects in its directory; its one access key is S3RVER, secret S3RVER.
+ * `again` starts it once more on the port and data of one stopped with `keepData`, as a store coming back.
  */
 export const startS3rver = (again?: { port: number; dir: string }): Promise<ServerProcess> =>
   startServerProcess(

@@ -21,15 +21,22 @@ test('the exported names', () => {
     'SettingsReader',
     'SinkError',
     'Stage',
+    'createAzureBlobArchiveSink',
     'createAzureMonitorSink',
     'createCloudWatchSink',
     'createFileSink',
+    'createHttpForwardSink',
+    'createOutputs',
     'createPipeline',
+    'createS3ArchiveSink',
     'createStreamSink',
     'emptyCounts',
+    'readOutputsConfig',
     'readPipelineConfig',
     'recordKey',
     'toAksAuditRow',
+    'withDeduplication',
+    'withRetry',
   ]);
 });
 
