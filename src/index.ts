@@ -20,7 +20,6 @@ export type { CloudWatchSinkOptions } from './sinks/cloudwatch.ts';
 export { createHttpForwardSink } from './sinks/http-forward.ts';
 export type { HttpForwardOptions } from './sinks/http-forward.ts';
 export { createFileSink, createStreamSink } from './sinks/json-lines.ts';
-export type { JsonLinesOptions } from './sinks/json-lines.ts';
 export { withDeduplication } from './sinks/deduplicate.ts';
 export { createOutputs, readOutputsConfig } from './sinks/outputs.ts';
 export type { OutputNote } from './sinks/best-effort-queue.ts';

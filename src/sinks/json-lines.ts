@@ -1,22 +1,17 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
-import { recordKey, type LogRecord } from '../record.ts';
-import { RecentKeys } from './recent-keys.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import type { LogRecord } from '../record.ts';
+import { type Sink, type SinkResult, storedAll } from './sink.ts';
 
-/**
+/*
  * JSON-lines sinks: one event per line, exactly as kube-apiserver's --audit-log-path writes its audit.log, so
- * audit2rbac, Falco's file input and log agents read the output unchanged.
+ * audit2rbac, Falco's file input and log agents read the output unchanged. A batch is written whole or not at all.
  */
-export interface JsonLinesOptions {
-  /** How many (auditID, stage) keys to remember so a retried batch is not written twice. Default 100,000. */
-  readonly dedupeCapacity?: number;
-}
 
 /** Writes lines to a stream, e.g. stdout; resolves once the stream has taken them. */
-export function createStreamSink(stream: Writable, options: JsonLinesOptions = {}): Sink {
-  return createLineSink('stdout', options, {
+export function createStreamSink(stream: Writable): Sink {
+  return createLineSink('stdout', {
     write: (lines) =>
       new Promise<void>((resolve, reject) => {
         stream.write(lines, (error) => (error ? reject(error) : resolve()));
@@ -29,7 +24,7 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
  * Appends lines to a file, fsyncing each batch before it is acknowledged. A batch that fails part-way is cut
  * off again, so the file never holds a partial line and the API server's retry writes the batch whole.
  */
-export async function createFileSink(path: string, options: JsonLinesOptions = {}): Promise<Sink> {
+export async function createFileSink(path: string): Promise<Sink> {
   let file: FileHandle;
   try {
     file = await open(path, 'a');
@@ -37,7 +32,7 @@ export async function createFileSink(path: string, options: JsonLinesOptions = {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new SinkError(`cannot open output file ${path} for appending (${code}); check the directory exists and is writable`, 'file', 0, { cause: error });
   }
-  return createLineSink('file', options, {
+  return createLineSink('file', {
     async write(lines) {
       const { size } = await file.stat();
       try {
@@ -57,31 +52,19 @@ interface LineWriter {
   close(): Promise<void>;
 }
 
-function createLineSink(name: string, options: JsonLinesOptions, writer: LineWriter): Sink {
-  const written = new RecentKeys(options.dedupeCapacity ?? 100_000);
+function createLineSink(name: string, writer: LineWriter): Sink {
   // Batches arrive concurrently; writing them one after another keeps every line whole.
   let queue: Promise<unknown> = Promise.resolve();
 
   async function writeBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
     signal.throwIfAborted();
-    const fresh: LogRecord[] = [];
-    const keys = new Set<string>();
-    for (const record of records) {
-      const key = recordKey(record);
-      if (written.has(key) || keys.has(key)) continue;
-      keys.add(key);
-      fresh.push(record);
+    try {
+      await writer.write(encodeLines(records));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new SinkError(`writing ${records.length} events to ${name} failed (${code})`, name, records.length, { cause: error });
     }
-    if (fresh.length > 0) {
-      try {
-        await writer.write(encodeLines(fresh));
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new SinkError(`writing ${fresh.length} events to ${name} failed (${code})`, name, fresh.length, { cause: error });
-      }
-    }
-    for (const key of keys) written.add(key);
-    return { written: fresh.length, duplicates: records.length - fresh.length, restamped: 0, calls: fresh.length > 0 ? 1 : 0 };
+    return storedAll(records.length, 1);
   }
 
   return {
