@@ -8,6 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY bin ./bin
 COPY src ./src
+# serve --detect and detect read the shipped rule source.
+COPY detections/rules.yaml ./detections/rules.yaml
 USER node
 EXPOSE 8443
 ENTRYPOINT ["node", "bin/kube-audit-relay.js"]

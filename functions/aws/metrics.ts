@@ -1,5 +1,5 @@
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { BatchCounts, Sink } from '../../src/index.ts';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { BatchCounts, Env, Sink } from '../../src/index.ts';
 
 /** Metric names, one per count the handler publishes (EMF, in the POWERTOOLS_METRICS_NAMESPACE namespace). */
 export const MetricName = {
@@ -13,9 +13,29 @@ export const MetricName = {
   /** Events best-effort outputs missed because their queue was full. */
   EventsDropped: 'EventsDropped',
   BatchesRejected: 'BatchesRejected',
+  BatchesRefused: 'BatchesRefused',
+  BatchesFailed: 'BatchesFailed',
   Bytes: 'Bytes',
   SinkLatency: 'SinkLatency',
 } as const;
+
+/** The dimension, besides Powertools' `service`, that tells apart the relays of several clusters in one account. */
+export const CLUSTER_DIMENSION = 'Cluster';
+
+/**
+ * The handler's metrics: POWERTOOLS_SERVICE_NAME (default kube-audit-relay) and POWERTOOLS_METRICS_NAMESPACE (default
+ * KubeAuditRelay), with dimension `Cluster` set to CLUSTER_NAME when there is one. The stack's alarms
+ * (infra/aws/alarms.yml) select metrics by exactly these dimensions.
+ */
+export function createRelayMetrics(env: Env): Metrics {
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
+  const cluster = env.CLUSTER_NAME?.trim();
+  return new Metrics({
+    serviceName,
+    namespace: env.POWERTOOLS_METRICS_NAMESPACE || 'KubeAuditRelay',
+    ...(cluster ? { defaultDimensions: { [CLUSTER_DIMENSION]: cluster } } : {}),
+  });
+}
 
 /** The API server counts a batch as delivered only for these statuses; anything else it retries. */
 export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
@@ -31,6 +51,9 @@ export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchC
   metrics.addMetric(MetricName.EventsRestamped, MetricUnit.Count, counts.restamped);
   metrics.addMetric(MetricName.EventsDropped, MetricUnit.Count, counts.dropped);
   metrics.addMetric(MetricName.BatchesRejected, MetricUnit.Count, isAccepted(status) ? 0 : 1);
+  // By status class: 4xx is the request's (credentials, body), 5xx the relay's (configuration, token, CloudWatch).
+  metrics.addMetric(MetricName.BatchesRefused, MetricUnit.Count, status >= 400 && status <= 499 ? 1 : 0);
+  metrics.addMetric(MetricName.BatchesFailed, MetricUnit.Count, status >= 500 ? 1 : 0);
   metrics.addMetric(MetricName.Bytes, MetricUnit.Bytes, counts.bytes);
 }
 

@@ -1,14 +1,13 @@
 // The AWS entry point: API Gateway (REST, Lambda proxy integration) -> the pipeline -> CloudWatch Logs.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConfigError, createCloudWatchSink, createOutputs, createPipeline, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
-import { addBatchMetrics, isAccepted, withSinkLatency } from './metrics.ts';
+import { addBatchMetrics, createRelayMetrics, isAccepted, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
 
 /** API Gateway's integration timeout: past it the API server gets a 504 even if the events were stored. */
@@ -18,7 +17,7 @@ const RESPONSE_RESERVE_MS = 1_500;
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
 const logger = new Logger({ serviceName });
-const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'KubeAuditRelay' });
+const metrics = createRelayMetrics(process.env);
 
 let pipelineReady: Promise<Pipeline> | undefined;
 

@@ -5,19 +5,10 @@
 const arn = (suffix) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ec2:\${AWS::Region}:\${AWS::AccountId}:${suffix}` });
 
 module.exports = async ({ resolveVariable }) => {
-  const subnets = String(await resolveVariable('param:SUBNET_IDS'))
-    .split(',')
-    .map((id) => id.trim())
-    .filter((id) => id !== '');
-  for (const id of subnets) {
-    if (!/^subnet-[0-9a-f]+$/.test(id)) {
-      throw new Error(`SUBNET_IDS entry ${JSON.stringify(id)} is not a subnet id; give ids like subnet-0123abcd, comma-separated`);
-    }
-  }
-  if (subnets.length === 0) throw new Error('SUBNET_IDS is empty: give the private subnets, comma-separated');
+  const { subnetIds } = await resolveVariable('self:custom.relay');
   return [
     arn('network-interface/*'),
     arn('security-group/${ReceiveFunctionSecurityGroup.GroupId}'),
-    ...subnets.map((id) => arn(`subnet/${id}`)),
+    ...subnetIds.map((id) => arn(`subnet/${id}`)),
   ];
 };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, RelayError } from '../errors.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
+import { detectCommand } from './detect.ts';
 import { flagsCommand } from './flags.ts';
 import { kubeadmPatchCommand } from './kubeadm-patch.ts';
 import { kubeconfigCommand } from './kubeconfig.ts';
@@ -9,7 +10,7 @@ import { replayCommand } from './replay.ts';
 import { serveCommand } from './serve.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly Command[] = [serveCommand, kubeconfigCommand, policyCommand, flagsCommand, kubeadmPatchCommand, replayCommand];
+export const commands: readonly Command[] = [serveCommand, kubeconfigCommand, policyCommand, flagsCommand, kubeadmPatchCommand, replayCommand, detectCommand];
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { withDetections } from '../detect/detecting-sink.ts';
+import { loadRules } from '../detect/rule-source.ts';
 import { createPipeline } from '../receive.ts';
 import { startServer, type TlsSettings } from '../server.ts';
 import { describeOutput } from '../sinks/output-uri.ts';
@@ -61,12 +63,14 @@ flags (each overrides the environment variable in brackets):
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
+  --detect                 run the detections (kube-audit-relay detect) on every stored event and log each match
   -h, --help               this text
 
 also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS,
 BEST_EFFORT_QUEUE_BYTES, DEDUPE_CAPACITY, AWS_ENDPOINT_URL_S3, AZURE_STORAGE_KEY (see docs/outputs.md).
 The API server sends credentials only over https: with a token or basic auth, give --tls-cert and --tls-key.
-Logs one JSON line per batch to stderr. SIGTERM or SIGINT: stops accepting, finishes batches in progress, exits.`;
+Logs one JSON line per batch to stderr, and with --detect one per detection match (msg "detection": rule,
+severity, auditID, stage, user, verb, object; never the event's content). SIGTERM or SIGINT: stops accepting, finishes batches in progress, exits.`;
 
 /** `kube-audit-relay serve`: the local receiver. */
 export const serveCommand: Command = {
@@ -77,7 +81,7 @@ export const serveCommand: Command = {
     const options = Object.fromEntries(
       Object.keys(FLAG_VARIABLES).map((flag) => [flag, { type: 'string', multiple: REPEATABLE.includes(flag as Flag) }]),
     ) as Record<Flag, { type: 'string'; multiple: boolean }>;
-    const { values } = parseCommandLine(args, options);
+    const { values } = parseCommandLine(args, { ...options, detect: { type: 'boolean' } });
     const env: Record<string, string | undefined> = { ...io.env };
     for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
       const value = values[flag as Flag] as string | string[] | undefined;
@@ -88,13 +92,15 @@ export const serveCommand: Command = {
     const log = (entry: Readonly<Record<string, unknown>>): void => {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
-    const sink = await createOutputs(settings.outputs, {
+    const rules = values.detect ? loadRules() : undefined;
+    const outputs = await createOutputs(settings.outputs, {
       stdout: io.stdout,
       env,
       sinkTimeoutMs: settings.pipeline.sinkTimeoutMs,
       maxEventBytes: settings.pipeline.maxEventBytes,
       note: (note) => log({ ...note }),
     });
+    const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
     const pipeline = createPipeline({ config: settings.pipeline, sink });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
@@ -112,6 +118,7 @@ export const serveCommand: Command = {
       url: server.url,
       outputs: settings.outputs.guaranteed.map(describeOutput),
       bestEffortOutputs: settings.outputs.bestEffort.map(describeOutput),
+      ...(rules ? { detections: rules.length } : {}),
     });
 
     if (!io.signal.aborted) await once(io.signal, 'abort');

@@ -1,9 +1,21 @@
-// `serverless package` offline, for the default parameters and for "create the VPC endpoint + Lambda in the VPC",
-// then assertions on the CloudFormation it writes: private only, resource policy, least privilege, log group,
-// queries, alarms and outputs.
+// `serverless package` offline for every documented variant, packaged once and in parallel: existing endpoints with
+// the defaults; created endpoint + Lambda in the VPC with customer managed keys; AUTH_MODE=none with an
+// INFREQUENT_ACCESS group and an alarm topic; an adopted log group with the function in the VPC. Then assertions on
+// the CloudFormation each writes (private only, resource policy, least privilege, log group, queries, alarms,
+// dashboard, outputs), cfn-lint on all of them, the relay's published metrics against the alarms, and the
+// parameters refused at package time.
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
+import { startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { eventList } from '../support/http-client.ts';
+import { captureOutput, coldStart, lambdaContext, type OutputLine, proxyEvent } from '../support/lambda.ts';
+import { useEnvironment } from '../support/lambda-environment.ts';
+import { FIXTURES_DIR } from '../support/records.ts';
 import { packageService, type PackagedService, runServerless, type Template } from '../support/serverless.ts';
+import { startSsmStandIn } from '../support/ssm-standin.ts';
+import { alarmMetrics, arnText, identityStatements, list, metricIdentity, ofType, only, type Statement } from '../support/template.ts';
 
 const EXISTING_ENDPOINTS = 'vpce-0a1b2c3d4e5f60718,vpce-0f1e2d3c4b5a69788';
 const CREATED = {
@@ -11,7 +23,7 @@ const CREATED = {
   LAMBDA_IN_VPC: 'true',
   VPC_ID: 'vpc-0123456789abcdef0',
   SUBNET_IDS: 'subnet-0aaa1111bbbb2222c,subnet-0ddd3333eeee4444f',
-  ALLOWED_CIDRS: '10.20.0.0/16,10.30.1.0/24',
+  ALLOWED_CIDRS: '10.20.0.0/16,10.30.1.0/24,fd00:20::/56',
   PRIVATE_DNS: 'true',
   SOURCE_VPC_IDS: 'vpc-0123456789abcdef0',
   CLUSTER_NAME: 'payments',
@@ -19,65 +31,42 @@ const CREATED = {
   KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0',
   AUTH_TOKEN_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1c2d3e4f-5061-7283-94a5-b6c7d8e9f0a1',
 };
+const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:111122223333:audit-alarms';
 
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+/** Every documented variant: stage name -> params. */
+const VARIANTS = {
+  prod: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS },
+  staging: CREATED,
+  open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN },
+  adopted: {
+    VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
+    LAMBDA_IN_VPC: 'true',
+    VPC_ID: CREATED.VPC_ID,
+    SUBNET_IDS: 'subnet-0aaa1111bbbb2222c',
+    LOG_GROUP: 'existing',
+    RESERVED_CONCURRENCY: 'none',
+  },
+} satisfies Record<string, Record<string, string>>;
+type Variant = keyof typeof VARIANTS;
 
-/** Resources of a type that a deploy would create (their Condition, if any, holds). */
-const ofType = (template: Template, type: string) =>
-  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type && (resource.Condition === undefined || holds(template, { Condition: resource.Condition })));
-const only = (template: Template, type: string) => {
-  const found = ofType(template, type);
-  assert.equal(found.length, 1, `expected one ${type}, found ${found.length}`);
-  return found[0]![1];
-};
-const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-
-/**
- * Evaluates a template condition. Every condition here compares parameters that serverless has already substituted,
- * so Fn::Equals always sees two literals and the template can be read as CloudFormation would deploy it.
- */
-function holds(template: Template, condition: unknown): boolean {
-  const item = condition as Record<string, any>;
-  if ('Condition' in item) return holds(template, template.Conditions![item.Condition]);
-  if ('Fn::Equals' in item) {
-    const [left, right] = item['Fn::Equals'];
-    assert.ok(typeof left === 'string' && typeof right === 'string', `condition compares non-literals: ${JSON.stringify(item)}`);
-    return left === right;
-  }
-  if ('Fn::Not' in item) return !holds(template, item['Fn::Not'][0]);
-  if ('Fn::And' in item) return item['Fn::And'].every((part: unknown) => holds(template, part));
-  if ('Fn::Or' in item) return item['Fn::Or'].some((part: unknown) => holds(template, part));
-  throw new Error(`unknown condition ${JSON.stringify(item)}`);
-}
-
-/** The statements a policy has once deployed: Fn::If resolved by its condition, AWS::NoValue dropped. */
-function statementsOf(template: Template, document: { Statement: unknown[] }): Statement[] {
-  const expand = (item: any): Statement[] => {
-    if (item && 'Fn::If' in item) {
-      const [name, whenTrue, whenFalse] = item['Fn::If'];
-      return expand(holds(template, { Condition: name }) ? whenTrue : whenFalse);
-    }
-    if (item && item.Ref === 'AWS::NoValue') return [];
-    return [item as Statement];
+/** Two at a time: the machine has two cores, and each run bundles the function with esbuild. */
+async function packageVariants(): Promise<Record<Variant, PackagedService>> {
+  const names = Object.keys(VARIANTS) as Variant[];
+  const done: Partial<Record<Variant, PackagedService>> = {};
+  const worker = async () => {
+    for (let name = names.shift(); name !== undefined; name = names.shift()) done[name] = await packageService(name, VARIANTS[name]);
   };
-  return document.Statement.flatMap(expand);
+  await Promise.all([worker(), worker()]);
+  return done as Record<Variant, PackagedService>;
 }
 
-/** All identity-policy statements in the template: role inline policies and managed policies. */
-function identityStatements(template: Template): Statement[] {
-  const roles = ofType(template, 'AWS::IAM::Role').flatMap(([, role]) => (role.Properties!.Policies ?? []).map((policy: any) => policy.PolicyDocument));
-  const policies = [...ofType(template, 'AWS::IAM::ManagedPolicy'), ...ofType(template, 'AWS::IAM::Policy')].map(([, policy]) => policy.Properties!.PolicyDocument);
-  return [...roles, ...policies].flatMap((document) => statementsOf(template, document));
-}
-
-/** A resource ARN as written: a plain string or the template of a Fn::Sub. */
-const arnText = (resource: unknown): string => {
-  if (typeof resource === 'string') return resource;
-  const sub = (resource as Record<string, unknown>)['Fn::Sub'];
-  if (typeof sub === 'string') return sub;
-  if ((resource as Record<string, unknown>)['Fn::GetAtt']) return `GetAtt:${((resource as any)['Fn::GetAtt'] as string[]).join('.')}`;
-  throw new Error(`unexpected resource form ${JSON.stringify(resource)}`);
-};
+let variants: Record<Variant, PackagedService>;
+let packagingSeconds = 0;
+before(async () => {
+  const started = performance.now();
+  variants = await packageVariants();
+  packagingSeconds = (performance.now() - started) / 1000;
+});
 
 function assertPrivateOnly(template: Template): void {
   const api = only(template, 'AWS::ApiGateway::RestApi');
@@ -136,17 +125,24 @@ function assertLeastPrivilege(template: Template, { parameterArn, groupName }: {
   assert.deepEqual(byAction('logs:PutLogEvents').sort(), [groupArn, `${groupArn}:log-stream:*`, 'GetAtt:ReceiveLogGroup.Arn'].sort());
   assert.deepEqual(byAction('ssm:GetParameter'), [parameterArn]);
   const role = only(template, 'AWS::IAM::Role');
-  assert.deepEqual(only(template, 'AWS::Lambda::Function').Properties!.Role, { 'Fn::GetAtt': ['ReceiveRole', 'Arn'] });
+  assert.deepEqual(only(template, 'AWS::Lambda::Function').Properties!.Role, { 'Fn::Sub': '${ReceiveRole.Arn}' });
   assert.equal(role.Properties!.AssumeRolePolicyDocument.Statement[0].Principal.Service, 'lambda.amazonaws.com');
 }
 
-function assertLogSearch(template: Template, groupName: string): void {
+/** The audit group the stack creates: retention, encryption, deletion protection, kept when the stack goes. */
+function assertCreatedGroup(template: Template, groupName: string): void {
   const group = template.Resources.AuditLogGroup!;
   assert.equal(group.Type, 'AWS::Logs::LogGroup');
+  assert.equal((group as { DeletionPolicy?: string }).DeletionPolicy, 'Retain');
   assert.equal(group.Properties!.LogGroupName, groupName);
   assert.equal(typeof group.Properties!.RetentionInDays, 'number');
   assert.ok(group.Properties!.KmsKeyId, 'the audit log group must be encrypted with a KMS key');
+  assert.equal(group.Properties!.DeletionProtectionEnabled, true);
   assert.notEqual(template.Resources.ReceiveLogGroup!.Properties!.LogGroupName, groupName, "the function's own log group is separate");
+}
+
+/** Saved queries on the audit group, the 401/403 filter and alarm (STANDARD groups only), and the relay's alarms. */
+function assertLogSearch(template: Template, groupName: string, filterGroup: unknown = { Ref: 'AuditLogGroup' }): void {
 
   const queries = ofType(template, 'AWS::Logs::QueryDefinition').map(([, query]) => query.Properties!);
   const names = queries.map((query) => query.Name as string);
@@ -156,7 +152,7 @@ function assertLogSearch(template: Template, groupName: string): void {
   for (const query of queries) assert.deepEqual(query.LogGroupNames, [groupName]);
 
   const filter = only(template, 'AWS::Logs::MetricFilter').Properties!;
-  assert.deepEqual(filter.LogGroupName, { Ref: 'AuditLogGroup' });
+  assert.deepEqual(filter.LogGroupName, filterGroup);
   assert.match(filter.FilterPattern, /401/);
   assert.match(filter.FilterPattern, /403/);
   const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties!);
@@ -185,8 +181,8 @@ function invokeUrl(template: Template): { text: string; vpce: unknown } {
 
 describe('serverless package: default parameters', () => {
   let packaged: PackagedService;
-  before(async () => {
-    packaged = await packageService('prod', { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS });
+  before(() => {
+    packaged = variants.prod;
   });
 
   it('ran offline: nothing tried to open a connection', () => {
@@ -219,18 +215,62 @@ describe('serverless package: default parameters', () => {
 
   it('creates the KMS key with a policy that lets CloudWatch Logs use it for this group only', () => {
     const key = only(packaged.template, 'AWS::KMS::Key').Properties!;
-    const forLogs = statementsOf(packaged.template, key.KeyPolicy).find((statement: any) => statement.Principal?.Service?.['Fn::Sub'] === 'logs.${AWS::Region}.amazonaws.com');
+    const forLogs = (key.KeyPolicy.Statement as Statement[]).find((statement: any) => statement.Principal?.Service?.['Fn::Sub'] === 'logs.${AWS::Region}.amazonaws.com');
     assert.ok(forLogs, 'no key policy statement for CloudWatch Logs');
     assert.deepEqual(forLogs.Condition?.ArnEquals?.['kms:EncryptionContext:aws:logs:arn'], {
       'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/kube-audit-relay/prod/audit',
     });
-    assert.deepEqual(packaged.template.Resources.AuditLogGroup!.Properties!.KmsKeyId, { 'Fn::If': ['CreateKmsKey', { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] }, 'create'] });
-    assert.ok(holds(packaged.template, { Condition: 'CreateKmsKey' }));
+    assert.deepEqual(packaged.template.Resources.AuditLogGroup!.Properties!.KmsKeyId, { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] });
+    assert.equal(only(packaged.template, 'AWS::KMS::Alias').Properties!.AliasName, 'alias/kube-audit-relay-prod-prod');
   });
 
-  it('is ready for log search: retention, encryption, saved queries and alarms', () => {
+  it('is ready for log search: retention, encryption, deletion protection, saved queries and alarms', () => {
+    assertCreatedGroup(packaged.template, '/kube-audit-relay/prod/audit');
     assertLogSearch(packaged.template, '/kube-audit-relay/prod/audit');
     assert.equal(packaged.template.Resources.AuditLogGroup!.Properties!.RetentionInDays, 365);
+  });
+
+  it('alarms on the relay\'s failed and refused batches, audit stopping, and API Gateway 4XX/5XX', () => {
+    const alarms = new Map(alarmMetrics(packaged.template).map((alarm) => [alarm.id, alarm]));
+    const relay = { service: 'kube-audit-relay', Cluster: 'prod' };
+    assert.equal(alarms.get('BatchesFailedAlarm')?.identity, metricIdentity('KubeAuditRelay', 'BatchesFailed', relay));
+    assert.equal(alarms.get('BatchesRefusedAlarm')?.identity, metricIdentity('KubeAuditRelay', 'BatchesRefused', relay));
+    const stopped = alarms.get('AuditStoppedAlarm')!;
+    assert.equal(stopped.identity, metricIdentity('KubeAuditRelay', 'EventsWritten', relay));
+    // 15 one-minute periods with no event written, and no data at all counts as none written.
+    assert.deepEqual([stopped.properties.Period, stopped.properties.EvaluationPeriods, stopped.properties.DatapointsToAlarm], [60, 15, 15]);
+    assert.deepEqual([stopped.properties.ComparisonOperator, stopped.properties.Threshold, stopped.properties.TreatMissingData], ['LessThanThreshold', 1, 'breaching']);
+    const apiName = only(packaged.template, 'AWS::ApiGateway::RestApi').Properties!.Name;
+    assert.equal(alarms.get('Api4xxAlarm')?.identity, metricIdentity('AWS/ApiGateway', '4XXError', { ApiName: apiName, Stage: 'prod' }));
+    assert.equal(alarms.get('Api5xxAlarm')?.identity, metricIdentity('AWS/ApiGateway', '5XXError', { ApiName: apiName, Stage: 'prod' }));
+    for (const alarm of alarms.values()) assert.deepEqual(alarm.properties.AlarmActions, [], `${alarm.id} notifies nobody without ALARM_TOPIC_ARN`);
+  });
+
+  it('logs the stage\'s access to its own group, without execution logs (they would hold the audit events)', () => {
+    const state = JSON.parse(packaged.state) as { service: { provider: { logs: { restApi: Record<string, unknown> } } } };
+    const restApi = state.service.provider.logs.restApi;
+    assert.deepEqual([restApi.accessLogging, restApi.executionLogging, restApi.fullExecutionData], [true, false, false]);
+    assert.doesNotMatch(String(restApi.format), /authorization|\$context\.authorizer|requestOverride/i);
+    const group = packaged.template.Resources.ApiGatewayLogGroup!;
+    assert.equal(group.Properties!.LogGroupName, '/aws/api-gateway/kube-audit-relay-prod');
+    assert.notEqual(group.Properties!.LogGroupName, packaged.template.Resources.AuditLogGroup!.Properties!.LogGroupName);
+  });
+
+  it('has a dashboard of the relay\'s health and the audit itself', () => {
+    const body = JSON.parse(only(packaged.template, 'AWS::CloudWatch::Dashboard').Properties!.DashboardBody['Fn::Sub']) as {
+      widgets: { type: string; properties: { title: string; query?: string; alarms?: string[]; metrics?: unknown[][] } }[];
+    };
+    const titles = body.widgets.map((widget) => widget.properties.title);
+    for (const title of ['Alarms', 'Batches by answer', 'Events', 'Requests by verb', 'Top users', '401/403 by user', 'Who changed RBAC', 'Secrets access']) {
+      assert.ok(titles.includes(title), `no widget ${title} in ${titles.join(', ')}`);
+    }
+    for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.match(widget.properties.query!, /^SOURCE '\/kube-audit-relay\/prod\/audit' \| /);
+    const alarmIds = alarmMetrics(packaged.template).map((alarm) => `\${${alarm.id}.Arn}`);
+    assert.deepEqual(body.widgets.find((widget) => widget.type === 'alarm')!.properties.alarms!.sort(), alarmIds.sort());
+  });
+
+  it('reserves concurrency for the function, 20 by default', () => {
+    assert.equal(only(packaged.template, 'AWS::Lambda::Function').Properties!.ReservedConcurrentExecutions, 20);
   });
 
   it('runs nodejs22.x on arm64 with a timeout under 29 s', () => {
@@ -252,8 +292,8 @@ describe('serverless package: default parameters', () => {
 
 describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
   let packaged: PackagedService;
-  before(async () => {
-    packaged = await packageService('staging', CREATED);
+  before(() => {
+    packaged = variants.staging;
   });
 
   it('ran offline: nothing tried to open a connection', () => {
@@ -280,9 +320,23 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
   it('admits only HTTPS from ALLOWED_CIDRS to the endpoint', () => {
     const group = packaged.template.Resources.ExecuteApiEndpointSecurityGroup!.Properties!;
     assert.deepEqual(
-      group.SecurityGroupIngress.map((rule: any) => [rule.IpProtocol, rule.FromPort, rule.ToPort, rule.CidrIp]),
+      group.SecurityGroupIngress.map((rule: any) => [rule.IpProtocol, rule.FromPort, rule.ToPort, rule.CidrIp ?? rule.CidrIpv6]),
       CREATED.ALLOWED_CIDRS.split(',').map((cidr) => ['tcp', 443, 443, cidr]),
     );
+  });
+
+  it('lets the created endpoint carry only POSTs to this stage of this account\'s APIs', () => {
+    const policy = packaged.template.Resources.ExecuteApiVpcEndpoint!.Properties!.PolicyDocument as { Statement: Statement[] };
+    assert.deepEqual(
+      policy.Statement.map((statement) => [statement.Effect, statement.Action, arnText(statement.Resource)]),
+      [['Allow', 'execute-api:Invoke', 'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:*/staging/POST/*']],
+    );
+  });
+
+  it('describes every security group in the characters EC2 accepts (no apostrophe)', () => {
+    const groups = ofType(packaged.template, 'AWS::EC2::SecurityGroup');
+    assert.equal(groups.length, 3);
+    for (const [id, group] of groups) assert.match(group.Properties!.GroupDescription, /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/, id);
   });
 
   it('runs the function in the subnets, with CloudWatch Logs and SSM reached through interface endpoints', () => {
@@ -311,8 +365,9 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
   });
 
   it('uses the given KMS key and group name, and keeps the queries and alarms', () => {
-    assert.ok(!holds(packaged.template, { Condition: 'CreateKmsKey' }), 'no key is created when one is given');
-    assert.deepEqual(packaged.template.Resources.AuditLogGroup!.Properties!.KmsKeyId['Fn::If'][2], CREATED.KMS_KEY_ARN);
+    assert.deepEqual(ofType(packaged.template, 'AWS::KMS::Key'), [], 'no key is created when one is given');
+    assert.equal(packaged.template.Resources.AuditLogGroup!.Properties!.KmsKeyId, CREATED.KMS_KEY_ARN);
+    assertCreatedGroup(packaged.template, CREATED.LOG_GROUP_NAME);
     assertLogSearch(packaged.template, CREATED.LOG_GROUP_NAME);
     assertFunction(packaged.template);
   });
@@ -325,10 +380,10 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
   });
 });
 
-describe('serverless package: AUTH_MODE=none', () => {
+describe('serverless package: AUTH_MODE=none, INFREQUENT_ACCESS group, alarm topic', () => {
   let packaged: PackagedService;
-  before(async () => {
-    packaged = await packageService('open', { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none' });
+  before(() => {
+    packaged = variants.open;
   });
 
   it('gives the function no token parameter and no permission to read one', () => {
@@ -339,18 +394,185 @@ describe('serverless package: AUTH_MODE=none', () => {
     assert.deepEqual(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('ssm:') || action.startsWith('kms:'))), []);
     assertPrivateOnly(packaged.template);
   });
+
+  it('leaves out the 401/403 metric filter and alarm, which INFREQUENT_ACCESS groups cannot have', () => {
+    assert.equal(packaged.template.Resources.AuditLogGroup!.Properties!.LogGroupClass, 'INFREQUENT_ACCESS');
+    assert.deepEqual(ofType(packaged.template, 'AWS::Logs::MetricFilter'), []);
+    assert.ok(!alarmMetrics(packaged.template).some((alarm) => alarm.properties.MetricName === 'AuthFailures'));
+  });
+
+  it('notifies ALARM_TOPIC_ARN from every alarm', () => {
+    const alarms = alarmMetrics(packaged.template);
+    assert.equal(alarms.length, 7);
+    for (const alarm of alarms) assert.deepEqual(alarm.properties.AlarmActions, [ALARM_TOPIC_ARN], alarm.id);
+  });
 });
 
+describe('serverless package: adopted log group (LOG_GROUP=existing), Lambda in the VPC, no reserved concurrency', () => {
+  let packaged: PackagedService;
+  before(() => {
+    packaged = variants.adopted;
+  });
+
+  it('neither creates nor encrypts the group, but writes to, filters and outputs it by name', () => {
+    const groupName = '/kube-audit-relay/adopted/audit';
+    assert.equal(packaged.template.Resources.AuditLogGroup, undefined);
+    assert.deepEqual(ofType(packaged.template, 'AWS::KMS::Key'), []);
+    assert.deepEqual(ofType(packaged.template, 'AWS::KMS::Alias'), []);
+    assertLogSearch(packaged.template, groupName, groupName);
+    assert.equal(packaged.template.Outputs!.AuditLogGroupName!.Value, groupName);
+    assertLeastPrivilege(packaged.template, {
+      groupName,
+      parameterArn: 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kube-audit-relay/adopted/auth-token',
+    });
+  });
+
+  it('reserves no concurrency with RESERVED_CONCURRENCY=none', () => {
+    assert.equal(only(packaged.template, 'AWS::Lambda::Function').Properties!.ReservedConcurrentExecutions, undefined);
+  });
+});
+
+describe('serverless package: every variant', () => {
+  it('resolves every parameter at package time: no conditions, no Fn::If', (t) => {
+    t.diagnostic(`packaging ${Object.keys(VARIANTS).length} variants, two at a time: ${packagingSeconds.toFixed(1)} s`);
+    for (const [name, { template }] of Object.entries(variants)) {
+      assert.equal(template.Conditions, undefined, name);
+      assert.deepEqual(Object.entries(template.Resources).filter(([, resource]) => resource.Condition !== undefined).map(([id]) => id), [], name);
+      assert.ok(!JSON.stringify(template).includes('"Fn::If"'), `${name} has a Fn::If`);
+    }
+  });
+
+  it('passes cfn-lint with zero errors and zero warnings', { timeout: 180_000 }, async (t) => {
+    const missing = cfnLintMissing();
+    if (missing !== undefined) {
+      assert.notEqual(process.env.CI, 'true', `CI must run cfn-lint: ${missing}`);
+      t.skip(missing);
+      return;
+    }
+    // A copy with a retention CloudWatch Logs does not offer shows that the linter really reads the templates.
+    const broken = structuredClone(variants.prod.template) as Template;
+    broken.Resources.AuditLogGroup!.Properties!.RetentionInDays = 42;
+    const templates = { ...Object.fromEntries(Object.entries(variants).map(([name, { template }]) => [name, template])), broken };
+    const started = performance.now();
+    // 150 s: cfn-lint loads its schemas once and takes 10-25 s for these five on this shared machine.
+    const run = await cfnLint(templates, 150_000);
+    t.diagnostic(`cfn-lint on ${Object.keys(templates).length} templates: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    assert.ok(run.findings.length > 0 && run.findings.every((line) => line.startsWith('broken.json:')), `findings outside the broken copy:\n${run.findings.join('\n')}\n${run.stderr}`);
+    assert.ok(run.findings.some((line) => /:E3030:.*42/.test(line)), `the broken copy's retention was not reported:\n${run.findings.join('\n')}`);
+  });
+});
+
+describe('the relay publishes exactly the metrics the alarms and the dashboard watch', () => {
+  it('runs the packaged function environment against stand-ins and finds every relay alarm and widget metric among its EMF', async () => {
+    // Arrange: the default variant's function environment, with the services on loopback.
+    const { template } = variants.prod;
+    const variables = only(template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, string>;
+    const logs = await startCloudWatchLogsStandIn({ seed: 14 });
+    const ssm = await startSsmStandIn();
+    const saved = { ...process.env };
+    try {
+      useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: ssm.endpoint }, {});
+      const { NODE_OPTIONS: _nodeOptions, ...handlerVariables } = variables;
+      Object.assign(process.env, handlerVariables);
+      logs.createLogGroup(variables.LOG_GROUP_NAME!);
+      const token = 'e2c4a6b8d0f1e3c5a7b9d1f3e5c7a9b1';
+      const list = eventList(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
+      const handler = await coldStart();
+
+      // Act: the token parameter missing (500), then created (200), then a wrong token (401).
+      const { value: statuses, lines } = await captureOutput(async () => {
+        const failed = await handler(proxyEvent({ body: list, token }), lambdaContext());
+        ssm.putParameter(variables.AUTH_TOKEN_PARAMETER!, token, 'SecureString');
+        const stored = await handler(proxyEvent({ body: list, token }), lambdaContext());
+        const refused = await handler(proxyEvent({ body: list, token: 'not-the-token-0123456789abcdef' }), lambdaContext());
+        return [failed.statusCode, stored.statusCode, refused.statusCode];
+      });
+      assert.deepEqual(statuses, [500, 200, 401]);
+
+      // Assert: every metric the relay alarms and widgets name, by namespace, name and whole dimension set, was published.
+      const published = new Set(emfIdentities(lines));
+      const relayAlarms = alarmMetrics(template).filter((alarm) => alarm.properties.Namespace === 'KubeAuditRelay' && alarm.properties.MetricName !== 'AuthFailures');
+      assert.deepEqual(relayAlarms.map((alarm) => alarm.properties.MetricName).sort(), ['BatchesFailed', 'BatchesRefused', 'EventsWritten']);
+      for (const alarm of relayAlarms) assert.ok(published.has(alarm.identity), `${alarm.id} watches ${alarm.identity}, which the relay does not publish: ${[...published].join(' ')}`);
+      const body = JSON.parse(only(template, 'AWS::CloudWatch::Dashboard').Properties!.DashboardBody['Fn::Sub']) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+      const widgetMetrics = body.widgets.flatMap((widget) => widget.properties.metrics ?? []).filter((metric) => metric[0] === 'KubeAuditRelay');
+      assert.ok(widgetMetrics.length >= 8);
+      for (const [namespace, name, ...rest] of widgetMetrics) {
+        const pairs = rest.filter((item) => typeof item === 'string') as string[];
+        const dimensions = Object.fromEntries(pairs.flatMap((item, index) => (index % 2 === 0 ? [[item, pairs[index + 1]!]] : [])));
+        const identity = metricIdentity(namespace as string, name as string, dimensions);
+        assert.ok(published.has(identity), `the dashboard shows ${identity}, which the relay does not publish`);
+      }
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      await logs.close();
+      await ssm.close();
+    }
+  });
+});
+
+/** The metric identities (namespace, name, dimension set with values) in EMF documents. */
+function emfIdentities(lines: readonly OutputLine[]): string[] {
+  return lines.flatMap((line) => {
+    const aws = line._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } | undefined;
+    return (aws?.CloudWatchMetrics ?? []).flatMap((directive) =>
+      directive.Dimensions.flatMap((set) => directive.Metrics.map(({ Name }) => metricIdentity(directive.Namespace, Name, Object.fromEntries(set.map((key) => [key, String(line[key])]))))),
+    );
+  });
+}
+
 describe('serverless package: refused settings', () => {
+  const paramArgs = (params: Record<string, string>) => Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
+
   it('names the missing VPC_ENDPOINT_IDS instead of packaging an API nobody can reach', async () => {
     const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never']);
     assert.notEqual(run.code, 0);
-    assert.match(run.stdout + run.stderr, /VPC_ENDPOINT_IDS/);
+    assert.match(run.stdout + run.stderr, /VPC_ENDPOINT_IDS is required with VPC_ENDPOINT=existing/);
   });
 
-  it('refuses an ALLOWED_CIDRS entry that is not a CIDR', async () => {
-    const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...Object.entries({ ...CREATED, ALLOWED_CIDRS: '10.0.0.0/16,apiserver' }).flatMap(([key, value]) => ['--param', `${key}=${value}`])]);
+  it('refuses every malformed parameter at once, each by name with the allowed form', async () => {
+    // Each would otherwise package and fail mid-deploy, or deploy something that cannot work.
+    const refused: [string, string, RegExp][] = [
+      ['ALLOWED_CIDRS', '10.20.0.0/33,apiserver,fd00::/129', /ALLOWED_CIDRS entry "10\.20\.0\.0\/33" is not an IPv4 or IPv6 CIDR; give address\/prefix with a prefix of at most 32 \(IPv6: 128\), e\.g\. 10\.20\.0\.0\/24/],
+      ['LOG_RETENTION_DAYS', '42', /LOG_RETENTION_DAYS 42 is not a retention CloudWatch Logs offers; use one of 1, 3, 5, 7, 14, 30, .*, 3653/],
+      ['CLUSTER_NAME', 'prod.eu1', /CLUSTER_NAME "prod\.eu1" must be 1 to 100 letters, digits, _ or - \(it goes into the KMS alias/],
+      ['FUNCTION_LOG_RETENTION_DAYS', '10', /FUNCTION_LOG_RETENTION_DAYS 10 is not a retention CloudWatch Logs offers/],
+      ['LOG_GROUP_NAME', 'audit log', /LOG_GROUP_NAME "audit log" must be 1 to 512 letters, digits or any of _ - \/ \. #/],
+      ['LOG_GROUP_CLASS', 'DELIVERY', /LOG_GROUP_CLASS "DELIVERY" must be one of STANDARD, INFREQUENT_ACCESS/],
+      ['LOG_GROUP', 'adopt', /LOG_GROUP "adopt" must be one of create, existing/],
+      ['LOG_GROUP_DELETION_PROTECTION', 'yes', /LOG_GROUP_DELETION_PROTECTION "yes" must be one of true, false/],
+      ['KMS_KEY_ARN', 'alias/audit', /KMS_KEY_ARN "alias\/audit" must be create or a key ARN like arn:aws:kms:/],
+      ['AUTH_MODE', 'basic', /AUTH_MODE "basic" must be one of token, none/],
+      ['AUTH_TOKEN_PARAMETER', 'auth-token', /AUTH_TOKEN_PARAMETER "auth-token" must be a full SSM parameter name starting with \//],
+      ['AUTH_TOKEN_KMS_KEY_ARN', 'aws/ssm', /AUTH_TOKEN_KMS_KEY_ARN "aws\/ssm" must be aws-managed or a key ARN/],
+      ['MAX_EVENT_BYTES', '2000000', /MAX_EVENT_BYTES "2000000" must be a whole number from 4096 to 1048576/],
+      ['VPC_ID', 'vpc0123', /VPC_ID "vpc0123" must be a VPC id like vpc-0123456789abcdef0/],
+      ['SUBNET_IDS', 'subnet-1', /SUBNET_IDS entry "subnet-1" is not an id like subnet-0123456789abcdef0/],
+      ['SOURCE_VPC_IDS', 'vpc-1', /SOURCE_VPC_IDS entry "vpc-1" is not an id like vpc-0123456789abcdef0 \(or any\)/],
+      ['PRIVATE_DNS', 'yes', /PRIVATE_DNS "yes" must be one of true, false/],
+      ['AUTH_FAILURE_THRESHOLD', '-1', /AUTH_FAILURE_THRESHOLD "-1" must be a whole number from 0 to 1000000/],
+      ['AUDIT_STOPPED_MINUTES', '0', /AUDIT_STOPPED_MINUTES "0" must be a whole number from 1 to 1440/],
+      ['RESERVED_CONCURRENCY', '0', /RESERVED_CONCURRENCY "0" must be a whole number from 1 \(or none to reserve nothing\)/],
+      ['ALARM_TOPIC_ARN', 'audit-alarms', /ALARM_TOPIC_ARN "audit-alarms" must be none or a topic ARN like arn:aws:sns:/],
+    ];
+    const params = { ...CREATED, ...Object.fromEntries(refused.map(([name, value]) => [name, value])) };
+    const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs(params)]);
+    const output = run.stdout + run.stderr;
     assert.notEqual(run.code, 0);
-    assert.match(run.stdout + run.stderr, /ALLOWED_CIDRS entry "apiserver" is not an IPv4 or IPv6 CIDR/);
+    // Two ALLOWED_CIDRS entries more than parameters: each bad entry is named.
+    assert.match(output, new RegExp(`${refused.length + 2} parameter\\(s\\) refused; fix them with --param NAME=VALUE`));
+    for (const [name, , message] of refused) assert.match(output, message, `${name} not refused as expected:\n${output}`);
+    assert.match(output, /ALLOWED_CIDRS entry "apiserver" is not an IPv4 or IPv6 CIDR/);
+    assert.match(output, /ALLOWED_CIDRS entry "fd00::\/129" is not an IPv4 or IPv6 CIDR/);
+  });
+
+  it('requires the network of a created endpoint', async () => {
+    const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs({ VPC_ENDPOINT: 'create' })]);
+    assert.notEqual(run.code, 0);
+    const output = run.stdout + run.stderr;
+    assert.match(output, /VPC_ID "" must be a VPC id like vpc-0123456789abcdef0 \(required with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true\)/);
+    assert.match(output, /SUBNET_IDS is required with VPC_ENDPOINT=create or LAMBDA_IN_VPC=true/);
+    assert.match(output, /ALLOWED_CIDRS is required with VPC_ENDPOINT=create/);
   });
 });

@@ -113,6 +113,7 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       assert.equal(metricSum(lines, 'EventsRedacted'), 0);
       assert.equal(metricSum(lines, 'EventsTruncated'), 0);
       assert.equal(metricSum(lines, 'BatchesRejected'), 0);
+      assert.equal(metricSum(lines, 'BatchesRefused') + metricSum(lines, 'BatchesFailed'), 0);
       assert.equal(metricSum(lines, 'Bytes'), records.reduce((sum, record) => sum + record.bytes, 0));
       assert.equal(emfMetrics(lines).get('SinkLatency')?.length, 3);
       assert.equal(metricSum(lines, 'ColdStart'), 1);
@@ -144,6 +145,9 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
       }
       assert.equal(logs.events(group, stream).length, before);
       assert.equal(metricSum(lines, 'BatchesRejected'), 3);
+      // By status class: refused (4xx), not failed (5xx).
+      assert.equal(metricSum(lines, 'BatchesRefused'), 3);
+      assert.equal(metricSum(lines, 'BatchesFailed'), 0);
       assert.equal(lines.filter((line) => line.message === 'batch refused' && line.status === 401).length, 3);
 
       const rotated = await captureOutput(() => invoke(proxyEvent({ body: list, token: NEXT_TOKEN })));
@@ -263,6 +267,9 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
     // The missing parameter also leaves no tokens, which the auth check reports in its own words.
     assert.deepEqual((logged?.problems as string[]).map((problem) => problem.split(':')[0]).sort(), ['AUTH_MODE', 'AUTH_TOKEN_PARAMETER', 'LOG_GROUP_NAME', 'MAX_EVENT_BYTES']);
     assert.equal(metricSum(broken.lines, 'BatchesRejected'), 1);
+    // Answered 500, not thrown: Lambda's Errors stays 0, so this is what says the relay is failing.
+    assert.equal(metricSum(broken.lines, 'BatchesFailed'), 1);
+    assert.equal(metricSum(broken.lines, 'BatchesRefused'), 0);
 
     useEnvironment(endpoints(), { LOG_GROUP_NAME: '/aws/eks/fixed/cluster' });
     const noAuth = await captureOutput(() => handler(proxyEvent({ body: list, token: TOKEN }), lambdaContext()));

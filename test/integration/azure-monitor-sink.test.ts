@@ -175,10 +175,18 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     const target = sink({ concurrency: 1 });
     const [rows0, calls0] = mark();
     azure.ingestion.faults.delayMs = 100;
+    // The deadline comes as soon as the first call is answered: a timer instead raced the uploads on a loaded machine.
+    const deadline = new AbortController();
+    const firstAnswered = (async () => {
+      while (!azure.ingestion.calls.slice(calls0).some((call) => call.status === 204) && !deadline.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
+      deadline.abort(new DOMException('the sink deadline passed', 'TimeoutError'));
+    })();
     let error: unknown;
     try {
-      error = await target.send(records, sendContext(250)).then(() => undefined, (caught: unknown) => caught);
+      error = await target.send(records, { signal: deadline.signal, deadline: Date.now() + 60_000 }).then(() => undefined, (caught: unknown) => caught);
     } finally {
+      deadline.abort();
+      await firstAnswered;
       azure.ingestion.faults.delayMs = 0;
     }
     assert.ok(error instanceof SinkError);

@@ -1,7 +1,7 @@
 // Runs the installed `serverless` (osls) on this repository's serverless.yml as a child process, offline: fake
 // credentials, and a preload that refuses every connection that is not to loopback.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,10 +30,10 @@ export interface ServerlessRun {
   readonly stderr: string;
 }
 
-/** Runs `serverless <args>` in the repository root and waits for it to exit. */
-export function runServerless(args: readonly string[], env: NodeJS.ProcessEnv = offlineEnvironment()): Promise<ServerlessRun> {
+/** Runs `serverless <args>` in the repository root (or `cwd`) and waits for it to exit. */
+export function runServerless(args: readonly string[], env: NodeJS.ProcessEnv = offlineEnvironment(), cwd = REPO_ROOT): Promise<ServerlessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVERLESS_BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVERLESS_BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -52,17 +52,29 @@ export interface Template {
 
 export interface PackagedService extends ServerlessRun {
   readonly template: Template;
+  /** serverless-state.json: the resolved service configuration, e.g. settings the framework applies outside the template. */
+  readonly state: string;
 }
 
-/** `serverless package --package <temp dir>` with the given stage and params, read and removed; rejects if it fails. */
+/** What `serverless package` reads from the repository; node_modules is linked, not copied. */
+const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'infra', 'functions', 'src'];
+
+/**
+ * `serverless package --package <temp dir>` with the given stage and params, read and removed; rejects if it fails.
+ * It runs in a copy of the service: serverless-esbuild moves its artifacts through the service's own `.serverless/`,
+ * which the framework clears when it starts packaging, so two runs in one directory break each other.
+ */
 export async function packageService(stage: string, params: Record<string, string>): Promise<PackagedService> {
   const dir = mkdtempSync(join(tmpdir(), `kube-audit-relay-package-${stage}-`));
+  const service = join(dir, 'service');
+  for (const file of SERVICE_FILES) cpSync(join(REPO_ROOT, file), join(service, file), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(service, 'node_modules'));
   const paramArgs = Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`]);
   try {
-    const run = await runServerless(['package', '--stage', stage, '--package', dir, ...paramArgs]);
+    const run = await runServerless(['package', '--stage', stage, '--package', join(dir, 'package'), ...paramArgs], offlineEnvironment(), service);
     if (run.code !== 0) throw new Error(`serverless package (${stage}) exited with ${run.code}:\n${run.stdout}\n${run.stderr}`);
-    const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-    return { ...run, template };
+    const template = JSON.parse(readFileSync(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+    return { ...run, template, state: readFileSync(join(dir, 'package', 'serverless-state.json'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

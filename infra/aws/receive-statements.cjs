@@ -1,0 +1,33 @@
+// The receive function's permissions, only those the parameters call for: writing to the audit group and to its own
+// log group always; reading the token parameter with AUTH_MODE=token; decrypting it when a customer managed key
+// (AUTH_TOKEN_KMS_KEY_ARN) encrypts it. Chosen here rather than with template conditions on fixed strings.
+'use strict';
+
+const sub = (text) => ({ 'Fn::Sub': text });
+
+module.exports = async ({ resolveVariable }) => {
+  const { tokenAccess, authTokenParameter } = await resolveVariable('self:custom.relay');
+  const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
+  const groupArn = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${logGroupName}`;
+  const write = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  return [
+    // CreateLogStream is authorized on the group, PutLogEvents on its streams.
+    { Sid: 'WriteAuditEvents', Effect: 'Allow', Action: write, Resource: [sub(groupArn), sub(`${groupArn}:log-stream:*`)] },
+    // The framework's ReceiveLogGroup: its Arn attribute is `...:log-group:/aws/lambda/<function>:*`.
+    { Sid: 'WriteFunctionLog', Effect: 'Allow', Action: write, Resource: { 'Fn::GetAtt': ['ReceiveLogGroup', 'Arn'] } },
+    ...(tokenAccess === 'none'
+      ? []
+      : [{ Sid: 'ReadTokenParameter', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${authTokenParameter}`) }]),
+    ...(tokenAccess === 'customer-key'
+      ? [
+          {
+            Sid: 'DecryptTokenParameter',
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: await resolveVariable('param:AUTH_TOKEN_KMS_KEY_ARN'),
+            Condition: { StringEquals: { 'kms:ViaService': sub('ssm.${AWS::Region}.amazonaws.com') } },
+          },
+        ]
+      : []),
+  ];
+};
