@@ -3,7 +3,7 @@
 import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { readPipelineConfig, SettingsReader } from '../src/config.ts';
 import type { LogRecord } from '../src/record.ts';
-import { createPipeline } from '../src/receive.ts';
+import { createPipeline } from '../src/pipeline.ts';
 import { createCloudWatchSink } from '../src/sinks/cloudwatch.ts';
 import { packCalls, packLowerBound } from '../src/sinks/cloudwatch-pack.ts';
 import type { Sink, SinkResult } from '../src/sinks/sink.ts';

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Pipeline, ReceiveResult } from './receive.ts';
+import type { Pipeline, ReceiveResult } from './pipeline.ts';
 
 /** TLS material as PEM text. With `clientCa`, callers must present a certificate it signed (mutual TLS). */
 export interface TlsSettings {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
 import { loadRules } from '../detect/rule-source.ts';
-import { createPipeline } from '../receive.ts';
+import { createPipeline } from '../pipeline.ts';
 import { startServer, type TlsSettings } from '../server.ts';
 import { describeOutput } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';

@@ -6,7 +6,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { type Env, readPipelineConfig, SettingsReader } from '../../src/config.ts';
-import { createPipeline, type Pipeline, type ReceiveRequest, type ReceiveResult } from '../../src/receive.ts';
+import { createPipeline, type Pipeline, type ReceiveRequest, type ReceiveResult } from '../../src/pipeline.ts';
+import { withDeduplication } from '../../src/sinks/deduplicate.ts';
 import { createFileSink, createStreamSink } from '../../src/sinks/json-lines.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { fixtureFiles } from '../support/records.ts';
@@ -33,7 +34,8 @@ function pipeline(sink: Sink, env: Env = {}): Pipeline {
 
 async function fileTarget(env: Env = {}): Promise<{ path: string; relay: Pipeline; sink: Sink }> {
   const path = join(dir, `audit-${outputs++}.log`);
-  const sink = await createFileSink(path);
+  // Wrapped as every output is, so a retried batch is recognised.
+  const sink = withDeduplication(await createFileSink(path));
   return { path, relay: pipeline(sink, env), sink };
 }
 
