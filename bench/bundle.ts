@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { startCloudWatchLogsStandIn } from '../test/support/cloudwatch-logs-standin.ts';
+import { startCloudWatchLogsStandIn } from '../tools/dev/cloudwatch-logs-standin.ts';
 import { median, quantile } from './harness.ts';
 import { eventListBody, Mix } from './inputs.ts';
 import { sixMegabyteBody } from './memory.ts';

@@ -8,7 +8,7 @@ import { createCloudWatchSink } from '../src/sinks/cloudwatch.ts';
 import { packCalls, packLowerBound } from '../src/sinks/cloudwatch-pack.ts';
 import type { Sink, SinkResult } from '../src/sinks/sink.ts';
 import { standInClient } from '../test/support/cloudwatch-client.ts';
-import { startCloudWatchLogsStandIn } from '../test/support/cloudwatch-logs-standin.ts';
+import { startCloudWatchLogsStandIn } from '../tools/dev/cloudwatch-logs-standin.ts';
 import { measure, ratio } from './harness.ts';
 import { BATCH_SIZES, eventListBody, MIXES, type Mix } from './inputs.ts';
 import { BENCH_ENV, postRequest } from './pipeline.ts';

@@ -6,6 +6,7 @@ import { parseRedactionPath, type RedactionOptions } from './audit/redact.ts';
 import { MIN_RECORD_BYTES } from './audit/render.ts';
 import type { AuthConfig } from './auth.ts';
 import { ConfigError } from './errors.ts';
+import { whyUnreadable } from './file-errors.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -48,6 +49,17 @@ export class SettingsReader {
 
   problem(name: string, message: string): void {
     this.problems.push(`${this.describe(name)}: ${message}`);
+  }
+
+  /** How messages name a setting: the variable, or for the CLI its flag too (`--token-file (AUTH_TOKEN_FILE)`). */
+  name(name: string): string {
+    return this.describe(name);
+  }
+
+  /** How to give a setting a value, in the user's terms: `AUTH_MODE=none`, or `--auth-mode none` where a flag exists. */
+  assignment(name: string, value: string): string {
+    const flag = /^(--\S+) \(/.exec(this.describe(name))?.[1];
+    return flag === undefined ? `${name}=${value}` : `${flag} ${value}`;
   }
 
   string(name: string): string | undefined {
@@ -103,7 +115,7 @@ export class SettingsReader {
     try {
       return readFileSync(path, 'utf8');
     } catch (error) {
-      this.problem(name, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      this.problem(name, `${path} ${whyUnreadable(error)}`);
       return undefined;
     }
   }
@@ -147,9 +159,14 @@ export function readPipelineConfig(reader: SettingsReader, defaults: PipelineDef
 
 function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): AuthConfig {
   const mode = reader.oneOf('AUTH_MODE', ['none', 'token', 'basic', 'token+basic'] as const);
-  const ownTokens = [...reader.list('AUTH_TOKENS'), ...splitList(reader.file('AUTH_TOKEN_FILE') ?? '', /\n/)];
-  const tokens = [...ownTokens, ...(defaults.tokens ?? [])];
-  const tokenSettings = [defaults.tokenSetting, 'AUTH_TOKENS', 'AUTH_TOKEN_FILE'].filter(Boolean).join(', ');
+  const envTokens = reader.list('AUTH_TOKENS');
+  const fileTokens = splitList(reader.file('AUTH_TOKEN_FILE') ?? '', /\n/);
+  const tokens = [...envTokens, ...fileTokens, ...(defaults.tokens ?? [])];
+  const tokenSettings = [defaults.tokenSetting, 'AUTH_TOKENS', 'AUTH_TOKEN_FILE']
+    .filter((name): name is string => Boolean(name))
+    .map((name) => reader.name(name))
+    .join(', ');
+  const basicSetting = reader.name('AUTH_BASIC_FILE');
   const basic = splitList(reader.file('AUTH_BASIC_FILE') ?? '', /\n/);
   basic.forEach((entry, index) => {
     if (!entry.includes(':')) reader.problem('AUTH_BASIC_FILE', `line ${index + 1} is not username:password`);
@@ -165,17 +182,18 @@ function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): Aut
   const wantsBasic = mode === 'basic' || mode === 'token+basic' || (mode === undefined && basic.length > 0);
   if (mode === undefined && !wantsTokens && !wantsBasic) {
     if (defaults.authMode === 'none') return { mode: 'none' };
-    reader.problem('AUTH_MODE', `no caller authentication is configured: set ${tokenSettings} or AUTH_BASIC_FILE, or AUTH_MODE=none to accept anyone who can reach the endpoint`);
+    reader.problem('AUTH_MODE', `no caller authentication is configured: set ${tokenSettings} or ${basicSetting}, or ${reader.assignment('AUTH_MODE', 'none')} to accept anyone who can reach the endpoint`);
     return { mode: 'none' };
   }
   if (wantsTokens && tokens.length === 0) reader.problem('AUTH_MODE', `asks for tokens, but none are configured (${tokenSettings})`);
-  if (wantsBasic && basic.length === 0) reader.problem('AUTH_MODE', 'asks for basic auth, but AUTH_BASIC_FILE is not set or empty');
+  if (wantsBasic && basic.length === 0) reader.problem('AUTH_MODE', `asks for basic auth, but ${basicSetting} is not set or empty`);
   if (mode === 'basic' && tokens.length > 0) reader.problem('AUTH_MODE', `is basic, but tokens are configured (${tokenSettings}) and would be ignored; remove them or use token+basic`);
-  if (mode === 'token' && basic.length > 0) reader.problem('AUTH_MODE', 'is token, but AUTH_BASIC_FILE is configured and would be ignored; remove it or use token+basic');
+  if (mode === 'token' && basic.length > 0) reader.problem('AUTH_MODE', `is token, but ${basicSetting} is configured and would be ignored; remove it or use token+basic`);
   const checkLength = (name: string, values: readonly string[]): void => {
     if (values.some((token) => token.length < 16)) reader.problem(name, 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
   };
-  checkLength('AUTH_TOKENS', ownTokens);
+  checkLength('AUTH_TOKENS', envTokens);
+  checkLength('AUTH_TOKEN_FILE', fileTokens);
   checkLength(defaults.tokenSetting ?? 'AUTH_TOKENS', defaults.tokens ?? []);
   return { mode: 'credentials', tokens: wantsTokens ? tokens : [], basic: wantsBasic ? basic : [] };
 }
@@ -195,7 +213,7 @@ function readDropRules(reader: SettingsReader): readonly DropRule[] {
   const inline = reader.string('DROP_RULES');
   const fromFile = reader.file('DROP_RULES_FILE');
   if (inline !== undefined && fromFile !== undefined) {
-    reader.problem('DROP_RULES', 'set either DROP_RULES or DROP_RULES_FILE, not both');
+    reader.problem('DROP_RULES', `set either DROP_RULES or ${reader.name('DROP_RULES_FILE')}, not both`);
   }
   const name = inline !== undefined ? 'DROP_RULES' : 'DROP_RULES_FILE';
   const text = inline ?? fromFile;

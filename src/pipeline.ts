@@ -1,21 +1,26 @@
-import { type DecodedItem, decodeBody } from './audit/decode.ts';
+import { decodeBodyInSlices } from './audit/decode.ts';
 import { shouldDrop } from './audit/filter.ts';
 import { redactEvent } from './audit/redact.ts';
 import { renderRecord } from './audit/render.ts';
 import { validateEvent } from './audit/validate.ts';
-import { type Authenticator, createAuthenticator } from './auth.ts';
+import { createAuthenticator } from './auth.ts';
 import type { PipelineConfig } from './config.ts';
 import { RequestError, SinkError } from './errors.ts';
 import type { LogRecord } from './record.ts';
+import { createSlices } from './slices.ts';
 import type { Sink } from './sinks/sink.ts';
 
-/** One HTTP request as every entry point sees it. */
-export interface ReceiveRequest {
+/** An HTTP request's line and headers, which decide many answers before the body is read. */
+export interface RequestHead {
   readonly method: string;
   /** Path without the query string. */
   readonly path: string;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
+}
+
+/** One HTTP request as every entry point sees it. */
+export interface ReceiveRequest extends RequestHead {
   readonly body: Uint8Array;
 }
 
@@ -65,9 +70,20 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
-  /** Runs decode -> validate -> filter -> redact -> render -> sink and says what to answer. Never throws. */
+  /**
+   * The answer that the request line and headers decide alone (a health check's 200, or a 401, 405 or 415 refusal), so
+   * that a server can answer without reading the body; undefined when the body is needed. Never throws.
+   */
+  answerHead(request: RequestHead): ReceiveResult | undefined;
+  /**
+   * Runs decode -> validate -> filter -> redact -> render -> sink and says what to answer. The work is done in slices
+   * with the event loop free between them, however large the batch. Never throws.
+   */
   receive(request: ReceiveRequest, signal?: AbortSignal): Promise<ReceiveResult>;
 }
+
+/** The API server counts a batch as delivered only for these statuses; anything else it retries. */
+export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
@@ -84,119 +100,115 @@ export const emptyCounts = (): BatchCounts => ({
   apiVersions: {},
 });
 
-/**
- * The one path every entry point runs: request -> accept (method, caller, headers, size) -> decode -> for each item:
- * validate, filter, redact, render -> store in the outputs -> answer. Each step below is a function of its own, in
- * that order.
- */
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { config, sink } = options;
   const now = options.now ?? Date.now;
   const authenticator = createAuthenticator(config.auth);
   const maxRecordBytes = Math.min(config.maxEventBytes, sink.maxRecordBytes);
 
+  /** What the request line and headers decide; throws RequestError for every answer but "go on and read the body". */
+  function checkHead(request: RequestHead): void {
+    const method = request.method.toUpperCase();
+    if (method !== 'POST') {
+      if ((method === 'GET' || method === 'HEAD') && HEALTH_PATHS.has(request.path)) {
+        throw new RequestError(200, 'ok');
+      }
+      throw new RequestError(405, `method ${method.slice(0, 16)} not allowed; the audit webhook POSTs events`, { allow: 'POST' });
+    }
+    authenticator.check(request.headers.authorization);
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      throw new RequestError(415, `content-encoding ${JSON.stringify(encoding.slice(0, 32))} is not supported; send uncompressed JSON as the API server does`);
+    }
+  }
+
+  /** Everything up to the sink; throws RequestError for what the caller must fix. */
+  async function prepare(request: ReceiveRequest, counts: BatchCounts): Promise<LogRecord[]> {
+    checkHead(request);
+    if (request.body.byteLength > config.maxBodyBytes) {
+      throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
+    }
+
+    const slices = createSlices();
+    const { count, items } = await decodeBodyInSlices(request.body, slices);
+    counts.received = count;
+    const receivedAt = now();
+    const records: LogRecord[] = [];
+    // One item at a time, so only one parsed event is alive; the sink gets nothing until every item has passed, so a
+    // 400 leaves nothing written.
+    for await (const item of items) {
+      const { event, apiVersion } = validateEvent(item);
+      counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
+      if (shouldDrop(event, config.dropRules)) {
+        counts.filtered++;
+        continue;
+      }
+      const redacted = redactEvent(event, config.redaction);
+      if (redacted.length > 0) counts.redacted++;
+      const { record, truncated } = renderRecord({ item, event, apiVersion, redacted, cluster: config.cluster, maxRecordBytes, receivedAt });
+      if (truncated) counts.truncated++;
+      counts.bytes += record.bytes;
+      records.push(record);
+    }
+    return records;
+  }
+
+  const result = (started: number, counts: BatchCounts) =>
+    (status: number, message: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => ({
+      status,
+      message,
+      counts,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ message, ...counts }),
+      durationMs: performance.now() - started,
+      ...(error ? { error } : {}),
+    });
+
   return {
+    answerHead(request) {
+      try {
+        checkHead(request);
+        return undefined;
+      } catch (error) {
+        const finish = result(performance.now(), emptyCounts());
+        if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
+        return finish(500, 'internal error while reading the request headers; nothing was stored', {}, error as Error);
+      }
+    },
     async receive(request, signal) {
-      const started = performance.now();
       const counts = emptyCounts();
-      const finish = (status: number, message: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => ({
-        status,
-        message,
-        counts,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ message, ...counts }),
-        durationMs: performance.now() - started,
-        ...(error ? { error } : {}),
-      });
+      const finish = result(performance.now(), counts);
 
       let records: LogRecord[];
       try {
-        accept(request, config, authenticator);
-        const { count, items } = decodeBody(request.body);
-        counts.received = count;
-        records = renderItems(items, { config, maxRecordBytes, receivedAt: now() }, counts);
+        records = await prepare(request, counts);
       } catch (error) {
         if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
         return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
       }
       if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
 
+      const deadline = sinkDeadline(signal, config.sinkTimeoutMs, now);
       try {
-        await store(sink, records, counts, { signal, timeoutMs: config.sinkTimeoutMs, now });
+        const context = { signal: deadline.signal, deadline: deadline.at };
+        // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
+        const result = await Promise.race([sink.send(records, context), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
+        counts.written = result.written;
+        counts.duplicates = result.duplicates;
+        counts.restamped = result.restamped;
+        counts.truncated += result.truncated ?? 0;
+        counts.dropped = result.dropped ?? 0;
       } catch (error) {
+        // Several guaranteed outputs failing come as one AggregateError whose message names each.
         const why = error instanceof SinkError || error instanceof AggregateError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
         return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
+      } finally {
+        deadline.dispose();
       }
       const stored = counts.written + counts.duplicates;
       return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
     },
   };
-}
-
-/** Refuses, with the status to answer, what is not an audit batch from an allowed caller; health checks answer 200. */
-function accept(request: ReceiveRequest, config: PipelineConfig, authenticator: Authenticator): void {
-  const method = request.method.toUpperCase();
-  if (method !== 'POST') {
-    if ((method === 'GET' || method === 'HEAD') && HEALTH_PATHS.has(request.path)) {
-      throw new RequestError(200, 'ok');
-    }
-    throw new RequestError(405, `method ${method.slice(0, 16)} not allowed; the audit webhook POSTs events`, { allow: 'POST' });
-  }
-  authenticator.check(request.headers.authorization);
-  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
-  if (encoding && encoding !== 'identity') {
-    throw new RequestError(415, `content-encoding ${JSON.stringify(encoding.slice(0, 32))} is not supported; send uncompressed JSON as the API server does`);
-  }
-  if (request.body.byteLength > config.maxBodyBytes) {
-    throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
-  }
-}
-
-interface RenderContext {
-  readonly config: PipelineConfig;
-  readonly maxRecordBytes: number;
-  readonly receivedAt: number;
-}
-
-/**
- * Validates, filters, redacts and renders each decoded item, counting what each step did. One item at a time, so only
- * one parsed event is alive; nothing is stored until every item has passed, so a 400 leaves nothing written.
- */
-function renderItems(items: Iterable<DecodedItem>, context: RenderContext, counts: BatchCounts): LogRecord[] {
-  const { config, maxRecordBytes, receivedAt } = context;
-  const records: LogRecord[] = [];
-  for (const item of items) {
-    const { event, apiVersion } = validateEvent(item);
-    counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
-    if (shouldDrop(event, config.dropRules)) {
-      counts.filtered++;
-      continue;
-    }
-    const redacted = redactEvent(event, config.redaction);
-    if (redacted.length > 0) counts.redacted++;
-    const { record, truncated } = renderRecord({ item, event, apiVersion, redacted, cluster: config.cluster, maxRecordBytes, receivedAt });
-    if (truncated) counts.truncated++;
-    counts.bytes += record.bytes;
-    records.push(record);
-  }
-  return records;
-}
-
-/** Sends the records to the sink within SINK_TIMEOUT_MS (or sooner, if the caller gives up), adding its counts. */
-async function store(sink: Sink, records: readonly LogRecord[], counts: BatchCounts, options: { signal: AbortSignal | undefined; timeoutMs: number; now: () => number }): Promise<void> {
-  const deadline = sinkDeadline(options.signal, options.timeoutMs, options.now);
-  try {
-    const context = { signal: deadline.signal, deadline: deadline.at };
-    // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
-    const result = await Promise.race([sink.send(records, context), abortion(deadline, sink.name, options.timeoutMs, records.length)]);
-    counts.written = result.written;
-    counts.duplicates = result.duplicates;
-    counts.restamped = result.restamped;
-    counts.truncated += result.truncated ?? 0;
-    counts.dropped = result.dropped ?? 0;
-  } finally {
-    deadline.dispose();
-  }
 }
 
 interface Deadline {

@@ -1,10 +1,21 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Pipeline, ReceiveResult } from './pipeline.ts';
+import { InflightBudget } from './inflight-budget.ts';
+import { listen } from './listen.ts';
+import { answerMetrics, isMetricsRequest } from './metrics-server.ts';
+import type { RelayMetrics } from './prometheus.ts';
+import { createRateLimitedLog, type Log } from './rate-limited-log.ts';
+import { emptyCounts, type Pipeline, type ReceiveResult } from './pipeline.ts';
 
-/** TLS material as PEM text. With `clientCa`, callers must present a certificate it signed (mutual TLS). */
+/** Default --max-inflight-bytes: one batch of the largest body accepted by default (see docs/hostile-testing.md). */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * TLS material as PEM text. With `clientCa`, POSTs must come with a certificate it signed (mutual TLS); health checks
+ * are answered without one, as the kubelet's probes carry none.
+ */
 export interface TlsSettings {
   readonly cert: string;
   readonly key: string;
@@ -18,14 +29,23 @@ export interface ServerOptions {
   readonly port: number;
   /** Bodies over this are refused with 413 before they are read in full. */
   readonly maxBodyBytes: number;
+  /**
+   * Bytes of bodies read or processed at once; a batch that would go over waits outside: 503 with Retry-After (413 if
+   * it is larger than the whole budget). Default DEFAULT_MAX_INFLIGHT_BYTES.
+   */
+  readonly maxInflightBytes?: number;
   readonly tls?: TlsSettings;
   /** Receives one structured entry per request (health checks that succeed are not logged). */
-  readonly log: (entry: Readonly<Record<string, unknown>>) => void;
+  readonly log: Log;
   /**
    * Time a client may take to send a whole request (headers: at most 20 s of it); slower clients get 408 and are
    * disconnected. Default 60 s: the API server gives up on an attempt after 30 s anyway.
    */
   readonly requestTimeoutMs?: number;
+  /** Counts every batch answered (health checks excluded). */
+  readonly metrics?: RelayMetrics;
+  /** Also answer `GET /metrics` with `metrics`; false when a port of their own serves them (`--metrics-port`). */
+  readonly exposeMetrics?: boolean;
 }
 
 export interface RunningServer {
@@ -37,10 +57,24 @@ export interface RunningServer {
 
 /** The local receiver: an HTTP(S) server that hands each request to the pipeline and answers with its status. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { pipeline, maxBodyBytes, log, tls } = options;
+  const { pipeline, maxBodyBytes, log, tls, metrics } = options;
   let closing = false;
+  const context: AnswerContext = {
+    pipeline,
+    maxBodyBytes,
+    budget: new InflightBudget(options.maxInflightBytes ?? DEFAULT_MAX_INFLIGHT_BYTES),
+    log,
+    tlsLog: createRateLimitedLog(log),
+    clientCertificates: tls?.clientCa !== undefined,
+    closing: () => closing,
+    metrics,
+  };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    answer(request, response, pipeline, maxBodyBytes, log, () => closing).catch((error: unknown) => {
+    if (metrics && options.exposeMetrics && isMetricsRequest(request)) {
+      answerMetrics(metrics.registry, request, response, log);
+      return;
+    }
+    answer(request, response, context).catch((error: unknown) => {
       // Only reading the request can fail here (the client went away mid-body); nothing was stored.
       log({ level: 'warn', msg: 'request abandoned before its body arrived', error: (error as Error).message, remote: request.socket.remoteAddress });
       response.destroy();
@@ -59,25 +93,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           ...timeouts,
           cert: tls.cert,
           key: tls.key,
-          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          // Asked for, not required at the handshake: probes carry no certificate. POSTs without a valid one get 401.
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
         },
         handle,
       )
     : createHttpServer(timeouts, handle);
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const reason = error.code ?? error.message;
+    context.tlsLog(`handshake ${reason} ${socket.remoteAddress}`, {
+      level: 'warn',
+      msg: 'TLS handshake failed: check the client trusts the server certificate and speaks https (TLS 1.2 or later)',
+      reason: error.message.slice(0, 200),
+      remote: socket.remoteAddress,
+    });
+  });
   // Longer than the API server's idle keep-alive so it, not we, closes idle connections.
   server.keepAliveTimeout = 95_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const authority = await listen(server, options.port, options.host);
   return {
-    url: `${tls ? 'https' : 'http'}://${host}:${port}/`,
+    url: `${tls ? 'https' : 'http'}://${authority}/`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         closing = true;
@@ -87,65 +123,139 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-async function answer(
-  request: IncomingMessage,
-  response: ServerResponse,
-  pipeline: Pipeline,
-  maxBodyBytes: number,
-  log: ServerOptions['log'],
-  closing: () => boolean,
-): Promise<void> {
+interface AnswerContext {
+  readonly pipeline: Pipeline;
+  readonly maxBodyBytes: number;
+  readonly budget: InflightBudget;
+  readonly log: Log;
+  /** For refusals a client can repeat in a loop: TLS handshakes and client certificates. */
+  readonly tlsLog: ReturnType<typeof createRateLimitedLog>;
+  /** Whether POSTs need a client certificate signed by --client-ca. */
+  readonly clientCertificates: boolean;
+  readonly closing: () => boolean;
+  readonly metrics: RelayMetrics | undefined;
+}
+
+type Answer = Pick<ReceiveResult, 'status' | 'message' | 'headers' | 'body'> & Partial<Pick<ReceiveResult, 'counts' | 'durationMs' | 'error'>>;
+
+async function answer(request: IncomingMessage, response: ServerResponse, context: AnswerContext): Promise<void> {
+  const { pipeline, budget } = context;
   const path = (request.url ?? '/').split('?')[0] ?? '/';
+  const method = request.method ?? 'GET';
   const remote = request.socket.remoteAddress;
-  const client = (request.socket as Partial<TLSSocket>).getPeerCertificate?.()?.subject?.CN;
+  const socket = request.socket as Partial<TLSSocket>;
+  const client = socket.getPeerCertificate?.()?.subject?.CN;
   // A client that goes away (the API server's 30 s timeout) cancels the sink's work for this batch.
   const abandoned = new AbortController();
   response.once('close', () => {
     if (!response.writableFinished) abandoned.abort(new Error('the client closed the connection'));
   });
 
-  const body = await readBody(request, maxBodyBytes);
-  const result: ReceiveResult | { status: 413; message: string; headers: Record<string, string>; body: string } =
-    body === undefined
-      ? tooLarge(maxBodyBytes)
-      : await pipeline.receive({ method: request.method ?? 'GET', path, headers: flatHeaders(request), body }, abandoned.signal);
-
-  if (!response.destroyed) {
-    // After a 413 the rest of the body is unread; once stopping, keep-alive clients must not hold the stop up.
-    const close = body === undefined || closing();
-    response.writeHead(result.status, { ...result.headers, ...(close ? { connection: 'close' } : {}) });
-    response.end(request.method === 'HEAD' ? undefined : result.body);
+  const head = { method, path, headers: flatHeaders(request) };
+  // Everything the headers decide is answered before the body is read: an unauthenticated client cannot make the
+  // server hold its body.
+  const early = pipeline.answerHead(head);
+  const certificate = early?.status === 200 ? undefined : certificateRefusal(socket, context);
+  if (certificate) {
+    context.tlsLog(`certificate ${certificate.reason} ${remote}`, { level: 'warn', msg: certificate.message, status: 401, method, path, remote, reason: certificate.reason });
+    return send(request, response, certificate, true, context);
   }
-  if (result.status === 200 && 'counts' in result && result.counts.received === 0 && request.method !== 'POST') return;
-  log({
+  if (early) {
+    send(request, response, early, method !== 'GET' && method !== 'HEAD', context);
+    // Health checks that succeed are not logged.
+    if (early.status !== 200) logAnswer(context, early, method, path, remote, client);
+    return;
+  }
+
+  const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
+  if (declared !== undefined && declared > budget.max && declared <= context.maxBodyBytes) {
+    const refusal = refuse(413, `body of ${declared} bytes is over the ${budget.max}-byte in-flight budget (--max-inflight-bytes) and can never be taken; raise it, or lower --audit-webhook-batch-max-size`);
+    send(request, response, refusal, true, context);
+    return logAnswer(context, refusal, method, path, remote, client);
+  }
+  const reserved = { bytes: 0 };
+  try {
+    const body = await readBody(request, context.maxBodyBytes, budget, reserved, declared);
+    const result: Answer =
+      body === 'too large'
+        ? tooLarge(context.maxBodyBytes)
+        : body === 'busy'
+          ? busy(budget)
+          : await pipeline.receive({ ...head, body }, abandoned.signal);
+    // After a 413 or 503 the rest of the body is unread.
+    send(request, response, result, typeof body === 'string', context);
+    logAnswer(context, result, method, path, remote, client);
+  } finally {
+    budget.release(reserved.bytes);
+  }
+}
+
+/** Writes the answer; once stopping, keep-alive clients must not hold the stop up. */
+function send(request: IncomingMessage, response: ServerResponse, result: Answer, bodyUnread: boolean, context: AnswerContext): void {
+  if (response.destroyed) return;
+  const close = bodyUnread || context.closing();
+  response.writeHead(result.status, { ...result.headers, ...(close ? { connection: 'close' } : {}) });
+  response.end(request.method === 'HEAD' ? undefined : result.body);
+}
+
+function logAnswer(context: AnswerContext, result: Answer, method: string, path: string, remote: string | undefined, client: string | string[] | undefined): void {
+  context.metrics?.recordBatch(result.status, result.counts ?? emptyCounts());
+  context.log({
     level: result.status >= 500 ? 'error' : result.status >= 400 ? 'warn' : 'info',
     msg: result.message,
     status: result.status,
-    method: request.method,
+    method,
     path,
     remote,
     ...(client ? { clientCertificate: client } : {}),
-    ...('counts' in result ? { ...result.counts, durationMs: Math.round(result.durationMs) } : {}),
-    ...('error' in result && result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}),
+    ...(result.counts ? { ...result.counts, durationMs: Math.round(result.durationMs ?? 0) } : {}),
+    ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}),
   });
 }
 
+/** With --client-ca, a 401 for a request without a certificate signed by it; health checks never get here. */
+function certificateRefusal(socket: Partial<TLSSocket>, context: AnswerContext): (Answer & { reason: string }) | undefined {
+  if (!context.clientCertificates || socket.authorized) return undefined;
+  const presented = socket.getPeerCertificate?.()?.subject !== undefined;
+  const reason = presented ? String(socket.authorizationError ?? 'certificate not accepted') : 'no client certificate';
+  const message = presented
+    ? `client certificate not accepted (${reason}): it must be signed by the CA given as --client-ca; nothing was written`
+    : 'no client certificate: POSTs need one signed by the CA given as --client-ca (client-certificate in the webhook kubeconfig); nothing was written';
+  return { ...refuse(401, message), reason };
+}
+
 /**
- * The body, or undefined as soon as it is known to exceed the limit (from content-length or while streaming); the
- * rest of an oversized body is not read, and the connection closes after the 413.
+ * The body, or why it was not read: 'too large' as soon as it is known to exceed the limit (from content-length or
+ * while streaming), 'busy' when it does not fit the in-flight budget beside the batches in progress. Its size is
+ * reserved in the budget (the declared length at once, else as it arrives) and left in `reserved` for the caller to
+ * release. The rest of a refused body is not read, and the connection closes after the answer.
  */
-function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Uint8Array | undefined> {
-  if (Number(request.headers['content-length']) > maxBodyBytes) return Promise.resolve(undefined);
+function readBody(
+  request: IncomingMessage,
+  maxBodyBytes: number,
+  budget: InflightBudget,
+  reserved: { bytes: number },
+  declared: number | undefined,
+): Promise<Uint8Array | 'too large' | 'busy'> {
+  if (declared !== undefined && declared > maxBodyBytes) return Promise.resolve('too large');
+  if (declared !== undefined) {
+    if (!budget.tryReserve(declared)) return Promise.resolve('busy');
+    reserved.bytes = declared;
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
+    const stop = (why: 'too large' | 'busy'): void => {
+      request.off('data', onData);
+      request.pause();
+      resolve(why);
+    };
     const onData = (chunk: Buffer): void => {
       length += chunk.byteLength;
-      if (length > maxBodyBytes) {
-        request.off('data', onData);
-        request.pause();
-        resolve(undefined);
-        return;
+      if (length > maxBodyBytes) return stop('too large');
+      if (length > reserved.bytes) {
+        if (!budget.tryReserve(length - reserved.bytes)) return stop('busy');
+        reserved.bytes = length;
       }
       chunks.push(chunk);
     };
@@ -155,10 +265,16 @@ function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Uint8
   });
 }
 
-function tooLarge(maxBodyBytes: number) {
-  const message = `body is over the ${maxBodyBytes}-byte limit (--max-body-bytes); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`;
-  return { status: 413 as const, message, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
+function refuse(status: number, message: string, headers: Record<string, string> = {}): Answer {
+  return { status, message, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ message }) };
 }
+
+const tooLarge = (maxBodyBytes: number): Answer =>
+  refuse(413, `body is over the ${maxBodyBytes}-byte limit (--max-body-bytes); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
+
+/** Batches in progress finish within seconds; the API server's own backoff (10 s and more) usually waits longer. */
+const busy = (budget: InflightBudget): Answer =>
+  refuse(503, `busy: ${budget.used} bytes of batches in progress fill the ${budget.max}-byte in-flight budget (--max-inflight-bytes); not stored, the API server will retry`, { 'retry-after': '5' });
 
 function flatHeaders(request: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { BatchCounts, Env, Sink } from '../../src/index.ts';
+import { type BatchCounts, type Env, isAccepted, type Sink } from '../../src/index.ts';
 
 /** Metric names, one per count the handler publishes (EMF, in the POWERTOOLS_METRICS_NAMESPACE namespace). */
 export const MetricName = {
@@ -36,9 +36,6 @@ export function createRelayMetrics(env: Env): Metrics {
     ...(cluster ? { defaultDimensions: { [CLUSTER_DIMENSION]: cluster } } : {}),
   });
 }
-
-/** The API server counts a batch as delivered only for these statuses; anything else it retries. */
-export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
 
 /** Adds one invocation's counts; every count is published, zeros included, so sums and averages stay right. */
 export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchCounts): void {

@@ -5,9 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createOutputs, createPipeline, emptyCounts, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import { ConfigError, createCloudWatchSink, createOutputs, createPipeline, emptyCounts, isAccepted, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
-import { addBatchMetrics, createRelayMetrics, isAccepted, withSinkLatency } from './metrics.ts';
+import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
 
 /** API Gateway's integration timeout: past it the API server gets a 504 even if the events were stored. */
@@ -88,14 +88,15 @@ async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context):
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     addBatchMetrics(metrics, error.status, emptyCounts());
-    logger.warn('refused the invocation', { status: error.status, message: error.message });
+    logger.warn('refused the invocation', { status: error.status, reason: error.message });
     return errorResult(error.status, error.message, error.headers);
   }
   const budget = Math.min(context.getRemainingTimeInMillis(), API_GATEWAY_TIMEOUT_MS) - RESPONSE_RESERVE_MS;
   const result = await ready.receive(request, AbortSignal.timeout(Math.max(1, budget)));
 
   addBatchMetrics(metrics, result.status, result.counts);
-  const summary = { status: result.status, message: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
+  // `reason`, not `message`: Powertools drops a `message` attribute, as it is the key of the log line's own text.
+  const summary = { status: result.status, reason: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
   if (result.status >= 500) logger.error('batch not stored', { ...summary, error: result.error });
   else if (!isAccepted(result.status)) logger.warn('batch refused', summary);
   else logger.info('batch stored', summary);

@@ -1,7 +1,7 @@
 // The CloudWatch dashboard people look at before they read logs: the relay's health (alarms, batches by answer,
 // events, sink latency, API Gateway and Lambda) and the audit itself (Logs Insights widgets on the audit group).
 // Metric names and dimensions are the handler's (functions/aws/metrics.ts); the RBAC, secrets and top-user queries are
-// the saved ones of queries.yml, read from there.
+// the saved ones of queries.yml, read from there, and the detection alarms those of the generated detection-alarms-*.yml.
 'use strict';
 
 const RELAY_NAMESPACE = 'KubeAuditRelay';
@@ -12,7 +12,7 @@ module.exports = async ({ resolveVariable }) => {
   const cluster = await resolveVariable('param:CLUSTER_NAME');
   const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
   const apiName = await resolveVariable('self:provider.apiName');
-  const { authFailureAlarm } = await resolveVariable('self:custom.relay');
+  const { metricFilters } = await resolveVariable('self:custom.relay');
   const savedQuery = (id) => resolveVariable(`file(infra/aws/queries.yml):Resources.${id}.Properties.QueryString`);
 
   const relay = (name, stat, label) => [RELAY_NAMESPACE, name, 'service', 'kube-audit-relay', 'Cluster', cluster, { stat, label }];
@@ -31,10 +31,16 @@ module.exports = async ({ resolveVariable }) => {
     properties: { title, query: `SOURCE '${logGroupName}' | ${query}`, region: '${AWS::Region}', view },
   });
   const alarms = ['BatchesFailedAlarm', 'BatchesRefusedAlarm', 'AuditStoppedAlarm', 'ReceiveErrorsAlarm', 'ReceiveThrottlesAlarm', 'Api4xxAlarm', 'Api5xxAlarm'];
-  if (authFailureAlarm !== 'none') alarms.push('AuthFailureAlarm');
+  if (metricFilters !== 'none') alarms.push('AuthFailureAlarm');
+  // The generated detection alarms (none without metric filters), in a widget of their own: findings, not relay health.
+  const detections = await resolveVariable(`file(infra/aws/detection-alarms-${metricFilters}.yml):Resources`);
+  const detectionAlarms = Object.keys(detections).filter((id) => detections[id].Type === 'AWS::CloudWatch::Alarm');
 
   const widgets = [
     { type: 'alarm', width: WIDTH, height: 3, properties: { title: 'Alarms', alarms: alarms.map((id) => `\${${id}.Arn}`) } },
+    ...(detectionAlarms.length === 0
+      ? []
+      : [{ type: 'alarm', width: WIDTH, height: 3, properties: { title: 'Detections', alarms: detectionAlarms.map((id) => `\${${id}.Arn}`) } }]),
     // Every invocation publishes EventsReceived once, so its sample count is the number of batches answered.
     metricWidget('Batches by answer', [relay('EventsReceived', 'SampleCount', 'answered'), relay('BatchesRefused', 'Sum', 'refused (4xx)'), relay('BatchesFailed', 'Sum', 'failed (5xx)')]),
     metricWidget('Events', [

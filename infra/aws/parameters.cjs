@@ -11,6 +11,8 @@ const { isIPv4, isIPv6 } = require('node:net');
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
+/** The audit event fields investigations filter on (docs/detections.md, "Investigation"), indexed on the created group. */
+const INDEXED_FIELDS = ['auditID', 'user.username', 'verb', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'responseStatus.code'];
 
 const list = (value) =>
   String(value ?? '')
@@ -124,8 +126,13 @@ module.exports = async ({ resolveVariable }) => {
     /** create: the stack makes the audit group's key; existing: KMS_KEY_ARN names it, or the group is not the stack's. */
     auditLogKey: logGroup === 'create' && kmsKeyArn === 'create' ? 'create' : 'existing',
     logGroup,
-    /** Metric filters exist only on STANDARD groups. */
-    authFailureAlarm: logGroupClass === 'STANDARD' ? 'metric-filter' : 'none',
+    /**
+     * metric-filter or none: whether the 401/403 alarm (auth-failure-alarm-*.yml) and the detection alarms
+     * (detection-alarms-*.yml) are included; metric filters exist only on STANDARD groups.
+     */
+    metricFilters: logGroupClass === 'STANDARD' ? 'metric-filter' : 'none',
+    /** The created group's FieldIndexPolicies; only STANDARD groups support field index policies. */
+    fieldIndexPolicies: logGroupClass === 'STANDARD' ? [{ Fields: INDEXED_FIELDS }] : [],
     alarmActions: alarmTopicArn === 'none' ? [] : [alarmTopicArn],
     auditStoppedMinutes,
     reservedConcurrency: reserved === 'none' ? null : Number(reserved),

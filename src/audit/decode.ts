@@ -13,6 +13,7 @@ import {
   stringEnd,
   valueEnd,
 } from './json-scan.ts';
+import { runAtOnce, runInSlices, type Slices, type Steps } from '../slices.ts';
 import { AuditApiVersion } from './types.ts';
 
 /** How the body was shaped: the webhook's EventList, one Event, or JSON lines (one Event per line, as in audit.log). */
@@ -74,14 +75,31 @@ const textSource = (text: string): Source => ({
   bytes: (_start, _end, slice) => Buffer.byteLength(slice, 'utf8'),
 });
 
+/** Bytes checked and converted per step: a few milliseconds of work. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
 /** Refuses what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included. */
-function bytesSource(body: Uint8Array): Source {
-  const ascii = isAscii(body);
-  if (!ascii && !isUtf8(body)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
+function* bytesSource(body: Uint8Array): Steps<Source> {
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
     throw new RequestError(400, 'body starts with a byte order mark; send JSON without a BOM (RFC 8259 section 8.1)');
   }
-  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let ascii = true;
+  let text = '';
+  for (let start = 0; start < bytes.length; ) {
+    let end = Math.min(bytes.length, start + CHUNK_BYTES);
+    // Chunks start on a character: a continuation byte (10xxxxxx) goes with the chunk before. More than three in a
+    // row is not UTF-8, and the chunk that then starts with one is refused.
+    for (let back = 0; back < 3 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80; back++) end--;
+    const chunk = bytes.subarray(start, end);
+    if (!isAscii(chunk)) {
+      ascii = false;
+      if (!isUtf8(chunk)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
+    }
+    text += chunk.toString('latin1');
+    start = end;
+    yield;
+  }
   return {
     text,
     slice(start, end) {
@@ -101,20 +119,40 @@ function bytesSource(body: Uint8Array): Source {
  * character offset (the fast way finds duplicate keys only after parsing).
  */
 export function decodeBody(body: Uint8Array | string): DecodedBody {
-  const source = typeof body === 'string' ? textSource(body) : bytesSource(body);
-  // The fast way's duplicate check counts keys with for...in.
-  if (!prototypeIsClean()) return decodeThoroughly(body);
-  let fast: DecodedBody;
-  try {
-    fast = decodeText(source, true);
-  } catch {
-    return decodeThoroughly(body);
-  }
-  return { ...fast, items: orThoroughly(body, fast.items) };
+  const { decoded, fast } = runAtOnce(decodeSteps(body));
+  return fast ? { ...decoded, items: withoutPauses(orThoroughly(body, decoded.items)) } : decoded;
 }
 
+/** decodeBody's items as they are reached, with the event loop free between slices of the work. */
+export interface DecodedBodyInSlices extends Omit<DecodedBody, 'items'> {
+  readonly items: AsyncIterable<DecodedItem>;
+}
+
+/**
+ * decodeBody with the event loop free between slices of the work, for a server that must keep answering meanwhile;
+ * switching to the thorough way after an item the fast way refused takes slices too.
+ */
+export async function decodeBodyInSlices(body: Uint8Array | string, slices: Slices): Promise<DecodedBodyInSlices> {
+  const { decoded, fast } = await runInSlices(decodeSteps(body), slices);
+  return { ...decoded, items: inSlices(fast ? orThoroughly(body, decoded.items) : decoded.items, slices) };
+}
+
+function* decodeSteps(body: Uint8Array | string): Steps<{ decoded: DecodedBody; fast: boolean }> {
+  const source = typeof body === 'string' ? textSource(body) : yield* bytesSource(body);
+  // The fast way's duplicate check counts keys with for...in.
+  if (!prototypeIsClean()) return { decoded: yield* decodeThoroughly(body), fast: false };
+  try {
+    return { decoded: yield* decodeText(source, true), fast: true };
+  } catch {
+    return { decoded: yield* decodeThoroughly(body), fast: false };
+  }
+}
+
+/** Where item iteration may be paused without an item: while the body is decoded again the thorough way. */
+const PAUSE = Symbol('pause');
+
 /** The fast way's items, switching to the thorough way's from the first item the fast way refuses. */
-function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>): Generator<DecodedItem> {
+function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>): Generator<DecodedItem | typeof PAUSE> {
   let index = 0;
   try {
     for (const item of items) {
@@ -122,18 +160,29 @@ function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>):
       index++;
     }
   } catch {
-    const thorough = decodeThoroughly(body);
+    const steps = decodeThoroughly(body);
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) yield PAUSE;
     let skipped = 0;
-    for (const item of thorough.items) {
-      if (skipped++ >= index) yield item;
-    }
+    for (const item of step.value.items) yield skipped++ >= index ? item : PAUSE;
+  }
+}
+
+function* withoutPauses(items: Iterable<DecodedItem | typeof PAUSE>): Generator<DecodedItem> {
+  for (const item of items) if (item !== PAUSE) yield item;
+}
+
+async function* inSlices(items: Iterable<DecodedItem | typeof PAUSE>, slices: Slices): AsyncGenerator<DecodedItem> {
+  for (const item of items) {
+    if (item !== PAUSE) yield item;
+    if (slices.due()) await slices.next();
   }
 }
 
 /** Only after bytesSource accepted the body, which is therefore UTF-8. */
-function decodeThoroughly(body: Uint8Array | string): DecodedBody {
+function* decodeThoroughly(body: Uint8Array | string): Steps<DecodedBody> {
   try {
-    return decodeText(textSource(typeof body === 'string' ? body : utf8.decode(body)), false);
+    return yield* decodeText(textSource(typeof body === 'string' ? body : utf8.decode(body)), false);
   } catch (error) {
     if (error instanceof JsonScanError) {
       throw new RequestError(400, `body is not valid JSON: ${error.message}`);
@@ -143,7 +192,7 @@ function decodeThoroughly(body: Uint8Array | string): DecodedBody {
 }
 
 /** `fast`: scan items with scanObject and check for duplicate keys by count after parsing. */
-function decodeText(source: Source, fast: boolean): DecodedBody {
+function* decodeText(source: Source, fast: boolean): Steps<DecodedBody> {
   const text = source.text;
   const start = skipWhitespace(text, 0);
   if (start === text.length) throw new RequestError(400, 'body is empty; expected an EventList');
@@ -153,14 +202,14 @@ function decodeText(source: Source, fast: boolean): DecodedBody {
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const { end, members, elements } = scanTopObject(text, start, fast);
+  const { end, members, elements } = yield* scanTopObject(text, start, fast);
   const next = skipWhitespace(text, end);
   const kind = readString(text, members, 'kind');
   if (next < text.length) {
     if (kind === 'EventList') {
       throw new RequestError(400, `body continues after the EventList at character ${next}; send one EventList per request`);
     }
-    return decodeJsonLines(source);
+    return yield* decodeJsonLines(source);
   }
 
   if (kind === 'EventList') return decodeEventList(source, members, elements);
@@ -171,10 +220,12 @@ function decodeText(source: Source, fast: boolean): DecodedBody {
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-/** An element of the top-level `items` array, scanned once: by valueEnd with its own members' spans, or by scanObject. */
+/**
+ * An element of the top-level `items` array: scanned by scanObject the fast way; the thorough way checks it with
+ * valueEnd and finds its members' spans only when the item is reached, so a body's elements do not all hold a map.
+ */
 interface Element {
   readonly span: Span;
-  readonly members?: Map<string, Span>;
   readonly scan?: ObjectScan;
 }
 
@@ -187,9 +238,9 @@ interface TopObject {
 
 /**
  * Walks the top-level object member by member, checking keys and separators, and scans an `items` array element by
- * element, so that a broken item is named (`items[3]`) and each item is scanned only once.
+ * element, so that a broken item is named (`items[3]`).
  */
-function scanTopObject(text: string, start: number, fast: boolean): TopObject {
+function* scanTopObject(text: string, start: number, fast: boolean): Steps<TopObject> {
   const members = new Map<string, Span>();
   let elements: Element[] = [];
   let i = skipWhitespace(text, start + 1);
@@ -204,7 +255,7 @@ function scanTopObject(text: string, start: number, fast: boolean): TopObject {
     const valueStart = skipWhitespace(text, i + 1);
     let end: number;
     if (key === 'items' && text.charCodeAt(valueStart) === 0x5b) {
-      ({ end, elements } = scanElements(text, valueStart, fast));
+      ({ end, elements } = yield* scanElements(text, valueStart, fast));
     } else {
       end = valueEnd(text, valueStart);
     }
@@ -217,7 +268,7 @@ function scanTopObject(text: string, start: number, fast: boolean): TopObject {
   }
 }
 
-function scanElements(text: string, open: number, fast: boolean): { end: number; elements: Element[] } {
+function* scanElements(text: string, open: number, fast: boolean): Steps<{ end: number; elements: Element[] }> {
   const elements: Element[] = [];
   let i = skipWhitespace(text, open + 1);
   if (text.charCodeAt(i) === 0x5d) return { end: i + 1, elements };
@@ -229,10 +280,10 @@ function scanElements(text: string, open: number, fast: boolean): { end: number;
       end = scan.end;
       elements.push({ span: { start, end }, scan });
     } else {
-      const members = new Map<string, Span>();
-      end = labelled(`items[${elements.length}]`, () => valueEnd(text, start, members));
-      elements.push({ span: { start, end }, members });
+      end = labelled(`items[${elements.length}]`, () => valueEnd(text, start));
+      elements.push({ span: { start, end } });
     }
+    yield;
     i = skipWhitespace(text, end);
     const separator = text.charCodeAt(i);
     if (separator === 0x5d) return { end: i + 1, elements };
@@ -271,11 +322,15 @@ function* eventListItems(source: Source, elements: readonly Element[], apiVersio
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
     if (element.scan) yield scannedItem(source, label, element.span, element.scan, apiVersion);
-    else yield item(source, label, element.span, element.members!, apiVersion);
+    else {
+      const members = new Map<string, Span>();
+      valueEnd(source.text, element.span.start, members);
+      yield item(source, label, element.span, members, apiVersion);
+    }
   }
 }
 
-function decodeJsonLines(source: Source): DecodedBody {
+function* decodeJsonLines(source: Source): Steps<DecodedBody> {
   const text = source.text;
   const items: DecodedItem[] = [];
   let i = skipWhitespace(text, 0);
@@ -290,6 +345,7 @@ function decodeJsonLines(source: Source): DecodedBody {
     const members = new Map<string, Span>();
     const end = labelled(`line ${line}`, () => valueEnd(text, i, members));
     items.push(item(source, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
+    yield;
     i = skipWhitespace(text, end);
   }
   return { format: BodyFormat.JsonLines, count: items.length, items };

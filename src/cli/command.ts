@@ -2,10 +2,24 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Env } from '../config.ts';
 import { RelayError } from '../errors.ts';
+import { whyUnreadable } from '../file-errors.ts';
 
 /** A command line that cannot be run as written; the CLI prints the message and the usage and exits 2. */
 export class UsageError extends RelayError {
   override readonly name = 'UsageError';
+}
+
+/**
+ * A file or value named on the command line that cannot be used (missing, unreadable, wrong content). The command
+ * line itself was fine, so the CLI prints only the message, on one line, and exits 2.
+ */
+export class InputError extends RelayError {
+  override readonly name = 'InputError';
+}
+
+/** Why a file named by `--flag` cannot be read, in words: `--ca-file ca.crt does not exist`. */
+export function unreadable(flag: string, path: string, error: unknown): InputError {
+  return new InputError(`${flag} ${path} ${whyUnreadable(error)}`, { cause: error });
 }
 
 /** What a command may touch, so tests run commands in-process with their own streams and environment. */

@@ -1,4 +1,4 @@
-import { planWebhookFlags, Platform, renderFlagPlan } from '../generate/apiserver-flags.ts';
+import { DEFAULT_BUFFER_MEMORY_BYTES, planWebhookFlags, Platform, renderFlagPlan } from '../generate/apiserver-flags.ts';
 import { integerFlag, parseCommandLine, UsageError, type Command } from './command.ts';
 
 const platforms = Object.values(Platform);
@@ -7,7 +7,9 @@ const platforms = Object.values(Platform);
 export const DEFAULT_POLICY_PATH = '/etc/kubernetes/audit/policy.yaml';
 export const DEFAULT_KUBECONFIG_PATH = '/etc/kubernetes/audit/webhook-kubeconfig.yaml';
 
-const usage = `usage: kube-audit-relay flags --platform ${platforms.join('|')} [--events-per-second N] [--max-event-bytes N]
+const MIB = 1024 * 1024;
+
+const usage = `usage: kube-audit-relay flags --platform ${platforms.join('|')} [--events-per-second N] [--max-event-bytes N] [--buffer-memory-mib N]
 
 Prints the kube-apiserver audit webhook flags, computed for the platform's request limit and the event rate,
 with the reasoning as # comments.
@@ -16,6 +18,8 @@ flags:
   --platform NAME          where the relay runs: aws (Lambda behind private API Gateway), azure (Functions), local (serve)
   --events-per-second N    peak audit events per second under your policy (default 100)
   --max-event-bytes N      --audit-webhook-truncate-max-event-size (default 102400, the API server's)
+  --buffer-memory-mib N    most memory the API server's audit buffer may take, full of events at the truncation
+                           size; caps --audit-webhook-batch-buffer-size (default ${DEFAULT_BUFFER_MEMORY_BYTES / MIB})
   --policy-file PATH       --audit-policy-file on the API server's host (default ${DEFAULT_POLICY_PATH})
   --kubeconfig-file PATH   --audit-webhook-config-file on the API server's host (default ${DEFAULT_KUBECONFIG_PATH})
   -h, --help               this text`;
@@ -30,6 +34,7 @@ export const flagsCommand: Command = {
       platform: { type: 'string' },
       'events-per-second': { type: 'string' },
       'max-event-bytes': { type: 'string' },
+      'buffer-memory-mib': { type: 'string' },
       'policy-file': { type: 'string' },
       'kubeconfig-file': { type: 'string' },
     });
@@ -38,20 +43,26 @@ export const flagsCommand: Command = {
     if (!(platforms as string[]).includes(platform)) throw new UsageError(`unknown --platform '${platform}': use one of ${platforms.join(', ')}`);
     const eventsPerSecond = integerFlag('events-per-second', values['events-per-second'], 1, 1_000_000) ?? 100;
     const maxEventBytes = integerFlag('max-event-bytes', values['max-event-bytes'], 1024) ?? 102_400;
+    const bufferMemoryMib = integerFlag('buffer-memory-mib', values['buffer-memory-mib'], 1, 1_048_576) ?? DEFAULT_BUFFER_MEMORY_BYTES / MIB;
     let plan;
     try {
       plan = planWebhookFlags({
         platform: platform as Platform,
         eventsPerSecond,
         maxEventBytes,
+        bufferMemoryBytes: bufferMemoryMib * MIB,
         policyFile: values['policy-file'] ?? DEFAULT_POLICY_PATH,
         kubeconfigFile: values['kubeconfig-file'] ?? DEFAULT_KUBECONFIG_PATH,
       });
     } catch (error) {
-      if (error instanceof RangeError) throw new UsageError(`${error.message}: lower --max-event-bytes`);
+      if (error instanceof RangeError) {
+        throw new UsageError(`${error.message}: lower --max-event-bytes${/buffer/.test(error.message) ? ' or raise --buffer-memory-mib' : ''}`);
+      }
       throw error;
     }
-    io.stdout.write(`# kube-audit-relay flags --platform ${platform} --events-per-second ${eventsPerSecond} --max-event-bytes ${maxEventBytes}\n${renderFlagPlan(plan)}`);
+    io.stdout.write(
+      `# kube-audit-relay flags --platform ${platform} --events-per-second ${eventsPerSecond} --max-event-bytes ${maxEventBytes} --buffer-memory-mib ${bufferMemoryMib}\n${renderFlagPlan(plan)}`,
+    );
     return 0;
   },
 };

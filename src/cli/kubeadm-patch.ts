@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { planWebhookFlags, Platform } from '../generate/apiserver-flags.ts';
 import { apiServerMountPaths, kubeconfigFileReferences, patchApiServerManifest, type ManifestPatch } from '../generate/kubeadm-manifest.ts';
-import { integerFlag, parseCommandLine, UsageError, type Command } from './command.ts';
+import { InputError, integerFlag, parseCommandLine, unreadable, UsageError, type Command } from './command.ts';
 import { writeOutput } from './output.ts';
 
 const DEFAULT_MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';
@@ -64,13 +64,13 @@ export const kubeadmPatchCommand: Command = {
     try {
       text = readFileSync(manifestPath, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read --manifest ${manifestPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+      throw unreadable('--manifest', manifestPath, error);
     }
     let result;
     try {
       result = patchApiServerManifest(text, patch);
     } catch (error) {
-      throw new UsageError(`--manifest ${manifestPath} ${(error as Error).message}`, { cause: error });
+      throw new InputError(`--manifest ${manifestPath} ${(error as Error).message}`, { cause: error });
     }
     for (const path of unreadableReferences(kubeconfig, result.text)) {
       io.stderr.write(`warning: ${kubeconfig} refers to ${path}, which is not mounted into the API server container: write the kubeconfig with --embed, or keep the file under a mounted directory such as /etc/kubernetes/pki\n`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { kubeconfigProblems, renderWebhookKubeconfig, type WebhookKubeconfigSpec } from '../generate/kubeconfig.ts';
 import { OutputName, parseStackOutputs, type StackOutputs } from '../generate/stack-outputs.ts';
-import { parseCommandLine, UsageError, type Command } from './command.ts';
+import { InputError, parseCommandLine, unreadable, UsageError, type Command } from './command.ts';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, readConnection } from './credentials.ts';
 import { writeOutput } from './output.ts';
 
@@ -18,10 +18,11 @@ flags:
 ${CONNECTION_USAGE}
   --proxy-url URL          http(s) or socks5 proxy for the API server to connect through
   --embed                  put file contents in the kubeconfig (token, *-data fields) instead of paths
+  --no-auth                send no credentials: with --from-stack, only for a relay deployed with AUTH_MODE=none
   -o, --output FILE        write to FILE (mode 0600) instead of stdout
   -h, --help               this text
 
-Without --embed, files are referred to by absolute path: they must exist at that path on the API server's host.`;
+Without --embed, files are referred to by path: give absolute paths, on the API server's host, where they must exist.`;
 
 /** \`kube-audit-relay kubeconfig\`: the webhook kubeconfig for --audit-webhook-config-file. */
 export const kubeconfigCommand: Command = {
@@ -34,6 +35,7 @@ export const kubeconfigCommand: Command = {
       'from-stack': { type: 'string' },
       'proxy-url': { type: 'string' },
       embed: { type: 'boolean' },
+      'no-auth': { type: 'boolean' },
       output: { type: 'string', short: 'o' },
       ...CONNECTION_OPTIONS,
     });
@@ -44,7 +46,7 @@ export const kubeconfigCommand: Command = {
       stack = await readStack(values['from-stack'], io.stdin);
       if (stack.url === undefined) {
         const name = stack.source === 'azure-deployment' ? OutputName.AzureUrl : OutputName.AwsUrl;
-        throw new UsageError(`--from-stack ${values['from-stack']} has no ${name} output: is it the relay's stack, and has it finished deploying?`);
+        throw new InputError(`--from-stack ${values['from-stack']} has no ${name} output: is it the relay's stack, and has it finished deploying?`);
       }
       server = stack.url;
     }
@@ -56,10 +58,16 @@ export const kubeconfigCommand: Command = {
     if (problems.length > 0) throw new UsageError(problems.join('\n'));
 
     const noCredentials = Object.keys(connection.credentials).length === 0;
-    if (stack?.tokenParameterName !== undefined && noCredentials) {
-      io.stderr.write(
-        `note: the relay accepts the bearer token(s) in SSM parameter ${stack.tokenParameterName}; fetch it, keep one token in the file, and pass --token-file:\n` +
-          `  aws ssm get-parameter --name ${stack.tokenParameterName} --with-decryption --query Parameter.Value --output text > token\n`,
+    if (values['no-auth'] && !noCredentials) throw new UsageError('--no-auth and credentials contradict each other: give one or the other');
+    // A deployed relay requires a token unless deployed with AUTH_MODE=none; without one, every batch would get 401.
+    if (stack !== undefined && noCredentials && !values['no-auth']) {
+      const fetch =
+        stack.tokenParameterName === undefined
+          ? ''
+          : `\nthe relay accepts the bearer token(s) in SSM parameter ${stack.tokenParameterName}; fetch it and keep one token in the file:\n` +
+            `  aws ssm get-parameter --name ${stack.tokenParameterName} --with-decryption --query Parameter.Value --output text > token`;
+      throw new UsageError(
+        `--from-stack ${values['from-stack']} names a deployed relay, which requires a credential: give --token-file (or --token-env, --basic-auth-file, --client-cert with --client-key), or --no-auth if it was deployed with AUTH_MODE=none${fetch}`,
       );
     }
     await writeOutput(io, values.output, renderWebhookKubeconfig(spec));
@@ -72,12 +80,12 @@ async function readStack(path: string, stdin: NodeJS.ReadableStream): Promise<St
   try {
     text = path === '-' ? await readAll(stdin) : readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read --from-stack ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw unreadable('--from-stack', path, error);
   }
   try {
     return parseStackOutputs(text);
   } catch (error) {
-    throw new UsageError(`--from-stack ${path} ${(error as Error).message}`, { cause: error });
+    throw new InputError(`--from-stack ${path} ${(error as Error).message}`, { cause: error });
   }
 }
 

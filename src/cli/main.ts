@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, RelayError } from '../errors.ts';
-import { UsageError, type Command, type CommandIo } from './command.ts';
+import { InputError, UsageError, type Command, type CommandIo } from './command.ts';
 import { detectCommand } from './detect.ts';
 import { flagsCommand } from './flags.ts';
 import { kubeadmPatchCommand } from './kubeadm-patch.ts';
@@ -22,6 +22,10 @@ const overview = () =>
     '',
     'commands:',
     ...commands.map((command) => `  ${command.name.padEnd(15)}${command.summary}`),
+    '',
+    'flags:',
+    '  -h, --help     this text',
+    '  -v, --version  print the version',
     '',
     "Run 'kube-audit-relay <command> --help' for a command's flags.",
   ].join('\n');
@@ -54,16 +58,23 @@ export async function runCli(argv: readonly string[], io: CommandIo): Promise<nu
       return 2;
     }
     if (error instanceof ConfigError) {
+      io.stderr.write(`kube-audit-relay ${name}: ${error.problems.length === 1 ? error.problems[0] : error.message}\n`);
+      return 2;
+    }
+    if (error instanceof InputError) {
       io.stderr.write(`kube-audit-relay ${name}: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof RelayError) {
-      io.stderr.write(`kube-audit-relay ${name}: ${error.message}\n`);
+    if (error instanceof RelayError || isSystemError(error)) {
+      io.stderr.write(`kube-audit-relay ${name}: ${(error as Error).message}\n`);
       return 1;
     }
     throw error;
   }
 }
+
+/** An operating-system failure (a port in use, a file that vanished): the message says it all, a stack would not help. */
+const isSystemError = (error: unknown): boolean => error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 
 /** The process entry: real streams and environment, SIGINT/SIGTERM abort the running command. */
 export async function main(): Promise<void> {

@@ -14,6 +14,6 @@ export async function writeOutput(io: CommandIo, path: string | undefined, text:
   try {
     await writeFile(path, text, { mode: 0o600 });
   } catch (error) {
-    throw new RelayError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; check the directory exists and is writable`, { cause: error });
+    throw new RelayError(`-o ${path} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the directory exists and is writable`, { cause: error });
   }
 }

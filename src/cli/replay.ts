@@ -3,15 +3,16 @@ import type { Readable, Writable } from 'node:stream';
 import { RelayError } from '../errors.ts';
 import { kubeconfigProblems } from '../generate/kubeconfig.ts';
 import { eventListBody, readEventBatches, type SkippedLine } from '../replay/event-log.ts';
-import { API_SERVER_BACKOFF, deliver, type WebhookTarget } from '../replay/webhook-sender.ts';
-import { integerFlag, parseCommandLine, UsageError, type Command } from './command.ts';
+import { API_SERVER_BACKOFF, deliver, RetryWouldNotHelp, type WebhookTarget } from '../replay/webhook-sender.ts';
+import { integerFlag, parseCommandLine, unreadable, UsageError, type Command } from './command.ts';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, readConnection, type Connection } from './credentials.ts';
 
 const usage = `usage: kube-audit-relay replay FILE|- --server URL [credentials] [tls] [--batch N] [--rate N]
 
 Sends an API server audit log (JSON lines, as --audit-log-path writes it) to a relay the way the API server's
 webhook does: EventList batches POSTed to the URL, every non-2xx answer retried 5 times with backoff, then the
-batch counted as failed. Shows progress on a terminal and ends with a summary. Exit 0 when every event was
+batch counted as failed. Stops at once, saying why, when retrying cannot help: credentials refused (401, 403) or the
+relay's certificate not trusted (give --ca-file). Shows progress on a terminal and ends with a summary. Exit 0 when every event was
 acknowledged, 1 otherwise. For backfills and for testing a deployment end to end.
 
 flags:
@@ -66,7 +67,7 @@ export const replayCommand: Command = {
     const opened = new Promise<void>((resolve, reject) => {
       if (path === '-') return resolve();
       input.once('open', () => resolve());
-      input.once('error', (error: NodeJS.ErrnoException) => reject(new UsageError(`cannot read ${path}: ${error.code ?? error.message}`, { cause: error })));
+      input.once('error', (error: NodeJS.ErrnoException) => reject(unreadable('audit log', path, error)));
     });
     await opened;
 
@@ -99,6 +100,10 @@ export const replayCommand: Command = {
         progress.update();
       }
     } catch (error) {
+      if (error instanceof RetryWouldNotHelp) {
+        progress.done();
+        throw new RelayError(`replay stopped at batch ${summary.batches}, ${summary.acknowledged} events acknowledged before it: ${error.message}`, { cause: error });
+      }
       if (!io.signal.aborted) {
         progress.done();
         throw new RelayError(`replay stopped after ${summary.events} events: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });

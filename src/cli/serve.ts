@@ -2,11 +2,14 @@ import { once } from 'node:events';
 import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
 import { loadRules } from '../detect/rule-source.ts';
+import { startMetricsServer } from '../metrics-server.ts';
 import { createPipeline } from '../pipeline.ts';
-import { startServer, type TlsSettings } from '../server.ts';
+import { createRelayMetrics } from '../prometheus.ts';
+import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
 import { describeOutput } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
 import { parseCommandLine, type Command } from './command.ts';
+import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
 /** Each flag and the environment variable it overrides. */
 const FLAG_VARIABLES = {
@@ -27,8 +30,10 @@ const FLAG_VARIABLES = {
   'client-ca': 'TLS_CLIENT_CA_FILE',
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
+  'max-inflight-bytes': 'MAX_INFLIGHT_BYTES',
   'drop-rules-file': 'DROP_RULES_FILE',
   'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
+  'metrics-port': 'METRICS_PORT',
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
@@ -58,11 +63,16 @@ flags (each overrides the environment variable in brackets):
   --basic-auth-file FILE   username:password lines accepted [AUTH_BASIC_FILE]
   --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
   --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
-  --client-ca FILE         require client certificates signed by this CA (mutual TLS) [TLS_CLIENT_CA_FILE]
+  --client-ca FILE         require client certificates signed by this CA for POSTs (mutual TLS; health checks
+                           need none) [TLS_CLIENT_CA_FILE]
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
+  --max-inflight-bytes N   bodies read or processed at once; more waits: 503 with Retry-After [MAX_INFLIGHT_BYTES]
+                           (default 67108864; memory is up to about 13x this, see docs/hostile-testing.md)
   --drop-rules-file FILE   JSON or YAML list of rules for events not to store [DROP_RULES_FILE]
   --request-timeout-ms N   time a client may take to send a request, 408 after [REQUEST_TIMEOUT_MS] (default 60000)
+  --metrics-port N         serve GET /metrics (Prometheus) on this port, plain http without credentials, instead
+                           of on --port [METRICS_PORT] (default: on --port, behind its TLS but not its credentials)
   --detect                 run the detections (kube-audit-relay detect) on every stored event and log each match
   -h, --help               this text
 
@@ -99,23 +109,41 @@ export const serveCommand: Command = {
       sinkTimeoutMs: settings.pipeline.sinkTimeoutMs,
       maxEventBytes: settings.pipeline.maxEventBytes,
       note: (note) => log({ ...note }),
+      log,
+      openFile: (path) => openOutputFile(path, log),
     });
     const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
-    const pipeline = createPipeline({ config: settings.pipeline, sink });
+    const metrics = createRelayMetrics({ processMetrics: true });
+    const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
       pipeline,
       host: settings.host,
       port: settings.port,
       maxBodyBytes: settings.pipeline.maxBodyBytes,
+      maxInflightBytes: settings.maxInflightBytes,
       requestTimeoutMs: settings.requestTimeoutMs,
       ...(settings.tls ? { tls: settings.tls } : {}),
       log,
+      metrics,
+      exposeMetrics: settings.metricsPort === undefined,
+    }).catch(async (error: unknown) => {
+      await sink.close();
+      throw listenProblem(error, '--port (LISTEN_PORT)', settings.host, settings.port);
     });
+    const metricsServer =
+      settings.metricsPort === undefined
+        ? undefined
+        : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
+            await server.close();
+            await sink.close();
+            throw listenProblem(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
+          });
     log({
       level: 'info',
       msg: 'listening',
       url: server.url,
+      metricsUrl: metricsServer?.url ?? new URL('metrics', server.url).href,
       outputs: settings.outputs.guaranteed.map(describeOutput),
       bestEffortOutputs: settings.outputs.bestEffort.map(describeOutput),
       ...(rules ? { detections: rules.length } : {}),
@@ -123,7 +151,7 @@ export const serveCommand: Command = {
 
     if (!io.signal.aborted) await once(io.signal, 'abort');
     log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
-    await server.close();
+    await Promise.all([server.close(), metricsServer?.close()]);
     await sink.close();
     return 0;
   },
@@ -134,6 +162,10 @@ interface ServeSettings {
   readonly port: number;
   readonly outputs: OutputsConfig;
   readonly requestTimeoutMs: number;
+  /** Undefined: /metrics is served on `port`. */
+  readonly metricsPort?: number;
+  /** MAX_INFLIGHT_BYTES: bytes of bodies read or processed at once. */
+  readonly maxInflightBytes: number;
   readonly tls?: TlsSettings;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
@@ -148,6 +180,9 @@ function readServeSettings(env: Env): ServeSettings {
   // OUTPUT, one destination, is what serve read before OUTPUTS existed.
   const outputs = readOutputsConfig(reader, { defaultOutput: reader.string('OUTPUT') ?? '-' });
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
+  const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
+  const maxInflightBytes = reader.integer('MAX_INFLIGHT_BYTES', { default: DEFAULT_MAX_INFLIGHT_BYTES, min: 1024 });
   const cert = reader.file('TLS_CERT_FILE');
   const key = reader.file('TLS_KEY_FILE');
   const clientCa = reader.file('TLS_CLIENT_CA_FILE');
@@ -156,18 +191,21 @@ function readServeSettings(env: Env): ServeSettings {
     reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
   }
   if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
   reader.finish();
 
   const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
   const warnings: string[] = [];
   if (pipeline.auth.mode === 'none' && env.AUTH_MODE !== 'none' && clientCa === undefined && !isLoopback(host)) {
-    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or AUTH_MODE=none to silence this`);
+    warnings.push(`no caller authentication and listening on ${host}: anyone who can reach this port can write audit events; set --token-file, --basic-auth-file or --client-ca, or --auth-mode none (AUTH_MODE=none) to silence this`);
   }
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, outputs, requestTimeoutMs, ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, outputs, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** A port that cannot be listened on, said in the user's terms; other errors as they are. */

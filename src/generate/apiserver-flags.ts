@@ -73,6 +73,11 @@ export interface FlagInputs {
   readonly eventsPerSecond: number;
   /** --audit-webhook-truncate-max-event-size: larger events lose their bodies, or are dropped if still too large. */
   readonly maxEventBytes: number;
+  /**
+   * Most memory the API server's webhook buffer may take when full of events at the truncation size (its worst case):
+   * --audit-webhook-batch-buffer-size is capped to fit. Default DEFAULT_BUFFER_MEMORY_BYTES.
+   */
+  readonly bufferMemoryBytes?: number;
   /** Where the webhook kubeconfig and the policy live on the API server's host. */
   readonly kubeconfigFile: string;
   readonly policyFile: string;
@@ -91,7 +96,14 @@ export interface FlagPlan {
 /** {"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[...]}, with room to spare. */
 const EVENT_LIST_ENVELOPE_BYTES = 128;
 const OUTAGE_SECONDS = 600;
+/**
+ * 512 MiB: what the API server may hold in its audit buffer at worst. Its default of 10,000 events at the default
+ * 100 KiB truncation size would be 977 MiB, on top of everything else in a control-plane process.
+ */
+export const DEFAULT_BUFFER_MEMORY_BYTES = 512 * 1024 * 1024;
 const TYPICAL_EVENT_BYTES = 2 * 1024;
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /** The largest POST body, in bytes, of `batchMaxSize` events of at most `maxEventBytes` each (plus commas and envelope). */
 export const largestBatchBytes = (batchMaxSize: number, maxEventBytes: number): number =>
@@ -114,9 +126,17 @@ export function planWebhookFlags(inputs: FlagInputs): FlagPlan {
   const batchesPerSecond = inputs.eventsPerSecond / batchMaxSize;
   const qps = Math.max(API_SERVER_DEFAULTS.throttleQps, Math.ceil(2 * batchesPerSecond));
   const burst = Math.max(API_SERVER_DEFAULTS.throttleBurst, Math.ceil(qps * 1.5));
-  const bufferSize = Math.max(API_SERVER_DEFAULTS.batchBufferSize, Math.ceil(inputs.eventsPerSecond * OUTAGE_SECONDS));
+  const outageEvents = Math.ceil(inputs.eventsPerSecond * OUTAGE_SECONDS);
+  const wantedBuffer = Math.max(API_SERVER_DEFAULTS.batchBufferSize, outageEvents);
+  const bufferMemory = inputs.bufferMemoryBytes ?? DEFAULT_BUFFER_MEMORY_BYTES;
+  const bufferCapacity = Math.floor(bufferMemory / inputs.maxEventBytes);
+  if (bufferCapacity < batchMaxSize) {
+    throw new RangeError(
+      `a buffer of one batch (${batchMaxSize} events of ${inputs.maxEventBytes} bytes) needs ${mib(batchMaxSize * inputs.maxEventBytes)}, over the ${mib(bufferMemory)} buffer memory budget`,
+    );
+  }
+  const bufferSize = Math.min(wantedBuffer, bufferCapacity);
   const largest = largestBatchBytes(batchMaxSize, inputs.maxEventBytes);
-  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
   const reasoning = [
     `platform ${inputs.platform}:`,
@@ -130,9 +150,16 @@ export function planWebhookFlags(inputs: FlagInputs): FlagPlan {
     '  truncate-max-batch-size only splits what enters the buffer; the buffer regroups by count, so the bound above is what holds.',
     `throttle: ${inputs.eventsPerSecond} events/s in batches of ${batchMaxSize} is ${batchesPerSecond.toFixed(2)} batches/s; twice that, at least the default`,
     `  ${API_SERVER_DEFAULTS.throttleQps}, is qps ${qps}; burst ${burst} (1.5 x qps, at least the default ${API_SERVER_DEFAULTS.throttleBurst}) catches up after a slow batch.`,
-    `buffer: ${OUTAGE_SECONDS / 60} minutes of outage at ${inputs.eventsPerSecond} events/s is ${Math.ceil(inputs.eventsPerSecond * OUTAGE_SECONDS)} events (at least the default`,
-    `  ${API_SERVER_DEFAULTS.batchBufferSize}); beyond that the API server drops events. Memory when full: ${mib(bufferSize * TYPICAL_EVENT_BYTES)} at`,
-    `  ${TYPICAL_EVENT_BYTES / 1024} KiB per typical Metadata event, ${mib(bufferSize * inputs.maxEventBytes)} if every event were at the truncation size.`,
+    `buffer: ${OUTAGE_SECONDS / 60} minutes of outage at ${inputs.eventsPerSecond} events/s is ${outageEvents} events (at least the default`,
+    `  ${API_SERVER_DEFAULTS.batchBufferSize}); beyond that the API server drops events.`,
+    ...(bufferSize < wantedBuffer
+      ? [
+          `  capped at ${bufferSize} events (${(bufferSize / inputs.eventsPerSecond).toFixed(0)} s of outage) so that, full of events at the truncation size, it stays`,
+          `  under the ${mib(bufferMemory)} memory budget; raise it with --buffer-memory-mib if the API server has the memory.`,
+        ]
+      : []),
+    `  Memory when full: ${mib(bufferSize * TYPICAL_EVENT_BYTES)} at ${TYPICAL_EVENT_BYTES / 1024} KiB per typical Metadata event, at worst`,
+    `  ${mib(bufferSize * inputs.maxEventBytes)} (every event at the truncation size; budget ${mib(bufferMemory)}, --buffer-memory-mib).`,
     `retries: every non-2xx is retried 5 times, backoff from ${API_SERVER_DEFAULTS.initialBackoff} x1.5; mode batch keeps requests from waiting on the relay.`,
   ];
   const flags: [string, string][] = [

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RelayError } from '../errors.ts';
 
 /** How the API server's webhook retries (plugin/pkg/audit/webhook: wait.Backoff{Factor 1.5, Jitter 0.2, Steps 5}). */
 export interface Backoff {
@@ -48,11 +49,60 @@ const isSuccess = (status: number): boolean => status >= 200 && status <= 206;
 export type Poster = (body: string, signal: AbortSignal) => Promise<number>;
 
 /**
+ * An attempt that retrying cannot fix: the relay refused the credentials, or its certificate is not trusted. The
+ * API server would retry it anyway; `replay` stops and says what to change.
+ */
+export class RetryWouldNotHelp extends RelayError {
+  override readonly name = 'RetryWouldNotHelp';
+}
+
+/** The relay's answer to one POST: its status and, for the user, the `message` of its JSON body (or its text). */
+export interface Answer {
+  readonly status: number;
+  readonly reason: string;
+}
+
+/** Node's codes for a server certificate that fails verification. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+]);
+
+/**
  * POSTs one EventList body, retrying every non-2xx answer, timeout and connection error with the API server's
  * backoff, and gives up after the last attempt as the API server does (it then drops the batch).
  */
 export function deliver(target: WebhookTarget, body: string, backoff: Backoff, signal: AbortSignal, onRetry?: (failure: string, waitMs: number) => void): Promise<DeliveryOutcome> {
-  return deliverWith((text, attemptSignal) => post(target, text, attemptSignal), body, backoff, signal, onRetry);
+  return deliverWith((text, attemptSignal) => postOnce(target, text, attemptSignal), body, backoff, signal, onRetry);
+}
+
+/** One POST; throws RetryWouldNotHelp for a refused credential (401, 403) or an untrusted certificate. */
+async function postOnce(target: WebhookTarget, body: string, signal: AbortSignal): Promise<number> {
+  let answer: Answer;
+  try {
+    answer = await post(target, body, signal);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const detail = `${code}: ${(error as Error).message}`;
+    if (UNTRUSTED_CERTIFICATE.has(code)) {
+      throw new RetryWouldNotHelp(`the relay's certificate is not trusted (${detail}): give --ca-file with the CA that signed it`, { cause: error });
+    }
+    if (code === 'CERT_HAS_EXPIRED') throw new RetryWouldNotHelp(`the relay's certificate has expired (${detail}): renew it on the relay`, { cause: error });
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      throw new RetryWouldNotHelp(`the relay's certificate does not name ${target.url.hostname} (${detail}): give --tls-server-name with a name it has, and --ca-file if its CA is not a public one`, { cause: error });
+    }
+    throw error;
+  }
+  if (answer.status === 401 || answer.status === 403) {
+    const flags = target.authorization === undefined && target.cert === undefined ? 'no credential was sent: give --token-file, --token-env, --basic-auth-file or --client-cert with --client-key' : 'check --token-file, --token-env, --basic-auth-file or --client-cert';
+    throw new RetryWouldNotHelp(`the relay refused the credentials with HTTP ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}; ${flags}`);
+  }
+  return answer.status;
 }
 
 /** `deliver` over any way of sending, e.g. straight into a handler in tests. */
@@ -67,6 +117,7 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
       lastFailure = `HTTP ${status}`;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
+      if (error instanceof RetryWouldNotHelp) throw error;
       lastFailure = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     }
     if (attempt < backoff.attempts) {
@@ -79,8 +130,11 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
   return { delivered: false, attempts: backoff.attempts, ...(lastFailure ? { lastFailure } : {}) };
 }
 
-/** POSTs one EventList body once, as the API server's webhook client does; resolves with the HTTP status. */
-export function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<number> {
+/** Bytes of an answer's body kept for its reason; the relay's own messages are far shorter. */
+const REASON_BYTES = 4096;
+
+/** POSTs one EventList body once, as the API server's webhook client does. */
+export function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<Answer> {
   const https = target.url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
   // client-go drops the configured query string and sets its own timeout parameter; do the same.
@@ -105,8 +159,13 @@ export function post(target: WebhookTarget, body: string, signal: AbortSignal): 
           : {}),
       },
       (response: IncomingMessage) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (kept < REASON_BYTES) chunks.push(chunk);
+          kept += chunk.byteLength;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, reason: reasonOf(Buffer.concat(chunks).subarray(0, REASON_BYTES).toString('utf8')) }));
         response.on('error', reject);
       },
     );
@@ -114,4 +173,16 @@ export function post(target: WebhookTarget, body: string, signal: AbortSignal): 
     outgoing.on('error', reject);
     outgoing.end(body);
   });
+}
+
+/** The `message` of a JSON answer (the relay's shape), else the text itself, on one line and at most 300 characters. */
+function reasonOf(text: string): string {
+  let reason = text;
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown };
+    if (typeof parsed.message === 'string') reason = parsed.message;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return reason.replace(/\s+/g, ' ').trim().slice(0, 300);
 }

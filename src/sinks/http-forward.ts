@@ -41,7 +41,8 @@ export function createHttpForwardSink(options: HttpForwardOptions): Sink {
     };
     let status: number;
     try {
-      status = await post(target, body, signal);
+      // The answer's reason is the receiver's text: left out of messages, as the receiver may echo events.
+      ({ status } = await post(target, body, signal));
     } catch (error) {
       const code = failureName(error);
       throw new SinkError(`forward to ${where}: ${records.length} events not delivered (${code}); check the receiver is up and reachable`, 'http-forward', records.length, { cause: error, retryable: !signal.aborted });

@@ -1,50 +1,53 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
 import type { LogRecord } from '../record.ts';
+import { createSlices, type Slices } from '../slices.ts';
+import { openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
 import { type Sink, type SinkResult, storedAll } from './sink.ts';
 
-/*
+/**
  * JSON-lines sinks: one event per line, exactly as kube-apiserver's --audit-log-path writes its audit.log, so
- * audit2rbac, Falco's file input and log agents read the output unchanged. A batch is written whole or not at all.
+ * audit2rbac, Falco's file input and log agents read the output unchanged.
  */
+export interface JsonLinesOptions {
+  /** Where the sink reports what it found and did outside a batch (a repaired torn line, a closed stdout). Default: nowhere. */
+  readonly log?: OutputLog;
+}
 
-/** Writes lines to a stream, e.g. stdout; resolves once the stream has taken them. */
-export function createStreamSink(stream: Writable): Sink {
-  return createLineSink('stdout', {
+/**
+ * Writes lines to a stream, e.g. stdout; resolves once the stream has taken them. A stream that fails (EPIPE: the
+ * reader of stdout went away) fails this batch and every later one, logged once, instead of crashing the process.
+ */
+export function createStreamSink(stream: Writable, options: JsonLinesOptions = {}): Sink {
+  let broken: OutputWriteError | undefined;
+  // The write's callback and the stream's 'error' event both see the failure, in either order: the first one
+  // describes and logs it.
+  const breaks = (error: NodeJS.ErrnoException): OutputWriteError => {
+    if (broken) return broken;
+    const code = error.code ?? 'EIO';
+    const why = code === 'EPIPE' ? "stdout's reader has gone away" : 'stdout failed';
+    broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUT) a file`, code, { cause: error });
+    options.log?.({ level: 'error', msg: broken.message });
+    return broken;
+  };
+  stream.on('error', breaks);
+  return createLineSink('stdout', options, {
     write: (lines) =>
       new Promise<void>((resolve, reject) => {
-        stream.write(lines, (error) => (error ? reject(error) : resolve()));
+        if (broken) return reject(broken);
+        stream.write(lines, (error) => (error ? reject(breaks(error)) : resolve()));
       }),
     close: async () => {},
   });
 }
 
 /**
- * Appends lines to a file, fsyncing each batch before it is acknowledged. A batch that fails part-way is cut
- * off again, so the file never holds a partial line and the API server's retry writes the batch whole.
+ * Appends lines to `path`: a regular file is fsynced after each batch and cut back when a batch fails, so it holds
+ * only whole lines of whole batches; a pipe, FIFO or character device takes the write as the store (docs/delivery.md).
  */
-export async function createFileSink(path: string): Promise<Sink> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'a');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new SinkError(`cannot open output file ${path} for appending (${code}); check the directory exists and is writable`, 'file', 0, { cause: error });
-  }
-  return createLineSink('file', {
-    async write(lines) {
-      const { size } = await file.stat();
-      try {
-        await file.write(lines);
-        await file.datasync();
-      } catch (error) {
-        await file.truncate(size).catch(() => {});
-        throw error;
-      }
-    },
-    close: () => file.close(),
-  });
+export async function createFileSink(path: string, options: JsonLinesOptions = {}): Promise<Sink> {
+  const output = await openAppendOutput(path, options.log ?? (() => {}));
+  return createLineSink('file', options, { write: (lines) => output.append(lines), close: () => output.close() });
 }
 
 interface LineWriter {
@@ -52,17 +55,20 @@ interface LineWriter {
   close(): Promise<void>;
 }
 
-function createLineSink(name: string, writer: LineWriter): Sink {
+function createLineSink(name: string, options: JsonLinesOptions, writer: LineWriter): Sink {
   // Batches arrive concurrently; writing them one after another keeps every line whole.
   let queue: Promise<unknown> = Promise.resolve();
 
   async function writeBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
     signal.throwIfAborted();
+    // A batch of 600,000 events takes seconds to encode: in slices, so other requests are answered meanwhile.
+    // (withDeduplication has already left out what was stored before.)
+    const slices = createSlices();
     try {
-      await writer.write(encodeLines(records));
+      await writer.write(await encodeLines(records, slices));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new SinkError(`writing ${records.length} events to ${name} failed (${code})`, name, records.length, { cause: error });
+      const why = error instanceof OutputWriteError ? `: ${error.message}` : ` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      throw new SinkError(`writing ${records.length} events to ${name} failed${why}`, name, records.length, { cause: error });
     }
     return storedAll(records.length, 1);
   }
@@ -86,7 +92,7 @@ function createLineSink(name: string, writer: LineWriter): Sink {
  * The records' JSON as UTF-8 lines, encoded straight into one buffer sized from `bytes`: no joined string and no
  * second copy when the stream or file takes it.
  */
-function encodeLines(records: readonly LogRecord[]): Buffer {
+async function encodeLines(records: readonly LogRecord[], slices: Slices): Promise<Buffer> {
   const size = records.reduce((total, record) => total + record.bytes + 1, 0);
   const lines = Buffer.allocUnsafe(size);
   let offset = 0;
@@ -95,6 +101,7 @@ function encodeLines(records: readonly LogRecord[]): Buffer {
     if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
     offset += written;
     lines[offset++] = 0x0a;
+    if (slices.due()) await slices.next();
   }
   return lines;
 }

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import type { Env, SettingsReader } from '../config.ts';
+import type { OutputLog } from './append-file.ts';
 import type { OutputNote } from './best-effort-queue.ts';
 import { DEFAULT_DEDUPE_CAPACITY, withDeduplication } from './deduplicate.ts';
 import { createFanOut, DEFAULT_BEST_EFFORT_QUEUE_BYTES, type FanOut } from './fan-out.ts';
@@ -90,6 +91,10 @@ export interface OutputContext {
   readonly azureCredential?: TokenCredential;
   /** Log lines about best-effort outputs. */
   readonly note: (note: OutputNote) => void;
+  /** Where stdout and file outputs report what they did outside a batch (a repaired torn line, a closed stdout). */
+  readonly log?: OutputLog;
+  /** Opens a file output; default createFileSink. serve's turns a path it cannot open into a ConfigError. */
+  readonly openFile?: (path: string) => Promise<Sink>;
 }
 
 /**
@@ -112,9 +117,9 @@ export async function createOutputs(config: OutputsConfig, context: OutputContex
 async function createOutputSink(spec: OutputSpec, config: OutputsConfig, context: OutputContext): Promise<Sink> {
   switch (spec.kind) {
     case 'stdout':
-      return createStreamSink(context.stdout);
+      return createStreamSink(context.stdout, context.log ? { log: context.log } : {});
     case 'file':
-      return createFileSink(spec.path);
+      return context.openFile ? context.openFile(spec.path) : createFileSink(spec.path, context.log ? { log: context.log } : {});
     case 'http': {
       const { createHttpForwardSink } = await import('./http-forward.ts');
       return createHttpForwardSink({ url: spec.url, ...config.forward });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { eventList, send } from '../support/http-client.ts';
+import { parseExposition } from '../support/prometheus-text.ts';
 import { fixtureFiles } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 import { createTestPki } from '../support/tls.ts';
@@ -38,6 +39,19 @@ test('the Deployment, Service and NetworkPolicy agree on ports, labels and paths
   assert.equal(container.securityContext.readOnlyRootFilesystem, true, 'the receiver writes nothing but stdout');
 });
 
+test('Prometheus finds the metrics port and the NetworkPolicy lets it scrape only that port', () => {
+  const pod = byKind('Deployment').spec.template;
+  const [container] = pod.spec.containers;
+  const metricsPort = container.ports.find((candidate: { name: string }) => candidate.name === 'metrics').containerPort;
+  assert.ok(container.args.includes(`--metrics-port=${metricsPort}`));
+  assert.equal(pod.metadata.annotations['prometheus.io/scrape'], 'true');
+  assert.equal(pod.metadata.annotations['prometheus.io/port'], String(metricsPort));
+  assert.equal(pod.metadata.annotations['prometheus.io/path'], '/metrics');
+  const scrapeRule = byKind('NetworkPolicy').spec.ingress.find((rule: { ports: { port: number }[] }) => rule.ports.some((port) => port.port === metricsPort));
+  assert.deepEqual(scrapeRule.ports, [{ port: metricsPort, protocol: 'TCP' }]);
+  assert.ok(scrapeRule.from.every((peer: Record<string, unknown>) => 'namespaceSelector' in peer), 'only from the monitoring namespace');
+});
+
 test("the container's arguments start a receiver that answers its probes and stores a batch", async () => {
   const pki = createTestPki();
   const token = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
@@ -47,7 +61,8 @@ test("the container's arguments start a receiver that answers its probes and sto
     '/etc/kube-audit-relay/tls/tls.key': pki.serverKey,
     '/etc/kube-audit-relay/auth/tokens': join(pki.dir, 'tokens'),
   };
-  const container = byKind('Deployment').spec.template.spec.containers[0];
+  const pod = byKind('Deployment').spec.template;
+  const container = pod.spec.containers[0];
   const [command, ...args] = container.args as string[];
   assert.equal(command, 'serve');
   // Same flags, but on loopback, on a free port (startServe adds --port 0) and with the mounted files' local copies.
@@ -56,6 +71,7 @@ test("the container's arguments start a receiver that answers its probes and sto
     .map((arg) => {
       const [flag, value] = arg.split('=') as [string, string];
       if (flag === '--host') return '--host=127.0.0.1';
+      if (flag === '--metrics-port') return '--metrics-port=0';
       return mounts[value] ? `${flag}=${mounts[value]}` : arg;
     });
   const env = Object.fromEntries(container.env.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
@@ -72,6 +88,10 @@ test("the container's arguments start a receiver that answers its probes and sto
     const stored = server.stdout().trim().split('\n').map((line) => JSON.parse(line) as { annotations: Record<string, string> });
     assert.equal(stored.length, lines.length);
     assert.ok(stored.every((event) => event.annotations['kube-audit-relay.io/cluster'] === 'my-cluster'));
+    const metricsUrl = server.logs().find((entry) => entry.msg === 'listening')!.metricsUrl as string;
+    const scrape = await send(metricsUrl, undefined, { method: 'GET', path: pod.metadata.annotations['prometheus.io/path'] });
+    assert.equal(scrape.status, 200);
+    assert.equal(parseExposition(scrape.body).value('kube_audit_relay_events_written_total'), lines.length);
   } finally {
     await server.stop();
   }

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList, send } from '../support/http-client.ts';
 import { fixtureFiles } from '../support/records.ts';
 import { offlineEnvironment, type OfflineHandle, startOffline } from '../support/serverless.ts';

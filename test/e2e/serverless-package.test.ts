@@ -2,15 +2,16 @@
 // the defaults; created endpoint + Lambda in the VPC with customer managed keys; AUTH_MODE=none with an
 // INFREQUENT_ACCESS group and an alarm topic; an adopted log group with the function in the VPC. Then assertions on
 // the CloudFormation each writes (private only, resource policy, least privilege, log group, queries, alarms,
-// dashboard, outputs), cfn-lint on all of them, the relay's published metrics against the alarms, and the
+// generated detections, dashboard, outputs), cfn-lint on all of them, the relay's published metrics against the alarms, and the
 // parameters refused at package time.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
-import { startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/http-client.ts';
 import { captureOutput, coldStart, lambdaContext, type OutputLine, proxyEvent } from '../support/lambda.ts';
+import { assertDetections } from '../support/detection-resources.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { FIXTURES_DIR } from '../support/records.ts';
 import { packageService, type PackagedService, runServerless, type Template } from '../support/serverless.ts';
@@ -32,11 +33,13 @@ const CREATED = {
   AUTH_TOKEN_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/1c2d3e4f-5061-7283-94a5-b6c7d8e9f0a1',
 };
 const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:111122223333:audit-alarms';
+/** The fields investigations filter on, indexed on created STANDARD groups. */
+const INDEXED_FIELDS = ['auditID', 'user.username', 'verb', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'responseStatus.code'];
 
 /** Every documented variant: stage name -> params. */
 const VARIANTS = {
   prod: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS },
-  staging: CREATED,
+  staging: { ...CREATED, ALARM_TOPIC_ARN },
   open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN },
   adopted: {
     VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
@@ -138,6 +141,7 @@ function assertCreatedGroup(template: Template, groupName: string): void {
   assert.equal(typeof group.Properties!.RetentionInDays, 'number');
   assert.ok(group.Properties!.KmsKeyId, 'the audit log group must be encrypted with a KMS key');
   assert.equal(group.Properties!.DeletionProtectionEnabled, true);
+  assert.deepEqual(group.Properties!.FieldIndexPolicies, [{ Fields: INDEXED_FIELDS }], 'the fields investigations filter on are indexed');
   assert.notEqual(template.Resources.ReceiveLogGroup!.Properties!.LogGroupName, groupName, "the function's own log group is separate");
 }
 
@@ -151,7 +155,7 @@ function assertLogSearch(template: Template, groupName: string, filterGroup: unk
   }
   for (const query of queries) assert.deepEqual(query.LogGroupNames, [groupName]);
 
-  const filter = only(template, 'AWS::Logs::MetricFilter').Properties!;
+  const filter = template.Resources.AuthFailureMetricFilter!.Properties!;
   assert.deepEqual(filter.LogGroupName, filterGroup);
   assert.match(filter.FilterPattern, /401/);
   assert.match(filter.FilterPattern, /403/);
@@ -230,6 +234,10 @@ describe('serverless package: default parameters', () => {
     assert.equal(packaged.template.Resources.AuditLogGroup!.Properties!.RetentionInDays, 365);
   });
 
+  it('holds the generated detections: a saved query per rule, a metric filter and alarm per alerting rule', () => {
+    assertDetections(packaged.template, { cluster: 'prod', groupName: '/kube-audit-relay/prod/audit', filterGroup: { Ref: 'AuditLogGroup' }, metricFilters: true, alarmActions: [] });
+  });
+
   it('alarms on the relay\'s failed and refused batches, audit stopping, and API Gateway 4XX/5XX', () => {
     const alarms = new Map(alarmMetrics(packaged.template).map((alarm) => [alarm.id, alarm]));
     const relay = { service: 'kube-audit-relay', Cluster: 'prod' };
@@ -265,8 +273,11 @@ describe('serverless package: default parameters', () => {
       assert.ok(titles.includes(title), `no widget ${title} in ${titles.join(', ')}`);
     }
     for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.match(widget.properties.query!, /^SOURCE '\/kube-audit-relay\/prod\/audit' \| /);
+    // Every alarm is on the dashboard: the relay's in "Alarms", the generated detections' in "Detections".
     const alarmIds = alarmMetrics(packaged.template).map((alarm) => `\${${alarm.id}.Arn}`);
-    assert.deepEqual(body.widgets.find((widget) => widget.type === 'alarm')!.properties.alarms!.sort(), alarmIds.sort());
+    const alarmWidgets = body.widgets.filter((widget) => widget.type === 'alarm');
+    assert.deepEqual(alarmWidgets.map((widget) => widget.properties.title), ['Alarms', 'Detections']);
+    assert.deepEqual(alarmWidgets.flatMap((widget) => widget.properties.alarms!).sort(), alarmIds.sort());
   });
 
   it('reserves concurrency for the function, 20 by default', () => {
@@ -372,6 +383,10 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
     assertFunction(packaged.template);
   });
 
+  it('holds the generated detections, their alarms notifying ALARM_TOPIC_ARN', () => {
+    assertDetections(packaged.template, { cluster: 'payments', groupName: CREATED.LOG_GROUP_NAME, filterGroup: { Ref: 'AuditLogGroup' }, metricFilters: true, alarmActions: [ALARM_TOPIC_ARN] });
+  });
+
   it('outputs the private invoke URL naming the created endpoint', () => {
     const url = invokeUrl(packaged.template);
     assert.equal(url.text, 'https://${ApiGatewayRestApi}-${VpcEndpointId}.execute-api.${AWS::Region}.${AWS::URLSuffix}/staging/');
@@ -395,10 +410,16 @@ describe('serverless package: AUTH_MODE=none, INFREQUENT_ACCESS group, alarm top
     assertPrivateOnly(packaged.template);
   });
 
-  it('leaves out the 401/403 metric filter and alarm, which INFREQUENT_ACCESS groups cannot have', () => {
-    assert.equal(packaged.template.Resources.AuditLogGroup!.Properties!.LogGroupClass, 'INFREQUENT_ACCESS');
+  it('leaves out the metric filters (401/403 and detections) and field indexes, which INFREQUENT_ACCESS groups cannot have', () => {
+    const group = packaged.template.Resources.AuditLogGroup!.Properties!;
+    assert.equal(group.LogGroupClass, 'INFREQUENT_ACCESS');
+    assert.deepEqual(group.FieldIndexPolicies, []);
     assert.deepEqual(ofType(packaged.template, 'AWS::Logs::MetricFilter'), []);
     assert.ok(!alarmMetrics(packaged.template).some((alarm) => alarm.properties.MetricName === 'AuthFailures'));
+  });
+
+  it('keeps the saved query of every detection', () => {
+    assertDetections(packaged.template, { cluster: 'open', groupName: '/kube-audit-relay/open/audit', filterGroup: undefined, metricFilters: false, alarmActions: [ALARM_TOPIC_ARN] });
   });
 
   it('notifies ALARM_TOPIC_ARN from every alarm', () => {
@@ -420,6 +441,7 @@ describe('serverless package: adopted log group (LOG_GROUP=existing), Lambda in 
     assert.deepEqual(ofType(packaged.template, 'AWS::KMS::Key'), []);
     assert.deepEqual(ofType(packaged.template, 'AWS::KMS::Alias'), []);
     assertLogSearch(packaged.template, groupName, groupName);
+    assertDetections(packaged.template, { cluster: 'adopted', groupName, filterGroup: groupName, metricFilters: true, alarmActions: [] });
     assert.equal(packaged.template.Outputs!.AuditLogGroupName!.Value, groupName);
     assertLeastPrivilege(packaged.template, {
       groupName,
@@ -440,6 +462,14 @@ describe('serverless package: every variant', () => {
       assert.deepEqual(Object.entries(template.Resources).filter(([, resource]) => resource.Condition !== undefined).map(([id]) => id), [], name);
       assert.ok(!JSON.stringify(template).includes('"Fn::If"'), `${name} has a Fn::If`);
     }
+  });
+
+  it('gives no metric transformation both DefaultValue and Dimensions, which CloudWatch Logs refuses as mutually exclusive', () => {
+    const transformations = Object.entries(variants).flatMap(([name, { template }]) =>
+      ofType(template, 'AWS::Logs::MetricFilter').flatMap(([id, filter]) => (filter.Properties!.MetricTransformations as Record<string, unknown>[]).map((transformation) => ({ at: `${name} ${id}`, transformation }))),
+    );
+    assert.ok(transformations.length > 0, 'no metric filter in any variant');
+    for (const { at, transformation } of transformations) assert.ok(transformation.DefaultValue === undefined || transformation.Dimensions === undefined, `${at} has both`);
   });
 
   it('passes cfn-lint with zero errors and zero warnings', { timeout: 180_000 }, async (t) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { deliverLikeApiServer, generatedEvents } from '../support/apiserver-webhook.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { batches, eventList } from '../support/http-client.ts';
 import { captureOutput, coldStart, lambdaContext, proxyEvent } from '../support/lambda.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';

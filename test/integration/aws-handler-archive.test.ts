@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { generatedEvents } from '../support/apiserver-webhook.ts';
 import { batches, fixtureLines } from '../support/event-lists.ts';
 import { coldStart, lambdaContext, type ProxyHandler, proxyEvent } from '../support/lambda.ts';

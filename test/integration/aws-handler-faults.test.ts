@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { isAccepted } from '../../functions/aws/metrics.ts';
+import { isAccepted } from '../../src/pipeline.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { captureOutput, coldStart, lambdaContext, metricSum, type OutputLine, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { batches, eventList } from '../support/http-client.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';

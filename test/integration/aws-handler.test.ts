@@ -6,7 +6,7 @@ import { Annotation } from '../../src/audit/annotations.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { captureOutput, coldStart, emfMetrics, lambdaContext, metricSum, type ProxyHandler, proxyEvent,  } from '../support/lambda.ts';
 import { batches, eventList } from '../support/http-client.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';

@@ -10,6 +10,7 @@ import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../supp
 import { MAX_CALL_BYTES } from '../support/logs-ingestion-standin.ts';
 import { fixtureRecords, recordFromLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const signal = () => sendContext();
 /** Rows as they travel: JSON text, parsed again. */
@@ -170,25 +171,17 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('counts rows of calls never started as not stored when the send is aborted mid-upload', async () => {
-    // Rows of about 852 KB go one per call; with one call at a time, the abort comes while the later ones wait.
+    // Rows of about 852 KB go one per call; with one call at a time, the second is held 3 s and the abort comes once
+    // the first was answered, while the later ones wait (not by a fixed time: a loaded machine may take longer).
     const records = Array.from({ length: 5 }, (_, i) => recordFromLine(JSON.stringify(fullRowEvent(100 + i))));
     const target = sink({ concurrency: 1 });
     const [rows0, calls0] = mark();
-    azure.ingestion.faults.delayMs = 100;
-    // The deadline comes as soon as the first call is answered: a timer instead raced the uploads on a loaded machine.
-    const deadline = new AbortController();
-    const firstAnswered = (async () => {
-      while (!azure.ingestion.calls.slice(calls0).some((call) => call.status === 204) && !deadline.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 5));
-      deadline.abort(new DOMException('the sink deadline passed', 'TimeoutError'));
-    })();
-    let error: unknown;
-    try {
-      error = await target.send(records, { signal: deadline.signal, deadline: Date.now() + 60_000 }).then(() => undefined, (caught: unknown) => caught);
-    } finally {
-      deadline.abort();
-      await firstAnswered;
-      azure.ingestion.faults.delayMs = 0;
-    }
+    azure.ingestion.faults.delayOneAfter(1, 3_000);
+    const abort = new AbortController();
+    const sent = target.send(records, { signal: abort.signal, deadline: Date.now() + 60_000 }).then(() => undefined, (caught: unknown) => caught);
+    await waitFor(() => azure.ingestion.calls.length > calls0 + 1);
+    abort.abort(new DOMException('no answer in time', 'TimeoutError'));
+    const error = await sent;
     assert.ok(error instanceof SinkError);
     const calls = azure.ingestion.calls.slice(calls0);
     assert.ok(calls.some((call) => call.status === 204), 'a call was answered before the abort');

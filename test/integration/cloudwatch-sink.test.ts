@@ -8,7 +8,7 @@ import { withDeduplication } from '../../src/sinks/deduplicate.ts';
 import { withRetry } from '../../src/sinks/retry.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
-import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../support/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { fixtureRecords, sizedRecord } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 

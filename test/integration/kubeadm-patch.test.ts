@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { renderWebhookKubeconfig } from '../../src/generate/kubeconfig.ts';
 import { runCommand } from '../support/cli.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/kubeadm/kube-apiserver.yaml', import.meta.url));
@@ -97,8 +98,15 @@ describe('kubeadm-patch', () => {
 
   test('warns when the webhook kubeconfig refers to files the container cannot read', async () => {
     const kubeconfig = join(dir, 'webhook.yaml');
-    const made = await runCommand(['kubeconfig', '--server', 'https://relay.example.com', '--token-file', '/var/lib/relay/token', '--ca-file', '/etc/kubernetes/pki/relay-ca.crt', '-o', kubeconfig]);
-    assert.equal(made.code, 0, made.stderr);
+    // As `kubeconfig` writes it on the API server's host, where these files exist (they do not exist here).
+    writeFileSync(
+      kubeconfig,
+      renderWebhookKubeconfig({
+        server: 'https://relay.example.com',
+        credentials: { tokenFile: '/var/lib/relay/token' },
+        certificateAuthority: { path: '/etc/kubernetes/pki/relay-ca.crt' },
+      }),
+    );
     const result = await runCommand(['kubeadm-patch', '--policy', POLICY, '--kubeconfig', kubeconfig, '--manifest', FIXTURE]);
     assert.equal(result.code, 0);
     assert.match(result.stderr, /refers to \/var\/lib\/relay\/token, which is not mounted into the API server container: write the kubeconfig with --embed/);
@@ -113,7 +121,7 @@ describe('kubeadm-patch', () => {
     const cases: [string[], RegExp][] = [
       [['--policy', 'policy.yaml', '--kubeconfig', KUBECONFIG, '--manifest', FIXTURE], /--policy must be an absolute path on the node/],
       [['--policy', POLICY, '--manifest', FIXTURE], /--policy and --kubeconfig are both required/],
-      [['--policy', POLICY, '--kubeconfig', KUBECONFIG, '--manifest', join(dir, 'none.yaml')], /cannot read --manifest .*none\.yaml: ENOENT/],
+      [['--policy', POLICY, '--kubeconfig', KUBECONFIG, '--manifest', join(dir, 'none.yaml')], /--manifest .*none\.yaml does not exist/],
       [['--policy', POLICY, '--kubeconfig', KUBECONFIG, '--manifest', notApiServer], /has no container named kube-apiserver/],
       [['--policy', POLICY, '--kubeconfig', KUBECONFIG, '--manifest', clash], /already mounts \/etc\/kubernetes\/audit\/policy\.yaml as my-policy/],
       [['--policy', POLICY, '--kubeconfig', KUBECONFIG, '--manifest', FIXTURE, '--events-per-second', '5'], /--events-per-second and --max-event-bytes need --platform/],

@@ -123,6 +123,13 @@ describe('kubeconfig', () => {
   });
 
   describe('refuses what the API server would ignore or reject, exit 2', () => {
+    test('a missing file is one line, without the usage text', async () => {
+      const result = await runCommand(['kubeconfig', '--server', 'https://relay.example.com', '--ca-file', join(dir, 'nope.pem'), '--embed']);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      assert.doesNotMatch(result.stderr, /usage:/);
+    });
+
     const cases: [string, () => string[], RegExp, Record<string, string>?][] = [
       ['a token over http', () => ['--server', 'http://relay.example.com', '--token-file', tokenFile], /credentials with an http:\/\/ server: the API server sends tokens, basic auth and client certificates only over https/],
       ['basic auth over http', () => ['--server', 'http://relay.example.com', '--basic-auth-file', basicFile], /credentials with an http:\/\/ server/],
@@ -142,7 +149,17 @@ describe('kubeconfig', () => {
         writeFileSync(join(dir, 'tokens'), 'one\ntwo\n');
         return ['--server', 'https://relay.example.com', '--token-file', join(dir, 'tokens'), '--embed'];
       }, /must hold exactly one token on one line \(it holds 2 non-blank lines\)/],
-      ['a missing file to embed', () => ['--server', 'https://relay.example.com', '--ca-file', join(dir, 'nope.pem'), '--embed'], /cannot read --ca-file .*nope\.pem: ENOENT/],
+      ['a missing file to embed', () => ['--server', 'https://relay.example.com', '--ca-file', join(dir, 'nope.pem'), '--embed'], /--ca-file .*nope\.pem does not exist$/m],
+      ['a relative CA path without --embed', () => ['--server', 'https://relay.example.com', '--ca-file', 'ca.crt'], /--ca-file ca\.crt is a relative path: the kubeconfig is read on the API server's host, so give the absolute path the file has there, or --embed/],
+      ['a relative token file without --embed', () => ['--server', 'https://relay.example.com', '--token-file', 'token'], /--token-file token is a relative path/],
+      ['a missing CA without --embed', () => ['--server', 'https://relay.example.com', '--ca-file', join(dir, 'nope.pem')], /--ca-file .*nope\.pem does not exist: the kubeconfig refers to it by path, so run this where the API server will read it, or give --embed/],
+      ['a missing client key without --embed', () => ['--server', 'https://relay.example.com', '--client-cert', pki.clientCert, '--client-key', join(dir, 'nope.key')], /--client-key .*nope\.key does not exist: the kubeconfig refers to it by path/],
+      ['a directory as the token file', () => ['--server', 'https://relay.example.com', '--token-file', dir], /--token-file .* is a directory, not a file/],
+      ['a token file with several tokens, by path', () => {
+        writeFileSync(join(dir, 'two-tokens'), 'one\ntwo\n');
+        return ['--server', 'https://relay.example.com', '--token-file', join(dir, 'two-tokens')];
+      }, /--token-file must hold exactly one token on one line/],
+      ['--no-auth with a token', () => ['--server', 'https://relay.example.com', '--token-file', tokenFile, '--no-auth'], /--no-auth and credentials contradict each other/],
       ['a proxy with an unknown scheme', () => ['--server', 'https://relay.example.com', '--proxy-url', 'ftp://proxy'], /--proxy-url must be http:\/\/, https:\/\/ or socks5:\/\/, got ftp:/],
       ['no server', () => ['--token-file', tokenFile], /--server URL or --from-stack FILE is required/],
       ['both --server and --from-stack', () => ['--server', 'https://a', '--from-stack', tokenFile], /give --server or --from-stack, not both/],
@@ -173,13 +190,26 @@ describe('kubeconfig', () => {
       ],
     };
 
-    test('reads the URL from describe-stacks JSON and hints at the SSM token parameter', async () => {
+    test('without a credential refuses, saying how to fetch the token from the SSM parameter; --no-auth accepts', async () => {
+      // arrange
       const stack = join(dir, 'stack.json');
       writeFileSync(stack, JSON.stringify(describeStacks, null, 2));
-      const result = await runCommand(['kubeconfig', '--from-stack', stack]);
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`server: ${awsUrl.replace(/[.]/g, '\\.')}`));
-      assert.match(result.stderr, /aws ssm get-parameter --name \/kube-audit-relay\/prod\/token --with-decryption/);
+
+      // act
+      const refused = await runCommand(['kubeconfig', '--from-stack', stack]);
+      const open = await runCommand(['kubeconfig', '--from-stack', stack, '--no-auth']);
+      const withToken = await runCommand(['kubeconfig', '--from-stack', stack, '--token-file', tokenFile]);
+
+      // assert
+      assert.equal(refused.code, 2);
+      assert.equal(refused.stdout, '');
+      assert.match(refused.stderr, /names a deployed relay, which requires a credential: give --token-file .* or --no-auth if it was deployed with AUTH_MODE=none/);
+      assert.match(refused.stderr, /aws ssm get-parameter --name \/kube-audit-relay\/prod\/token --with-decryption/);
+      assert.equal(open.code, 0, open.stderr);
+      assert.match(open.stdout, new RegExp(`server: ${awsUrl.replace(/[.]/g, '\\.')}`));
+      assert.equal(clientNode(await generate(['--from-stack', stack, '--no-auth'])).user.token, undefined);
+      assert.equal(withToken.code, 0, withToken.stderr);
+      assert.match(withToken.stdout, /tokenFile: /);
     });
 
     test('reads `serverless info --verbose` text from stdin', async () => {

@@ -209,13 +209,63 @@ describe('replay', () => {
     assert.match(result.stderr, /replay stopped after 0 events: cannot read .*: EISDIR/);
   });
 
+  test('stops at the first 401 without retrying, printing the relay\'s reason and the flags to check, exit 1', async () => {
+    // arrange: the relay accepts one token; replay sends another
+    const tokens = join(dir, 'accepted-token');
+    writeFileSync(tokens, 'accepted-token-0123456789abcdef\n');
+    const server = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', tokens]);
+    let result;
+    try {
+      // act
+      result = await runCommand(['replay', log, '--server', server.url, '--token-env', 'T', '--ca-file', pki.caCert, '--initial-backoff', '1ms'], {
+        env: { T: 'wrong-token-0123456789abcdef' },
+      });
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+
+    // assert
+    assert.equal(result.code, 1);
+    assert.equal(server.logs().filter((entry) => entry.method === 'POST').length, 1, 'one attempt, no retries');
+    assert.equal(server.stdout(), '');
+    assert.match(
+      result.stderr,
+      /^kube-audit-relay replay: replay stopped at batch 1, 0 events acknowledged before it: the relay refused the credentials with HTTP 401 \(.*bearer token.*nothing was written\); check --token-file, --token-env/m,
+    );
+  });
+
+  test('a 403 is final too, and says when no credential was sent', async () => {
+    const endpoint = await scriptedEndpoint([403]);
+    try {
+      const result = await runCommand(['replay', log, '--server', endpoint.url, '--initial-backoff', '1ms']);
+      assert.equal(result.code, 1);
+      assert.equal(endpoint.received.length, 1);
+      assert.match(result.stderr, /refused the credentials with HTTP 403; no credential was sent: give --token-file/);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  test('an untrusted certificate stops at once and suggests --ca-file', async () => {
+    const server = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey]);
+    let result;
+    try {
+      result = await runCommand(['replay', log, '--server', server.url, '--initial-backoff', '1ms']);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /the relay's certificate is not trusted \([A-Z_]+: .*\): give --ca-file with the CA that signed it/);
+    assert.doesNotMatch(result.stderr, /retrying/);
+  });
+
   test('refusals, exit 2', async () => {
     const cases: [string[], RegExp, Record<string, string>?][] = [
       [['--server', 'http://127.0.0.1:1/'], /give exactly one audit log: a FILE, or - for stdin/],
       [[log], /--server URL is required/],
       [[log, '--server', 'http://127.0.0.1:1/', '--token-env', 'T'], /credentials with an http:\/\/ server/, { T: 'x' }],
       [[log, '--server', 'https://127.0.0.1:1/?code=abc'], /query string/],
-      [[join(dir, 'missing.log'), '--server', 'http://127.0.0.1:1/'], /cannot read .*missing\.log: ENOENT/],
+      [[join(dir, 'missing.log'), '--server', 'http://127.0.0.1:1/'], /^kube-audit-relay replay: audit log .*missing\.log does not exist\n$/],
       [[log, '--server', 'http://127.0.0.1:1/', '--initial-backoff', 'soon'], /--initial-backoff must be a duration such as 10s, 500ms or 1m, got 'soon'/],
       [[log, '--server', 'http://127.0.0.1:1/', '--batch', '0'], /--batch must be a whole number from 1/],
     ];

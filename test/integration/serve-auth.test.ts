@@ -1,5 +1,5 @@
 // Caller authentication through the real server: bearer tokens (several, for rotation), basic auth and client
-// certificates (mTLS) over real TLS. A refused caller gets 401 (or no TLS session at all) and nothing is written.
+// certificates (mTLS) over real TLS. A refused caller gets 401 and nothing is written.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,14 +69,40 @@ describe('client certificates (mTLS)', () => {
   });
   after(() => server.stop());
 
-  test('no client certificate: the TLS handshake fails', async () => {
-    await assert.rejects(send(server.url, body, { ca }), /certificate|socket hang up|ECONNRESET/);
+  test('a kubelet probe without a certificate: 200 on every health path, and 401 for a POST, nothing written', async () => {
+    for (const path of ['/healthz', '/livez', '/readyz']) {
+      const probe = await send(server.url, undefined, { ca, method: 'GET', path });
+      assert.equal(probe.status, 200, `${path}: ${probe.body}`);
+    }
+    const answer = await send(server.url, body, { ca });
+    assert.equal(answer.status, 401, answer.body);
+    assert.match(answer.body, /no client certificate: .*--client-ca/);
     assert.equal(server.stdout(), '');
   });
 
-  test('a certificate from another CA: the TLS handshake fails', async () => {
-    await assert.rejects(send(server.url, body, { ca, cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey) }), /certificate|unknown ca|socket hang up|ECONNRESET/);
+  test('a certificate from another CA: 401 for every POST, logged once with the reason and the peer address', async () => {
+    const stranger = { ca, cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey) };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const answer = await send(server.url, body, stranger);
+      assert.equal(answer.status, 401, answer.body);
+      assert.match(answer.body, /client certificate not accepted/);
+    }
     assert.equal(server.stdout(), '');
+    const logged = server.logs().filter((entry) => /client certificate not accepted/.test(String(entry.msg)));
+    assert.equal(logged.length, 1, JSON.stringify(logged));
+    assert.equal(logged[0]!.remote, '127.0.0.1');
+    assert.match(String(logged[0]!.reason), /UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify/i);
+  });
+
+  test('a handshake that fails (plain http to the https port) is logged once with the reason and the peer address', async () => {
+    const plain = server.url.replace('https:', 'http:');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await send(plain, body).catch(() => undefined);
+    }
+    const logged = server.logs().filter((entry) => entry.msg !== undefined && /TLS handshake failed/.test(String(entry.msg)));
+    assert.equal(logged.length, 1, JSON.stringify(logged));
+    assert.equal(logged[0]!.remote, '127.0.0.1');
+    assert.match(String(logged[0]!.reason), /http request|wrong version/i);
   });
 
   test("the API server's client certificate: stored, and the log names the certificate", async () => {
@@ -97,7 +123,7 @@ describe('settings that cannot work are refused at start, all at once', () => {
     assert.equal(code, 2);
     for (const expected of [
       /--tls-key \(TLS_KEY_FILE\): is needed too/,
-      /--client-ca \(TLS_CLIENT_CA_FILE\): cannot read .*missing\.crt: ENOENT/,
+      /--client-ca \(TLS_CLIENT_CA_FILE\): .*missing\.crt does not exist/,
       /--port \(LISTEN_PORT\): .*whole number/,
       /AUTH_TOKENS: every token must be at least 16 characters/,
       /--max-event-bytes \(MAX_EVENT_BYTES\): must be a whole number of at least 4096, not "100"/,

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { seeded } from './seeded.ts';
+import { seeded } from '../../tools/dev/seeded.ts';
+import { LateCall } from '../../tools/dev/late-call.ts';
 
 /** Largest uncompressed body of one call. */
 export const MAX_CALL_BYTES = 1_048_576;
@@ -63,6 +64,13 @@ export interface LogsIngestionStandIn {
     retryAfterSeconds: number;
     /** Delay every call by this many milliseconds before handling it (a client that gives up meanwhile may still see it stored). */
     delayMs: number;
+    /** Let the next `answered` calls through, then hold the one after them `ms` before handling it (it is stored late). */
+    delayOneAfter(answered: number, ms: number): void;
+    /**
+     * Answer the next `count` calls with `status` and store nothing, as a proxy or gateway in the path can (a 200 page
+     * of its own); the service itself answers 204 when it has taken the rows.
+     */
+    answerNext(count: number, status: number): void;
   };
   close(): Promise<void>;
 }
@@ -97,7 +105,8 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
   const streams = new Map((options.streams ?? ['Custom-KubeAudit']).map((name) => [name, [] as Row[]]));
   const random = seeded(options.seed ?? 1);
   const calls: IngestionCall[] = [];
-  const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, retryAfterSeconds: 1, delayMs: 0 };
+  const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, retryAfterSeconds: 1, delayMs: 0, answerLeft: 0, answerStatus: 200 };
+  const late = new LateCall();
   let fieldsOverLimit = 0;
   const { key, cert } = selfSignedCertificate();
 
@@ -172,7 +181,15 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const call: { -readonly [K in keyof IngestionCall]: IngestionCall[K] } = { status: 0, apiVersion: null, gzip: false, bytes: 0, rows: 0 };
     calls.push(call);
-    if (faults.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.delayMs));
+    const delay = faults.delayMs + late.holdMs();
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (faults.answerLeft > 0) {
+      faults.answerLeft--;
+      call.status = faults.answerStatus;
+      response.writeHead(faults.answerStatus, { 'content-type': 'text/html' });
+      response.end('<html><body>OK</body></html>');
+      return;
+    }
     try {
       ingest(request, Buffer.concat(chunks), (seen) => Object.assign(call, seen));
       call.status = 204;
@@ -212,6 +229,11 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
       set retryAfterSeconds(seconds) { faults.retryAfterSeconds = seconds; },
       get delayMs() { return faults.delayMs; },
       set delayMs(ms) { faults.delayMs = ms; },
+      delayOneAfter: (answered, ms) => late.arm(answered, ms),
+      answerNext(count, status) {
+        faults.answerLeft = count;
+        faults.answerStatus = status;
+      },
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -34,17 +34,20 @@ export async function startServe(args: readonly string[], env: Env = {}): Promis
   return {
     url,
     stdout: () => out,
-    logs: () =>
-      err
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs: () => logEntries(err),
     stop: async () => {
       controller.abort(new Error('test stopped the server'));
       return exited;
     },
   };
 }
+
+/** The structured log entries in serve's stderr text: its JSON lines. */
+export const logEntries = (stderr: string): Record<string, unknown>[] =>
+  stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 /** Runs `kube-audit-relay serve` expecting it to refuse its settings; resolves with the exit code and stderr. */
 export async function serveRefusal(args: readonly string[], env: Env = {}): Promise<{ code: number; stderr: string }> {

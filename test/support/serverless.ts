@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVERLESS_BIN = join(REPO_ROOT, 'node_modules/serverless/bin/serverless.js');
-const DENY_NETWORK = fileURLToPath(new URL('./deny-network.cjs', import.meta.url));
+const DENY_NETWORK = fileURLToPath(new URL('../../tools/dev/deny-network.cjs', import.meta.url));
 
 /** Environment for `serverless` runs: fake credentials only, so a call to AWS could never succeed anyway. */
 export function offlineEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -1,6 +1,6 @@
 // A local Systems Manager Parameter Store speaking the JSON 1.1 protocol the SDK uses (X-Amz-Target AmazonSSM.*),
 // enough for GetParameter as Powertools Parameters calls it. Tests drive it only through the real @aws-sdk/client-ssm.
-import { ServiceError, startAwsJsonService, type JsonOperation } from './aws-json-service.ts';
+import { ServiceError, startAwsJsonService, type JsonOperation } from '../../tools/dev/aws-json-service.ts';
 
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 

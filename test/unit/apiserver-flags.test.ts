@@ -55,6 +55,9 @@ const lambdaProxyEvent = (body: string): string =>
     isBase64Encoded: false,
   });
 
+/** The buffer memory budget `flags` keeps to unless told otherwise: 512 MiB. */
+const BUFFER_BUDGET = 512 * 1024 * 1024;
+
 describe('flags', () => {
   const platforms: Platform[] = ['aws', 'azure', 'local'];
   const rates = [1, 50, 500, 5_000, 50_000];
@@ -77,7 +80,10 @@ describe('flags', () => {
           const qps = Number(flags.get('--audit-webhook-batch-throttle-qps'));
           assert.ok(qps * batch >= 2 * rate, `${at}: qps ${qps} x ${batch} < 2 x ${rate}`);
           assert.ok(Number(flags.get('--audit-webhook-batch-throttle-burst')) >= qps, at);
-          assert.ok(Number(flags.get('--audit-webhook-batch-buffer-size')) >= Math.max(10_000, 600 * rate), at);
+          const buffer = Number(flags.get('--audit-webhook-batch-buffer-size'));
+          assert.ok(buffer >= Math.min(Math.max(10_000, 600 * rate), Math.floor(BUFFER_BUDGET / maxEventBytes)), `${at}: buffer ${buffer} is needlessly small`);
+          assert.ok(buffer * maxEventBytes <= BUFFER_BUDGET, `${at}: buffer ${buffer} can take more than 512 MiB`);
+          assert.ok(buffer >= batch, `${at}: buffer ${buffer} holds less than a batch`);
           assert.ok(Number(flags.get('--audit-webhook-truncate-max-batch-size')) >= maxEventBytes, at);
         }
       }
@@ -101,6 +107,20 @@ describe('flags', () => {
     assert.ok(Buffer.byteLength(worstCaseBatch(batch, 102_400)) <= 64 * 1024 * 1024);
   });
 
+  test('the buffer is capped to the stated memory budget, and --buffer-memory-mib raises it', async () => {
+    // arrange: 10 minutes at 100 events/s want 60,000 events; at 100 KiB each that is 5.9 GiB at worst
+    const capped = await runCommand(['flags', '--platform', 'local', '--max-event-bytes', '102400']);
+    const raised = await flagsFor('local', 100, 102_400);
+    const roomy = await runCommand(['flags', '--platform', 'local', '--max-event-bytes', '102400', '--buffer-memory-mib', '8192']);
+
+    // assert
+    assert.match(capped.stdout, /^--audit-webhook-batch-buffer-size=5242$/m);
+    assert.match(capped.stdout, /^# {3}capped at 5242 events \(52 s of outage\) .*\n# {3}under the 512\.0 MiB memory budget; raise it with --buffer-memory-mib/m);
+    assert.equal(raised.get('--audit-webhook-batch-buffer-size'), '5242');
+    assert.match(roomy.stdout, /^--audit-webhook-batch-buffer-size=60000$/m);
+    assert.doesNotMatch(roomy.stdout, /capped at/);
+  });
+
   test('the reasoning is printed as comments naming the limit', async () => {
     const result = await runCommand(['flags', '--platform', 'aws']);
     assert.match(result.stdout, /^# .*Lambda takes at most 6 MB per synchronous invocation/m);
@@ -114,6 +134,8 @@ describe('flags', () => {
       [['--platform', 'aws', '--max-event-bytes', '4000000'], /--max-event-bytes 4000000 leaves no room for even one event in a 2967232-byte body on aws: lower --max-event-bytes/],
       [['--platform', 'aws', '--events-per-second', 'lots'], /--events-per-second must be a whole number from 1 to 1000000, got 'lots'/],
       [['--platform', 'aws', '--max-event-bytes', '100'], /--max-event-bytes must be a whole number from 1024/],
+      [['--platform', 'local', '--max-event-bytes', '1048576', '--buffer-memory-mib', '16'], /a buffer of one batch \(62 events of 1048576 bytes\) needs 62\.0 MiB, over the 16\.0 MiB buffer memory budget: lower --max-event-bytes or raise --buffer-memory-mib/],
+      [['--platform', 'local', '--buffer-memory-mib', '0'], /--buffer-memory-mib must be a whole number from 1/],
     ];
     for (const [args, message] of cases) {
       const result = await runCommand(['flags', ...args]);

@@ -31,6 +31,7 @@ test('the exported names', () => {
     'createS3ArchiveSink',
     'createStreamSink',
     'emptyCounts',
+    'isAccepted',
     'readOutputsConfig',
     'readPipelineConfig',
     'recordKey',

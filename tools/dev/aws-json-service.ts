@@ -1,4 +1,4 @@
-// The skeleton every local AWS stand-in speaking JSON 1.1 shares: X-Amz-Target dispatch, the signature and
+// The skeleton every local AWS stand-in speaking JSON 1.1 shares (tests and `npm run dev`): X-Amz-Target dispatch, the signature and
 // content-type checks the real endpoints make first, and the service's error shape. The stand-ins add the operations.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +29,8 @@ export interface AwsJsonServiceOptions {
   readonly beforeChecks?: () => Promise<void> | void;
   /** Runs once a call passed the checks and names a known operation; a ServiceError thrown here is the answer. */
   readonly beforeOperation?: (operation: string) => void;
+  /** Loopback port to listen on; default 0, any free one. */
+  readonly port?: number;
 }
 
 export interface AwsJsonService {
@@ -39,7 +41,7 @@ export interface AwsJsonService {
   close(): Promise<void>;
 }
 
-/** Listens on a free port of 127.0.0.1 and answers JSON 1.1 calls with `options.operations`. */
+/** Listens on 127.0.0.1 (a free port unless `options.port` says which) and answers JSON 1.1 calls with `options.operations`. */
 export async function startAwsJsonService(options: AwsJsonServiceOptions): Promise<AwsJsonService> {
   const { targetPrefix, errorTypeNamespace, operations } = options;
   const calls = new Map<string, number>();
@@ -83,7 +85,13 @@ export async function startAwsJsonService(options: AwsJsonServiceOptions): Promi
       reply(response, 500, { __type: `${errorTypeNamespace}${options.internalErrorType}`, message: 'internal' }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
 
   return {

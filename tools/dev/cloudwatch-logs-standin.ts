@@ -1,6 +1,8 @@
 // A local CloudWatch Logs speaking the JSON 1.1 protocol the SDK uses, enforcing PutLogEvents' documented limits and
-// answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK.
+// answering with the service's error shapes, plus fault injection. Tests drive it only through the real SDK; `npm run
+// dev` runs it as the Lambda's CloudWatch Logs (tools/dev/aws-offline.ts).
 import { ServiceError, startAwsJsonService } from './aws-json-service.ts';
+import { LateCall } from './late-call.ts';
 import { seeded } from './seeded.ts';
 
 const HOUR = 3_600_000;
@@ -23,6 +25,13 @@ export interface StandInOptions {
   /** Seed for the failure-rate generator, so fault tests repeat exactly. */
   readonly seed?: number;
   readonly now?: () => number;
+  /** Loopback port to listen on; default 0, any free one. */
+  readonly port?: number;
+  /**
+   * Act as if the stack had created every group asked for, on first use. For the dev loop, which deploys no stack;
+   * default false: writing to a missing group fails with ResourceNotFoundException, as in the service.
+   */
+  readonly createGroupsOnDemand?: boolean;
 }
 
 const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
@@ -51,6 +60,14 @@ export interface CloudWatchLogsStandIn {
     failureRate: number;
     /** Delay every answer by this many milliseconds. */
     delayMs: number;
+    /**
+     * Answer the next `calls` PutLogEvents with their first `count` events rejected as expired (200 with
+     * `expiredLogEventEndIndex`, those events not stored), whatever their timestamps: the service decides by its own
+     * clock and the group's retention, so events the caller thinks recent can come back rejected.
+     */
+    expireFirst(calls: number, count: number): void;
+    /** Let the next `answered` calls through, then hold the one after them `ms` before handling it (it is stored late). */
+    delayOneAfter(answered: number, ms: number): void;
   };
   /** Creates a group directly, as the infrastructure would. */
   createLogGroup(name: string, retentionDays?: number): void;
@@ -67,9 +84,11 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const groups = new Map<string, Group>();
   let nextEventId = 0;
   const faulted = new Map<string, number>();
-  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0 };
+  const faults = { passLeft: 0, throttleLeft: 0, failLeft: 0, failureRate: 0, delayMs: 0, expireCalls: 0, expireCount: 0 };
+  const late = new LateCall();
 
   const group = (name: unknown): Group => {
+    if (options.createGroupsOnDemand && typeof name === 'string' && !groups.has(name)) groups.set(name, { streams: new Map() });
     const found = typeof name === 'string' ? groups.get(name) : undefined;
     if (!found) throw notFound('The specified log group does not exist.');
     return found;
@@ -91,6 +110,13 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       }
       createGroup(body.logGroupName);
       return {};
+    },
+    DescribeLogGroups(body) {
+      const prefix = typeof body.logGroupNamePrefix === 'string' ? body.logGroupNamePrefix : '';
+      const logGroups = [...groups]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([logGroupName, g]) => ({ logGroupName, ...(g.retentionDays === undefined ? {} : { retentionInDays: g.retentionDays }) }));
+      return { logGroups };
     },
     CreateLogStream(body) {
       const target = group(body.logGroupName);
@@ -150,6 +176,10 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
         if (retention !== undefined && event.timestamp < at - retention * DAY) expiredEnd = index + 1;
         if (event.timestamp > at + 2 * HOUR && tooNewStart === events.length) tooNewStart = index;
       });
+      if (faults.expireCalls > 0) {
+        faults.expireCalls--;
+        expiredEnd = Math.max(expiredEnd, Math.min(faults.expireCount, events.length));
+      }
       const firstKept = Math.max(tooOldEnd, expiredEnd);
       for (const event of events.slice(firstKept, tooNewStart)) {
         target.events.push({ timestamp: event.timestamp, message: event.message, ingestionTime: at, eventId: String(nextEventId++) });
@@ -213,7 +243,11 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     errorTypeNamespace: 'com.amazonaws.logs#',
     internalErrorType: 'ServiceUnavailableException',
     operations,
-    beforeChecks: () => (faults.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, faults.delayMs)) : undefined),
+    ...(options.port === undefined ? {} : { port: options.port }),
+    beforeChecks() {
+      const delay = faults.delayMs + late.holdMs();
+      return delay > 0 ? new Promise((resolve) => setTimeout(resolve, delay)) : undefined;
+    },
     beforeOperation(operation) {
       try {
         injectFault();
@@ -239,6 +273,11 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       set failureRate(rate) { faults.failureRate = rate; },
       get delayMs() { return faults.delayMs; },
       set delayMs(ms) { faults.delayMs = ms; },
+      expireFirst(calls, count) {
+        faults.expireCalls = calls;
+        faults.expireCount = count;
+      },
+      delayOneAfter: (answered, ms) => late.arm(answered, ms),
     },
     createLogGroup: createGroup,
     events: (groupName, streamName) => groups.get(groupName)?.streams.get(streamName)?.events ?? [],

@@ -1,0 +1,82 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { type BatchCounts, isAccepted } from './pipeline.ts';
+import type { Sink } from './sinks/sink.ts';
+
+/**
+ * Sink latency buckets in seconds: a file write takes milliseconds, a slow disk or destination seconds, and the API
+ * server abandons an attempt at 30 s (SINK_TIMEOUT_MS defaults to 20 s).
+ */
+const SINK_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
+
+/** The receiver's Prometheus metrics: the counts the Lambda publishes as CloudWatch metrics, as counters. */
+export interface RelayMetrics {
+  /** What `GET /metrics` renders. */
+  readonly registry: Registry;
+  /** Adds one answered batch: its counts, and its status if the API server will retry it. */
+  recordBatch(status: number, counts: BatchCounts): void;
+  /** The sink, timing every `send` (stored or failed) into `kube_audit_relay_sink_duration_seconds`. */
+  timed(sink: Sink): Sink;
+}
+
+export interface RelayMetricsOptions {
+  /** Where the metrics are registered; default a new registry, so two receivers in one process never share counts. */
+  readonly registry?: Registry;
+  /** Also register prom-client's process and Node.js metrics (`process_resident_memory_bytes`, ...). Default false. */
+  readonly processMetrics?: boolean;
+}
+
+/** The receiver's metrics, registered in `options.registry` (or a registry of their own); see docs/metrics.md. */
+export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const counter = (name: string, help: string) => new Counter({ name: `kube_audit_relay_${name}`, help, registers: [registry] });
+  const events = {
+    received: counter('events_received_total', 'Audit events in the bodies of batches answered.'),
+    written: counter('events_written_total', 'Audit events stored by the sink.'),
+    duplicates: counter('events_duplicate_total', 'Audit events skipped because the sink had already stored them (a retried batch).'),
+    filtered: counter('events_filtered_total', 'Audit events dropped by DROP_RULES.'),
+    redacted: counter('events_redacted_total', 'Audit events in which redaction replaced something.'),
+    truncated: counter('events_truncated_total', 'Audit events shrunk to fit MAX_EVENT_BYTES or the destination.'),
+    restamped: counter('events_restamped_total', 'Audit events a destination first refused for their time and stored on a second attempt.'),
+  };
+  const bytes = counter('bytes_total', 'UTF-8 bytes of the records sent to the sink.');
+  const batches = counter('batches_total', 'Batches answered, stored or refused (health checks and /metrics excluded).');
+  const refused = new Counter({
+    name: 'kube_audit_relay_batches_refused_total',
+    help: 'Batches answered with a status outside 200-206, which the API server retries and finally drops, by status.',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const sinkSeconds = new Histogram({
+    name: 'kube_audit_relay_sink_duration_seconds',
+    help: 'Time the sink took per batch, stored or failed.',
+    labelNames: ['sink'],
+    buckets: SINK_SECONDS_BUCKETS,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    recordBatch(status, counts) {
+      for (const [name, metric] of Object.entries(events)) metric.inc(counts[name as keyof typeof events]);
+      bytes.inc(counts.bytes);
+      batches.inc();
+      if (!isAccepted(status)) refused.inc({ status: String(status) });
+    },
+    timed(sink) {
+      return {
+        name: sink.name,
+        maxRecordBytes: sink.maxRecordBytes,
+        async send(records, signal) {
+          const stop = sinkSeconds.startTimer({ sink: sink.name });
+          try {
+            return await sink.send(records, signal);
+          } finally {
+            stop();
+          }
+        },
+        close: () => sink.close(),
+      };
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { open, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { RelayError, SinkError } from '../errors.ts';
+
+/** What `--output` names, which decides what a completed batch means (docs/delivery.md). */
+export type OutputKind = 'regular file' | 'pipe' | 'character device';
+
+/** A structured log entry, as `serve` writes them to stderr. */
+export type OutputLog = (entry: Readonly<Record<string, unknown>>) => void;
+
+/** A failed write, its message safe to answer and log: it names the cause and the fix, never event content. */
+export class OutputWriteError extends RelayError {
+  override readonly name = 'OutputWriteError';
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** An output opened for appending whole batches of lines. */
+export interface AppendOutput {
+  readonly kind: OutputKind;
+  /** Appends every byte of `lines`, durably for a regular file; on failure nothing of `lines` stays in a regular file. */
+  append(lines: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How far back a torn tail is measured for the log; a longer fragment is reported as "over" this. */
+const TAIL_SCAN_BYTES = 1024 * 1024;
+
+/**
+ * Opens `path` for appending. A regular file is fsynced (fdatasync) after each batch, cut back to where the batch began
+ * when a write fails, and checked for a torn last line on open and after every failed write: a file that does not end
+ * in a newline gets one, so the next record starts on a line of its own (the fragment is kept and logged). Pipes,
+ * FIFOs and character devices cannot be fsynced, cut back or read: for them the completed write is the store.
+ */
+export async function openAppendOutput(path: string, log: OutputLog): Promise<AppendOutput> {
+  let file: FileHandle;
+  let kind: OutputKind;
+  try {
+    // Read access only for a regular file (to check its last line): opened read-write, a FIFO would be its own reader.
+    const existing = await stat(path).catch(() => undefined);
+    file = await open(path, existing === undefined || existing.isFile() ? 'a+' : 'a');
+    kind = kindOf(await file.stat());
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SinkError(`cannot open ${path} for appending (${code}); check the directory exists and is writable, or give --output another path (OUTPUT)`, 'file', 0, { cause: error });
+  }
+  if (kind !== 'regular file') {
+    return {
+      kind,
+      async append(lines) {
+        try {
+          await writeAll(file, lines);
+        } catch (error) {
+          throw await describeFailure(error, path, kind, lines.length, `the ${kind} may have taken part of the batch, which the retry writes again`);
+        }
+      },
+      close: () => file.close(),
+    };
+  }
+
+  let tailChecked = false;
+  const ensureLineStart = async (when: string): Promise<void> => {
+    const { size } = await file.stat();
+    const fragment = await tornTailBytes(file, size);
+    if (fragment > 0) {
+      await writeAll(file, Buffer.from('\n'));
+      await file.datasync();
+      log({
+        level: 'warn',
+        msg: `${path} ended in a partial line (${fragment >= TAIL_SCAN_BYTES ? `over ${TAIL_SCAN_BYTES}` : fragment} bytes after the last newline, ${when}); appended a newline so the next event starts on a line of its own, the partial line is kept as it was`,
+        output: path,
+      });
+    }
+    tailChecked = true;
+  };
+  // A disk too full even for the newline must not stop the start: the first batch tries again and reports it.
+  await ensureLineStart('found on opening it').catch(() => {});
+
+  return {
+    kind,
+    async append(lines) {
+      if (!tailChecked) {
+        try {
+          await ensureLineStart('left by the failed write before');
+        } catch (error) {
+          throw await describeFailure(error, path, kind, lines.length, 'nothing of the batch was written');
+        }
+      }
+      const { size } = await file.stat();
+      try {
+        await writeAll(file, lines);
+        await file.datasync();
+      } catch (error) {
+        tailChecked = false;
+        const cutBack = await file.truncate(size).then(
+          () => true,
+          () => false,
+        );
+        const after = cutBack
+          ? 'the file was cut back to where the batch began'
+          : 'cutting the file back failed too, so the next batch first makes sure it starts on a line of its own';
+        throw await describeFailure(error, path, kind, lines.length, after);
+      }
+    },
+    close: () => file.close(),
+  };
+}
+
+/** The kind of an opened output; anything else (a block device) is refused as EINVAL. */
+function kindOf(stats: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean }): OutputKind {
+  if (stats.isFile()) return 'regular file';
+  if (stats.isFIFO()) return 'pipe';
+  if (stats.isCharacterDevice()) return 'character device';
+  throw Object.assign(new Error('not a regular file, pipe, FIFO or character device'), { code: 'EINVAL' });
+}
+
+/**
+ * Writes every byte: `write` may take fewer than asked (a filling disk, a signal) without failing, and the next call
+ * then reports why (ENOSPC).
+ */
+async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw Object.assign(new Error('the write took no bytes'), { code: 'EIO' });
+    offset += bytesWritten;
+  }
+}
+
+/** Bytes after the last newline of a file of `size` bytes (0 when it ends in one or is empty). */
+async function tornTailBytes(file: FileHandle, size: number): Promise<number> {
+  if (size === 0) return 0;
+  const length = Math.min(size, TAIL_SCAN_BYTES);
+  const tail = Buffer.alloc(length);
+  const { bytesRead } = await file.read(tail, 0, length, size - length);
+  const last = tail.subarray(0, bytesRead).lastIndexOf(0x0a);
+  if (last === bytesRead - 1) return 0;
+  return last === -1 ? length : bytesRead - last - 1;
+}
+
+/** The failure as an OutputWriteError; a full disk says how much space is left and how much the batch needed. */
+async function describeFailure(error: unknown, path: string, kind: OutputKind, batchBytes: number, after: string): Promise<OutputWriteError> {
+  const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+  let cause = 'the write failed';
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const free = await statfs(path).then(
+      (stats) => `${stats.bavail * stats.bsize} bytes free on its filesystem`,
+      () => 'free space unknown',
+    );
+    const what = code === 'ENOSPC' ? 'no space left on the device' : 'the disk quota is used up';
+    cause = `${what} (${free}, the batch needs ${batchBytes} bytes); free space or point --output (OUTPUT) at a larger filesystem`;
+  } else if (code === 'EPIPE') {
+    cause = `the ${kind}'s reader has gone away; start a reader before the relay, or give --output (OUTPUT) a file`;
+  }
+  return new OutputWriteError(`${code} on ${path}: ${cause}; ${after}`, code, { cause: error });
+}

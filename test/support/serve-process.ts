@@ -1,0 +1,91 @@
+// `kube-audit-relay serve` as a separate process through the installed bin, with its stdout a real pipe (a FIFO), as
+// container runtimes and systemd give it: child_process's own 'pipe' is a socket pair, which behaves differently
+// (/dev/stdout cannot be opened on a socket). Also for tests that measure its memory or its event loop from outside:
+// an in-process server shares both with the test.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { logEntries } from './serve.ts';
+
+const bin = fileURLToPath(new URL('../../bin/kube-audit-relay.js', import.meta.url));
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly pid: number;
+  /** The read end of the child's stdout pipe; destroying it makes the child's next write fail with EPIPE. */
+  readonly stdoutReader: Socket;
+  /** Bytes read from the child's stdout pipe so far. */
+  stdout(): string;
+  /** JSON log lines from stderr so far. */
+  logs(): Record<string, unknown>[];
+  /** A field of /proc/PID/status in bytes: `VmRSS` now, `VmHWM` the peak since the process started. */
+  memory(field: 'VmRSS' | 'VmHWM'): number;
+  /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code (null when killed). Safe to call twice. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts serve on a free port of 127.0.0.1 and resolves once it listens (rejects if it exits or takes over 30 s). */
+export async function spawnServe(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-stdout-'));
+  const fifo = join(dir, 'stdout');
+  execFileSync('mkfifo', [fifo]);
+  // The read end first, non-blocking, so opening the write end does not wait.
+  const stdoutReader = new Socket({ fd: openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+  const writeEnd = openSync(fifo, 'w');
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['pipe', writeEnd, 'pipe'], env: { PATH: process.env.PATH, ...env } });
+  closeSync(writeEnd);
+  let out = '';
+  let err = '';
+  stdoutReader.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  stdoutReader.on('error', () => {});
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited.finally(() => clearTimeout(timer));
+    }
+    stdoutReader.destroy();
+    rmSync(dir, { recursive: true, force: true });
+    return exited;
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${err}`)), 30_000);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        err += chunk.toString('utf8');
+        const match = /"msg":"listening","url":"([^"]+)"/.exec(err);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited with ${code} before listening:\n${err}`));
+      });
+    });
+    return {
+      child,
+      url,
+      pid: child.pid!,
+      stdoutReader,
+      stdout: () => out,
+      logs: () => logEntries(err),
+      memory(field) {
+        const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (!match) throw new Error(`no ${field} in /proc/${child.pid}/status`);
+        return Number(match[1]) * 1024;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
