@@ -26,7 +26,7 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
     if (broken) return broken;
     const code = error.code ?? 'EIO';
     const why = code === 'EPIPE' ? "stdout's reader has gone away" : 'stdout failed';
-    broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUT) a file`, code, { cause: error });
+    broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUTS) a file`, code, { cause: error });
     options.log?.({ level: 'error', msg: broken.message });
     return broken;
   };
