@@ -1,9 +1,9 @@
-// Benchmark inputs: EventList bodies as kube-apiserver's webhook sends them, built from the real fixture corpus.
+// Benchmark inputs: EventList bodies as kube-apiserver's webhook sends them, built from the project's fixture events.
 import type { AuditEvent } from '../src/audit/types.ts';
 import { eventList } from '../test/support/event-lists.ts';
 import { fixtureFiles } from '../test/support/records.ts';
 
-/** Which events a batch is made of: the corpus's Metadata and Request events, or its RequestResponse events. */
+/** Which events a batch is made of: the fixtures' Metadata and Request events, or their RequestResponse events. */
 export const Mix = {
   Metadata: 'metadata',
   RequestResponse: 'requestresponse',

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so the published package needs no build step.
-import { register } from 'tsx/esm/api';
+// The CLI as compiled JavaScript (dist/, from `npm run build`, which `npm install` runs through `prepare`): no
+// TypeScript loader at run time, so it starts fast and writes nothing outside its output (read-only root filesystems).
+import { main } from '../dist/cli/main.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
 await main();

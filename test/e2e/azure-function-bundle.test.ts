@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { BATCH_LOG_PREFIX } from '../../functions/azure/batch-log.ts';
 import { bundleAzureFunctionApp } from '../../infra/azure/bundle.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
-import { batches, fixtureLines, uniqueEvents } from '../support/event-lists.ts';
+import { batches, plainLines, repeatedLines, uniqueEvents } from '../support/event-lists.ts';
 
 const run = promisify(execFile);
 const TOKEN = '9a8b7c6d5e4f30211203f4e5d6c7b8a9';
@@ -50,7 +50,8 @@ describe('azure function bundle, deployed as built', () => {
     const files = await bundleAzureFunctionApp(app);
     assert.deepEqual(files.map((file) => file.slice(app.length + 1)), ['receive.js', 'host.json', 'package.json']);
 
-    const lines = fixtureLines();
+    // A thousand events the relay stores unchanged and the table holds whole: three EventLists of 400.
+    const lines = repeatedLines(1_000, plainLines().filter((line) => Buffer.byteLength(line) < 65_536));
     writeFileSync(join(dir, 'bodies.json'), JSON.stringify(batches(lines)));
     writeFileSync(join(dir, 'ca.pem'), azure.ingestion.ca);
     writeFileSync(join(dir, 'driver.mjs'), DRIVER);

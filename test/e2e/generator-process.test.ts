@@ -1,20 +1,18 @@
-// The generator commands as processes, end to end: the bin writes a policy and a kubeconfig, and `replay` sends the
-// whole corpus to a `serve` process through the URL and token the kubeconfig names.
+// The generator commands as processes, end to end: the CLI writes a policy and a kubeconfig, and `replay` sends the
+// fixture events to a `serve` process through the URL and token the kubeconfig names.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { validatePolicy } from '../../src/generate/policy-schema.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { plainLines } from '../support/event-lists.ts';
+import { CLI_FROM_SOURCE, listeningUrl, spawnForTest } from '../support/process.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
 
-const bin = fileURLToPath(new URL('../../bin/kube-audit-relay.js', import.meta.url));
 const run = promisify(execFile);
 const GENERATOR_COMMANDS = ['kubeconfig', 'policy', 'flags', 'kubeadm-patch', 'replay'];
 
@@ -31,51 +29,35 @@ describe('generator commands as processes', () => {
   });
 
   test('each command is listed, and its --help exits 0', async () => {
-    const overview = (await run(process.execPath, [bin, '--help'])).stdout;
+    const overview = (await run(process.execPath, [...CLI_FROM_SOURCE, '--help'])).stdout;
     for (const name of GENERATOR_COMMANDS) {
       assert.match(overview, new RegExp(`^  ${name} +\\S`, 'm'));
-      assert.match((await run(process.execPath, [bin, name, '--help'])).stdout, new RegExp(`^usage: kube-audit-relay ${name} `));
+      assert.match((await run(process.execPath, [...CLI_FROM_SOURCE, name, '--help'])).stdout, new RegExp(`^usage: kube-audit-relay ${name} `));
     }
   });
 
-  test('policy and kubeconfig files written by the bin drive a replay of the corpus into serve', async () => {
+  test('policy and kubeconfig files written by the CLI drive a replay of the fixture events into serve', { timeout: 90_000 }, async (t) => {
     const policy = join(dir, 'policy.yaml');
-    await run(process.execPath, [bin, 'policy', '--preset', 'default', '-o', policy]);
+    await run(process.execPath, [...CLI_FROM_SOURCE, 'policy', '--preset', 'default', '-o', policy]);
     assert.deepEqual(validatePolicy(parse(readFileSync(policy, 'utf8'))), []);
 
     const token = join(dir, 'token');
     writeFileSync(token, 'e2e-token-0123456789abcdef\n');
-    const server = spawn(process.execPath, [bin, 'serve', '--port', '0', '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', token], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = spawnForTest(t, process.execPath, [...CLI_FROM_SOURCE, 'serve', '--port', '0', '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', token], {
       env: { PATH: process.env.PATH },
     });
-    let stored = '';
-    let logs = '';
-    server.stdout.on('data', (chunk: Buffer) => (stored += chunk.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      server.stderr.on('data', (chunk: Buffer) => {
-        logs += chunk.toString();
-        const match = /"url":"([^"]+)"/.exec(logs);
-        if (match) resolve(match[1]!);
-      });
-      server.once('exit', (code) => reject(new Error(`serve exited ${code}: ${logs}`)));
-    });
-    try {
-      const kubeconfig = join(dir, 'webhook.yaml');
-      await run(process.execPath, [bin, 'kubeconfig', '--server', `${url}audit`, '--token-file', token, '--ca-file', pki.caCert, '--embed', '-o', kubeconfig]);
-      const config = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[]; users: { user: { token: string } }[] };
-      assert.equal(config.users[0]!.user.token, 'e2e-token-0123456789abcdef');
+    const url = await listeningUrl(server);
+    const kubeconfig = join(dir, 'webhook.yaml');
+    await run(process.execPath, [...CLI_FROM_SOURCE, 'kubeconfig', '--server', `${url}audit`, '--token-file', token, '--ca-file', pki.caCert, '--embed', '-o', kubeconfig]);
+    const config = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string } }[]; users: { user: { token: string } }[] };
+    assert.equal(config.users[0]!.user.token, 'e2e-token-0123456789abcdef');
 
-      const corpus = fixtureFiles().flatMap((file) => file.lines);
-      const log = join(dir, 'audit.log');
-      writeFileSync(log, `${corpus.join('\n')}\n`);
-      const replay = await run(process.execPath, [bin, 'replay', log, '--server', config.clusters[0]!.cluster.server, '--token-file', token, '--ca-file', pki.caCert]);
-      assert.match(replay.stdout, new RegExp(`${corpus.length} acknowledged, 0 failed`));
-      server.kill('SIGTERM');
-      assert.deepEqual(await once(server, 'exit'), [0, null]);
-      assert.equal(stored, `${corpus.join('\n')}\n`);
-    } finally {
-      server.kill('SIGTERM');
-    }
+    const corpus = plainLines();
+    const log = join(dir, 'audit.log');
+    writeFileSync(log, `${corpus.join('\n')}\n`);
+    const replay = await run(process.execPath, [...CLI_FROM_SOURCE, 'replay', log, '--server', config.clusters[0]!.cluster.server, '--token-file', token, '--ca-file', pki.caCert]);
+    assert.match(replay.stdout, new RegExp(`${corpus.length} acknowledged, 0 failed`));
+    assert.equal(await server.stop(), 0);
+    assert.equal(server.stdout(), `${corpus.join('\n')}\n`);
   });
 });

@@ -1,24 +1,50 @@
 // The in-cluster manifest, checked by running what it says: the container's own arguments (mount paths pointed at
 // real files) start a receiver that answers the manifest's probes and stores a batch sent with a mounted token.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import { eventList, send } from '../support/http-client.ts';
+import { schemaProblems } from '../support/kubernetes-schema.ts';
+import { localArgs, type Manifest, manifestDocuments, manifestEnv, relayContainer } from '../support/manifest.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 import { createTestPki } from '../support/tls.ts';
 
-type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, any> };
-const documents = parseAllDocuments(readFileSync(new URL('../../infra/kubernetes/kube-audit-relay.yaml', import.meta.url), 'utf8')).map(
-  (document) => document.toJS() as Manifest,
-);
+const documents = manifestDocuments();
 const byKind = (kind: string): Manifest => documents.find((document) => document.kind === kind)!;
 
+test('every document is valid against the Kubernetes API types', () => {
+  for (const document of documents) {
+    const { apiVersion, kind, ...rest } = document as Manifest & { apiVersion: string };
+    assert.match(apiVersion, /^([a-z0-9.]+\/)?v1$/, kind);
+    assert.deepEqual(schemaProblems(rest, `V1${kind}`), [], kind);
+  }
+  // The check finds what it is for: a misplaced field and a wrong type.
+  const deployment = byKind('Deployment');
+  assert.deepEqual(schemaProblems({ spec: { ...deployment.spec, maxSkew: 1 } }, 'V1Deployment'), ['spec.maxSkew: no such field in V1DeploymentSpec']);
+  assert.deepEqual(schemaProblems({ spec: { replicas: '2' } }, 'V1Deployment'), ['spec.replicas: not a number']);
+});
+
+test('two replicas spread over nodes and zones, of which disruptions take at most one at a time', () => {
+  const deployment = byKind('Deployment');
+  const labels = deployment.spec.template.metadata.labels;
+  assert.ok(deployment.spec.replicas >= 2);
+  const spread = deployment.spec.template.spec.topologySpreadConstraints as { topologyKey: string; maxSkew: number; labelSelector: { matchLabels: unknown } }[];
+  assert.deepEqual(spread.map((constraint) => constraint.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+  for (const constraint of spread) {
+    assert.equal(constraint.maxSkew, 1);
+    assert.deepEqual(constraint.labelSelector.matchLabels, labels);
+  }
+  const budget = byKind('PodDisruptionBudget');
+  assert.equal(budget.metadata.namespace, deployment.metadata.namespace);
+  assert.deepEqual(budget.spec.selector.matchLabels, labels);
+  assert.ok(budget.spec.maxUnavailable < deployment.spec.replicas, 'a drain never takes every replica');
+});
+
 test('the Deployment, Service and NetworkPolicy agree on ports, labels and paths', () => {
-  assert.deepEqual(documents.map((document) => document.kind), ['Namespace', 'Deployment', 'Service', 'NetworkPolicy']);
+  assert.deepEqual(documents.map((document) => document.kind), ['Namespace', 'Deployment', 'PodDisruptionBudget', 'Service', 'NetworkPolicy']);
   const pod = byKind('Deployment').spec.template;
   const [container] = pod.spec.containers;
   const labels = pod.metadata.labels;
@@ -62,19 +88,11 @@ test("the container's arguments start a receiver that answers its probes and sto
     '/etc/kube-audit-relay/auth/tokens': join(pki.dir, 'tokens'),
   };
   const pod = byKind('Deployment').spec.template;
-  const container = pod.spec.containers[0];
-  const [command, ...args] = container.args as string[];
-  assert.equal(command, 'serve');
-  // Same flags, but on loopback, on a free port (startServe adds --port 0) and with the mounted files' local copies.
-  const local = args
-    .filter((arg) => !arg.startsWith('--port='))
-    .map((arg) => {
-      const [flag, value] = arg.split('=') as [string, string];
-      if (flag === '--host') return '--host=127.0.0.1';
-      if (flag === '--metrics-port') return '--metrics-port=0';
-      return mounts[value] ? `${flag}=${mounts[value]}` : arg;
-    });
-  const env = Object.fromEntries(container.env.map((variable: { name: string; value: string }) => [variable.name, variable.value]));
+  const container = relayContainer(documents);
+  assert.equal(container.args[0], 'serve');
+  // Same flags, but on loopback, on free ports (startServe adds --port 0) and with the mounted files' local copies.
+  const local = localArgs(container, mounts).slice(1);
+  const env = manifestEnv(container);
   const server = await startServe(local, env);
   try {
     const ca = pki.read(pki.caCert);
@@ -82,7 +100,7 @@ test("the container's arguments start a receiver that answers its probes and sto
       assert.equal(probe.httpGet.scheme, 'HTTPS');
       assert.equal((await send(server.url, undefined, { method: 'GET', path: probe.httpGet.path, ca })).status, 200);
     }
-    const lines = fixtureFiles().find((file) => file.name.startsWith('openshift-clo-logsamples'))!.lines;
+    const lines = fixtureFile(Fixture.Metadata).slice(0, 4);
     const answer = await send(server.url, eventList(lines), { ca, headers: { authorization: `Bearer ${token}` } });
     assert.equal(answer.status, 200, answer.body);
     const stored = server.stdout().trim().split('\n').map((line) => JSON.parse(line) as { annotations: Record<string, string> });

@@ -7,7 +7,7 @@ import type { AuditEvent } from '../../src/audit/types.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { repeatedLines } from '../support/event-lists.ts';
 import { offlineEnvironment, type OfflineHandle, startOffline } from '../support/serverless.ts';
 import { type SsmStandIn, startSsmStandIn } from '../support/ssm-standin.ts';
 
@@ -16,10 +16,8 @@ const TOKEN_PARAMETER = '/kube-audit-relay/local/auth-token';
 const LOG_GROUP = '/kube-audit-relay/dev-cluster/audit';
 const BATCH = 400;
 
-/** The first 400 fixture events: one batch as the API server sends it at its default batch size. */
-const batchLines = fixtureFiles()
-  .flatMap((file) => file.lines)
-  .slice(0, BATCH);
+/** 400 fixture events, each with its own auditID: one batch as the API server sends it at its default batch size. */
+const batchLines = repeatedLines(BATCH);
 
 const keyOf = (event: Pick<AuditEvent, 'auditID' | 'stage'>) => `${event.auditID}/${event.stage}`;
 

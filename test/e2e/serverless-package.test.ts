@@ -13,7 +13,7 @@ import { eventList } from '../support/http-client.ts';
 import { captureOutput, coldStart, lambdaContext, type OutputLine, proxyEvent } from '../support/lambda.ts';
 import { assertDetections } from '../support/detection-resources.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
-import { FIXTURES_DIR } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { packageService, type PackagedService, runServerless, type Template } from '../support/serverless.ts';
 import { startSsmStandIn } from '../support/ssm-standin.ts';
 import { alarmMetrics, arnText, identityStatements, list, metricIdentity, ofType, only, type Statement } from '../support/template.ts';
@@ -506,7 +506,7 @@ describe('the relay publishes exactly the metrics the alarms and the dashboard w
       Object.assign(process.env, handlerVariables);
       logs.createLogGroup(variables.LOG_GROUP_NAME!);
       const token = 'e2c4a6b8d0f1e3c5a7b9d1f3e5c7a9b1';
-      const list = eventList(readFileSync(`${FIXTURES_DIR}/openshift-clo-logsamples.jsonl`, 'utf8').trim().split('\n'));
+      const list = eventList(fixtureFile(Fixture.Metadata).slice(0, 4));
       const handler = await coldStart();
 
       // Act: the token parameter missing (500), then created (200), then a wrong token (401).

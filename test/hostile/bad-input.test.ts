@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
 
-const lines = fixtureFiles().find((file) => file.name.startsWith('falco'))!.lines;
+const lines = fixtureFile(Fixture.Metadata);
 const valid = eventList(lines.slice(0, 3));
 const MiB = 1024 * 1024;
 

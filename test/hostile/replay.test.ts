@@ -1,5 +1,5 @@
 // The API server's way of delivering (whole-batch retries, 5 attempts, then dropped) against receivers under
-// faults: the real corpus plus generated events, none may be dropped and every event must be stored. Size with
+// faults: the fixture events plus generated events, none may be dropped and every event must be stored. Size with
 // KAR_HOSTILE_EVENTS (default 10,000 generated events; `npm run test:hostile` runs 100,000).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -10,18 +10,19 @@ import { after, before, describe, test } from 'node:test';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { deliverLikeApiServer, generatedEvents } from '../support/apiserver-webhook.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
+import { plainLines } from '../support/event-lists.ts';
 import { batches, eventList } from '../support/http-client.ts';
 import { captureOutput, coldStart, lambdaContext, proxyEvent } from '../support/lambda.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
-import { fixtureFiles } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 
 const GENERATED = Number(process.env.KAR_HOSTILE_EVENTS ?? 10_000);
-const corpus = fixtureFiles().flatMap((file) => file.lines);
+/** The fixture events the receivers store byte for byte (no secret values to redact). */
+const corpus = plainLines();
 
 const sortedCopy = (lines: readonly string[]): string[] => [...lines].sort();
 
-describe(`API-server replay of ${corpus.length} real + ${GENERATED} generated events`, () => {
+describe(`API-server replay of ${corpus.length} fixture + ${GENERATED} generated events`, () => {
   test('local receiver, with every tenth attempt cut off mid-body as the API server does on its 30 s timeout', async (t) => {
     const input = [...corpus, ...generatedEvents(corpus, GENERATED)];
     const output = join(mkdtempSync(join(tmpdir(), 'kar-replay-')), 'audit.log');

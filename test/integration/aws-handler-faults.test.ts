@@ -9,7 +9,8 @@ import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../to
 import { captureOutput, coldStart, lambdaContext, metricSum, type OutputLine, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { batches, eventList } from '../support/http-client.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
-import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { repeatedLines } from '../support/event-lists.ts';
+import { recordFromLine } from '../support/records.ts';
 import { type SsmStandIn, startSsmStandIn } from '../support/ssm-standin.ts';
 
 const TOKEN = '7d1e4b9a0c3f5e2d8b6a4c1e9f7d5b3a';
@@ -46,6 +47,9 @@ function firstByKey(records: readonly LogRecord[]): Map<string, LogRecord> {
   for (const record of records) if (!first.has(recordKey(record))) first.set(recordKey(record), record);
   return first;
 }
+
+/** A thousand fixture events, each with its own auditID: three EventLists of the API server's default 400. */
+const fixtureVolume = (): LogRecord[] => repeatedLines(1_000).map(recordFromLine);
 
 /** The same events with their times moved into the last `spanMs`, in order, so CloudWatch accepts them as they are. */
 function retimed(records: readonly LogRecord[], spanMs: number): LogRecord[] {
@@ -89,12 +93,12 @@ describe('aws lambda handler under CloudWatch Logs faults, replayed as the API s
     return byKey;
   }
 
-  it('with 30% of calls failing and production retries, stores the whole fixture corpus exactly once', async (t) => {
+  it('with 30% of calls failing and production retries, stores a thousand fixture events exactly once', async (t) => {
     const group = '/aws/eks/faults/cluster';
     logs.createLogGroup(group);
     useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: ssm.endpoint }, { LOG_GROUP_NAME: group, AUTH_TOKEN_PARAMETER: TOKEN_PARAMETER });
     const handler = await coldStart();
-    const records = fixtureRecords();
+    const records = fixtureVolume();
     const expected = firstByKey(records);
     const lists = batches(records, 400);
 
@@ -146,7 +150,7 @@ describe('aws lambda handler under CloudWatch Logs faults, replayed as the API s
     useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: ssm.endpoint }, { LOG_GROUP_NAME: group, AUTH_TOKEN_PARAMETER: TOKEN_PARAMETER, SINK_TIMEOUT_MS: '3000' });
     const handler = await coldStart();
     // Real events re-timed over the last 72 hours: accepted as they are, in one PutLogEvents call per 24-hour window.
-    const records = retimed(batches(fixtureRecords(), 400)[0]!, 72 * HOUR);
+    const records = retimed(batches(fixtureVolume(), 400)[0]!, 72 * HOUR);
     const expected = firstByKey(records);
 
     // CreateLogStream and the first PutLogEvents succeed, then the service fails until the API server's backoff.

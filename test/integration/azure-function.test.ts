@@ -9,7 +9,8 @@ import { Annotation } from '../../src/audit/annotations.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import type { Env } from '../../src/config.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
-import { batches, eventList, fixtureLines, uniqueEvents } from '../support/event-lists.ts';
+import { batches, eventList, plainLines, repeatedLines, uniqueEvents } from '../support/event-lists.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { isPrunedFrom } from '../support/pruned.ts';
 
 const { HttpRequest, InvocationContext } = functions;
@@ -74,6 +75,12 @@ function batchLine(logs: readonly string[]): { level: string; line: BatchLogLine
 const assertRowIsEvent = (row: Record<string, unknown>, event: AuditEvent): void =>
   assert.equal(rowDifference(row, event), undefined, `row of ${event.auditID}/${event.stage}`);
 
+/**
+ * A thousand fixture events the relay stores unchanged (no secret values to redact) and the table holds whole (no
+ * field over Log Analytics' 64 KB; cutting is tested on its own below), each with its own auditID.
+ */
+const fixtureVolume = repeatedLines(1_000, plainLines().filter((line) => Buffer.byteLength(line) < 65_536));
+
 describe('azure function: real HttpRequest objects through the pipeline to the Logs Ingestion stand-in', () => {
   let azure: AzureStandIns;
 
@@ -132,8 +139,8 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
 
   const rowByAuditId = (from: number, auditID: string) => azure.ingestion.rows().slice(from).find((row) => row.AuditId === auditID)!;
 
-  it('stores the whole fixture corpus, posted in EventLists of 400, as rows equal to the events', async () => {
-    const lines = fixtureLines();
+  it('stores a thousand fixture events, posted in EventLists of 400, as rows equal to the events', async () => {
+    const lines = fixtureVolume;
     const receive = handler();
     const from = azure.ingestion.rows().length;
     let stored = 0;
@@ -153,7 +160,7 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
     { name: 'every Retry-After outlasts the budget, so each failure goes back to the API server', retryAfterSeconds: 30 },
   ]) {
     it(`loses nothing when 30% of calls fail and the API server retries failed batches up to 5 times: ${mode.name}`, async (t) => {
-      const lines = fixtureLines().map((line) => line.replace(/"auditID":"/, `"auditID":"fault-${mode.retryAfterSeconds}-`));
+      const lines = fixtureVolume.map((line) => line.replace(/"auditID":"/, `"auditID":"fault-${mode.retryAfterSeconds}-`));
       const receive = handler({ SINK_TIMEOUT_MS: '1000' });
       const from = azure.ingestion.rows().length;
       const callsBefore = azure.ingestion.calls.length;
@@ -185,7 +192,8 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
   }
 
   it('answers 503 when the service keeps failing past the budget, and the retried batch stores only the rest', async () => {
-    const lines = fixtureLines().slice(0, 400).map((line) => line.replace(/"auditID":"/, '"auditID":"budget-'));
+    // Metadata events, about 1 KB each, so the send fits the 400 ms budget on a loaded machine until the throttling.
+    const lines = repeatedLines(400, fixtureFile(Fixture.Metadata)).map((line) => line.replace(/"auditID":"/, '"auditID":"budget-'));
     const receive = handler({ SINK_TIMEOUT_MS: '400' });
     const from = azure.ingestion.rows().length;
     azure.ingestion.faults.retryAfterSeconds = 5;
@@ -235,7 +243,7 @@ describe('azure function: real HttpRequest objects through the pipeline to the L
   });
 
   describe('authentication and settings', () => {
-    const oneEvent = () => eventList([fixtureLines()[0]!.replace(/"auditID":"/, `"auditID":"auth-${Math.random()}-`)]);
+    const oneEvent = () => eventList([fixtureVolume[0]!.replace(/"auditID":"/, `"auditID":"auth-${Math.random()}-`)]);
 
     it('refuses a missing or wrong bearer token with 401 and a challenge, writing nothing', async () => {
       const receive = handler();

@@ -8,6 +8,7 @@ import { withDeduplication } from '../../src/sinks/deduplicate.ts';
 import { withRetry } from '../../src/sinks/retry.ts';
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
 import { MAX_CALL_BYTES } from '../support/logs-ingestion-standin.ts';
+import { fixtureLines, repeatedLines } from '../support/event-lists.ts';
 import { fixtureRecords, recordFromLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -36,7 +37,15 @@ function fullRowEvent(index: number) {
   };
 }
 
-describe('azure monitor logs sink over the real SDK and managed identity', () => {
+/**
+ * 1,001 records cycling through the fixture events under 64 KB, each with its own auditID: about 1.6 MB, so a send
+ * takes several calls but stays quick on a loaded machine (the large events' cut fields are tested on their own).
+ */
+const fixtureVolume = repeatedLines(1_001, fixtureLines().filter((line) => Buffer.byteLength(line) < 65_536)).map(recordFromLine);
+
+// The suite takes about 15 s; on a loaded machine a timing assertion that fails can leave a send waiting on the
+// stand-in, which without a bound held the file until the runner's 5 minutes.
+describe('azure monitor logs sink over the real SDK and managed identity', { timeout: 120_000 }, () => {
   let azure: AzureStandIns;
 
   before(async () => {
@@ -65,8 +74,8 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
   const mark = () => [azure.ingestion.rows().length, azure.ingestion.calls.length] as const;
 
-  it('stores every fixture event once as its row, in gzipped calls under 1 MB with a managed identity token', async () => {
-    const records = fixtureRecords();
+  it('stores every fixture event and a thousand more once as their rows, in gzipped calls under 1 MB with a managed identity token', async () => {
+    const records = [...fixtureRecords(), ...fixtureVolume];
     const expected = uniqueByKey(records);
     const [rows0, calls0] = mark();
     const result = await sink().send(records, signal());
@@ -75,13 +84,13 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     assert.equal(result.written, expected.length);
     assert.equal(result.duplicates, records.length - expected.length);
     assert.deepEqual(byKey(rows), byKey(expected.map(asSent)));
-    // The OpenShift capture holds objects over 64 KB: each such row is cut and counted.
+    // The large fixture events hold objects over 64 KB: each such row is cut and counted.
     const fieldBytes = (value: unknown) => Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
     const cut = expected.filter((record) => Object.values(record.event).some((value) => fieldBytes(value) > MAX_FIELD_BYTES)).length;
     assert.ok(cut > 0);
     assert.equal(result.truncated, cut);
     assert.equal(result.calls, calls.length);
-    assert.ok(calls.length >= 2, 'the corpus is over 1 MB, so the client splits it');
+    assert.ok(calls.length >= 2, 'the events are over 1 MB, so the client splits them');
     for (const call of calls) {
       assert.deepEqual([call.status, call.gzip, call.apiVersion], [204, true, '2023-01-01']);
       assert.ok(call.bytes <= MAX_CALL_BYTES);
@@ -91,7 +100,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('skips a retried batch it already stored, without calling the service', async () => {
-    const records = fixtureRecords().slice(0, 400);
+    const records = fixtureVolume.slice(0, 400);
     const target = sink();
     await target.send(records, signal());
     const [rows0, calls0] = mark();
@@ -115,7 +124,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('waits the Retry-After of a 429 and then stores the rows', async () => {
-    const records = fixtureRecords().slice(400, 800);
+    const records = fixtureVolume.slice(400, 800);
     azure.ingestion.faults.retryAfterSeconds = 1;
     azure.ingestion.faults.throttleNext(1);
     const [rows0, calls0] = mark();
@@ -130,7 +139,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   });
 
   it('gives up with a SinkError when throttling outlasts the deadline, and a retried batch stores only the rest', async () => {
-    const records = fixtureRecords().slice(0, 1001);
+    const records = fixtureVolume.slice(0, 1001);
     const unique = uniqueByKey(records);
     const target = sink({ concurrency: 1 });
     azure.ingestion.faults.retryAfterSeconds = 5;
@@ -154,7 +163,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   it('does not retry what no retry can fix: an unknown rule', async () => {
     const [, calls0] = mark();
     const error = await sink({ ruleId: 'dcr-ffffffffffffffffffffffffffffffff' })
-      .send(fixtureRecords().slice(0, 10), signal())
+      .send(fixtureVolume.slice(0, 10), signal())
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     assert.match(error.message, /10 of 10 rows .*HTTP 404 NotFound.*LOGS_DCR_IMMUTABLE_ID/);
@@ -164,7 +173,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
   it('reports a token the service refuses with the role to check', async () => {
     const forged = { getToken: async () => ({ token: 'forged', expiresOnTimestamp: Date.now() + 3_600_000 }) };
     const error = await sink({ credential: forged })
-      .send(fixtureRecords().slice(0, 3), signal())
+      .send(fixtureVolume.slice(0, 3), signal())
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     assert.match(error.message, /HTTP 401 InvalidToken.*Monitoring Metrics Publisher/);
@@ -203,7 +212,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', () =>
     azure.ingestion.faults.throttleNext(1);
     const started = Date.now();
     const error = await sink()
-      .send(fixtureRecords().slice(0, 5), sendContext(300))
+      .send(fixtureVolume.slice(0, 5), sendContext(300))
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
     // The Retry-After would end past the deadline: the send stops at once, with the service's answer.

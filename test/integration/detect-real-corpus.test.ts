@@ -2,7 +2,7 @@
 // docs/detections.md shows, and the generated metric filters and conditions agreeing with the detector there too.
 // Skips with its reason when the corpus is absent, unless KAR_REAL_CORPUS=required.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { metricFilterOf } from '../../src/detect/aws-template.ts';
@@ -13,23 +13,16 @@ import { ruleCondition } from '../../src/detect/selector-condition.ts';
 import { runCommand } from '../support/cli.ts';
 import { filterPatternMatches } from '../support/cloudwatch-filter-pattern.ts';
 import { fixtureLines } from '../support/event-lists.ts';
-import { FIXTURES_DIR } from '../support/records.ts';
+import { REAL_CORPUS_DIR, realCorpusSkip } from '../support/real-corpus.ts';
 
-const present = existsSync(FIXTURES_DIR);
-const required = process.env.KAR_REAL_CORPUS === 'required';
-const skip = present || required ? false : `the real corpus ${FIXTURES_DIR} is absent (set KAR_REAL_CORPUS=required to fail instead)`;
-if (skip) console.log(`# detect-real-corpus skipped: ${skip}`);
+const skip = realCorpusSkip();
 
 const HIT_RATE_BEGIN = '<!-- hit rate on the real corpus: printed by kube-audit-relay detect --summary -->';
 const HIT_RATE_END = '<!-- end of hit rate -->';
 
 describe('detections over the real corpus', { skip }, () => {
-  it('the corpus is present', () => {
-    assert.ok(present, `KAR_REAL_CORPUS=required but ${FIXTURES_DIR} is absent`);
-  });
-
   it('detect --summary reports the hit rate per rule that docs/detections.md shows', async () => {
-    const lines = fixtureLines();
+    const lines = fixtureLines(REAL_CORPUS_DIR);
     const result = await runCommand(['detect', '--summary', '-'], { stdin: `${lines.join('\n')}\n` });
     assert.equal(result.code, 0, result.stderr);
     const table = result.stdout.slice(result.stdout.indexOf('| Rule |')).trim();
@@ -41,7 +34,7 @@ describe('detections over the real corpus', { skip }, () => {
   });
 
   it('the generated conditions and metric filters agree with the detector on every real event', () => {
-    const events = fixtureLines().map((line) => JSON.parse(line) as AuditEvent);
+    const events = fixtureLines(REAL_CORPUS_DIR).map((line) => JSON.parse(line) as AuditEvent);
     for (const rule of loadRules()) {
       const filter = metricFilterOf(rule);
       for (const event of events) {

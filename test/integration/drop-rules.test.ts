@@ -2,16 +2,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { serveRefusal, startServe } from '../support/serve.ts';
 
-const falco = fixtureFiles().find((file) => file.name.startsWith('falco'))!.lines;
+const metadata = fixtureFile(Fixture.Metadata);
 const isExec = (line: string): boolean => line.includes('"subresource":"exec"');
 
 async function stored(rules: unknown): Promise<string[]> {
   const server = await startServe([], { DROP_RULES: JSON.stringify(rules) });
   try {
-    assert.equal((await send(server.url, eventList(falco))).status, 200);
+    assert.equal((await send(server.url, eventList(metadata))).status, 200);
   } finally {
     assert.equal(await server.stop(), 0);
   }
@@ -20,7 +20,7 @@ async function stored(rules: unknown): Promise<string[]> {
 
 describe('drop rules', () => {
   test('`pods` does not match the pods/exec subresource; `pods/*` and `*/exec` do', async () => {
-    assert.ok(falco.some(isExec));
+    assert.ok(metadata.some(isExec));
     const podsOnly = await stored([{ resources: [{ group: '', resources: ['pods'] }] }]);
     assert.ok(podsOnly.some(isExec), 'exec kept by a `pods` rule');
     assert.ok(!podsOnly.some((line) => line.includes('"resource":"pods"') && !line.includes('"subresource"')), 'pods dropped');

@@ -12,13 +12,16 @@ import { createFanOut } from '../../src/sinks/fan-out.ts';
 import { createHttpForwardSink } from '../../src/sinks/http-forward.ts';
 import { createFileSink } from '../../src/sinks/json-lines.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
-import { fixtureRecords } from '../support/records.ts';
+import { generatedEvents } from '../support/apiserver-webhook.ts';
+import { fixtureLines } from '../support/event-lists.ts';
+import { fixtureRecords, recordFromLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const records = fixtureRecords().slice(0, 40);
-/** Six batches of distinct events. */
-const batches = Array.from({ length: 6 }, (_, i) => fixtureRecords().slice(40 + i * 40, 80 + i * 40));
+/** Six batches of 40 distinct events made from the fixtures. */
+const generated = generatedEvents(fixtureLines(), 240).map(recordFromLine);
+const batches = Array.from({ length: 6 }, (_, i) => generated.slice(i * 40, i * 40 + 40));
 const bytesOf = (batch: readonly { bytes: number }[]): number => batch.reduce((total, record) => total + record.bytes, 0);
 const dir = mkdtempSync(join(tmpdir(), 'kar-fan-out-'));
 const lines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').slice(0, -1);

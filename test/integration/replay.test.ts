@@ -8,11 +8,13 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../src/cli/main.ts';
 import { runCommand } from '../support/cli.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { repeatedLines } from '../support/event-lists.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
 
-const corpus = fixtureFiles().flatMap((file) => file.lines);
+/** A thousand fixture events, each with its own auditID, that serve stores byte for byte. */
+const corpus = repeatedLines(1_000);
 
 interface Received {
   readonly url: string;
@@ -133,7 +135,8 @@ describe('replay', () => {
   test('--rate spaces the batches out', async () => {
     const endpoint = await scriptedEndpoint([200]);
     try {
-      const lines = corpus.filter((line) => line.includes('"apiVersion":"audit.k8s.io/v1beta1"')).slice(0, 200);
+      // One API version and small events, so that only --batch splits them.
+      const lines = repeatedLines(200, fixtureFile(Fixture.Metadata));
       const started = Date.now();
       const result = await runCommand(['replay', '-', '--server', endpoint.url, '--batch', '50', '--rate', '400'], { stdin: lines.join('\n') });
       assert.equal(result.code, 0, result.stderr);

@@ -5,11 +5,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { serveRefusal, startServe, type ServeHandle } from '../support/serve.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
 
-const lines = fixtureFiles().find((file) => file.name.startsWith('aks-sysdig'))!.lines;
+const lines = fixtureFile(Fixture.Metadata);
 const body = eventList(lines);
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 

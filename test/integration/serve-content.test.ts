@@ -9,17 +9,17 @@ import { describe, test } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { REDACTED } from '../../src/audit/redact.ts';
 import { batches, eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile, fixtureFiles, fixtureLine } from '../support/records.ts';
 import { startServe } from '../support/serve.ts';
 
 type Json = Record<string, any>;
-const corpus = Object.fromEntries(fixtureFiles().map(({ name, lines }) => [name, lines]));
-const falco = corpus['falco-k8s-audit-trace-files.jsonl']!;
-const openshift = corpus['openshift-clo-apiaudit-audit_in.jsonl']!;
+const metadata = fixtureFile(Fixture.Metadata);
+/** Small events and ones of 70 to 160 KB, in one batch. */
+const mixedSizes = [...metadata.slice(0, 5), ...fixtureFile(Fixture.Large), ...metadata.slice(5, 10)];
 
-/** The real create_secret event (falco line 33) at RequestResponse level: the bodies the API server would add. */
+/** A Metadata-level Secret create at RequestResponse level: the bodies the API server would add. */
 function secretEvent(): string {
-  const event = JSON.parse(falco[32]!) as Json;
+  const event = JSON.parse(fixtureLine(Fixture.Metadata, '0a1b2c3d')) as Json;
   const secret = {
     kind: 'Secret',
     apiVersion: 'v1',
@@ -35,16 +35,16 @@ function secretEvent(): string {
   return JSON.stringify({ ...event, level: 'RequestResponse', requestObject: secret, responseObject: { ...secret, stringData: undefined } });
 }
 
-/** The real tokenreviews event at RequestResponse level, carrying the token being reviewed. */
+/** A Metadata-level TokenReview at RequestResponse level, carrying the token being reviewed. */
 function tokenReviewEvent(): string {
-  const event = JSON.parse(Object.values(corpus).flat().find((line) => line.includes('"resource":"tokenreviews"'))!) as Json;
+  const event = JSON.parse(fixtureFiles().flatMap((file) => file.lines).find((line) => line.includes('"resource":"tokenreviews"'))!) as Json;
   const review = { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', spec: { token: 'eyJhbGciOiJSUzI1NiJ9.reviewed-token' } };
   return JSON.stringify({ ...event, level: 'RequestResponse', requestObject: review, responseObject: { ...review, status: { authenticated: true } } });
 }
 
 describe('redaction', () => {
   test('Secret data, stringData and last-applied, and TokenReview tokens, with an annotation saying what went', async () => {
-    const input = [secretEvent(), tokenReviewEvent(), falco[0]!];
+    const input = [secretEvent(), tokenReviewEvent(), metadata[0]!];
     const server = await startServe([]);
     try {
       assert.equal((await send(server.url, eventList(input))).status, 200);
@@ -62,7 +62,7 @@ describe('redaction', () => {
     assert.match(stored.annotations[Annotation.Redacted], /requestObject\.data.*requestObject\.stringData/);
     assert.equal(stored.requestObject.metadata.name, 'example-secret', 'everything else is kept');
     assert.equal(JSON.parse(review!).requestObject.spec.token, REDACTED);
-    assert.equal(untouched, falco[0], 'events without secrets stay byte-equal');
+    assert.equal(untouched, metadata[0], 'events without secrets stay byte-equal');
   });
 
   test('REDACT_PATHS adds paths; REDACT_SECRETS=false turns the built-in rules off', async () => {
@@ -81,20 +81,21 @@ describe('redaction', () => {
 
 describe('truncation', () => {
   test('an event over --max-event-bytes loses its bodies first, as the API server truncates, and says so', async () => {
-    const big = openshift.filter((line) => line.length > 100_000);
-    assert.ok(big.length >= 2, 'the corpus has events over 100 KB');
-    const server = await startServe(['--max-event-bytes', '65536']);
+    const big = mixedSizes.filter((line) => line.length > 100_000);
+    assert.ok(big.length >= 2, 'the fixtures have events over 100 KB');
+    // Secret redaction off: it would shrink the large Secret below the limit before truncation could.
+    const server = await startServe(['--max-event-bytes', '65536'], { REDACT_SECRETS: 'false' });
     try {
-      const answer = await send(server.url, eventList(openshift));
+      const answer = await send(server.url, eventList(mixedSizes));
       assert.equal(answer.status, 200, answer.body);
-      assert.equal((JSON.parse(answer.body) as Json).truncated, openshift.filter((line) => Buffer.byteLength(line) > 65536).length);
+      assert.equal((JSON.parse(answer.body) as Json).truncated, mixedSizes.filter((line) => Buffer.byteLength(line) > 65536).length);
     } finally {
       await server.stop();
     }
     const written = server.stdout().trim().split('\n');
-    assert.equal(written.length, openshift.length, 'no event dropped');
+    assert.equal(written.length, mixedSizes.length, 'no event dropped');
     written.forEach((line, index) => {
-      const original = openshift[index]!;
+      const original = mixedSizes[index]!;
       if (Buffer.byteLength(original) <= 65536) return assert.equal(line, original);
       assert.ok(Buffer.byteLength(line) <= 65536);
       const stored = JSON.parse(line) as Json;
@@ -108,7 +109,7 @@ describe('truncation', () => {
   });
 
   test('an event still too large without bodies becomes a valid skeleton, never dropped', async () => {
-    const event = JSON.parse(falco[47]!) as Json; // exec_pod
+    const event = JSON.parse(fixtureLine(Fixture.Metadata, '1b2c3d4e')) as Json; // kubectl exec
     event.requestURI = `${event.requestURI}&command=${'x'.repeat(20_000)}`;
     const server = await startServe(['--max-event-bytes', '4096']);
     try {
@@ -131,10 +132,11 @@ describe('truncation', () => {
 describe('concurrency and stopping', () => {
   test('concurrent batches into one file: every line whole, every event once', async () => {
     const output = join(mkdtempSync(join(tmpdir(), 'kar-concurrent-')), 'audit.log');
-    const server = await startServe(['--output', output]);
-    const lines = corpus['audit2rbac-demo-v1beta1.jsonl']!;
+    // Secret redaction off: every line must arrive as sent, the v1beta1 Secret's data included.
+    const server = await startServe(['--output', output], { REDACT_SECRETS: 'false' });
+    const lines = fixtureFile(Fixture.V1beta1);
     try {
-      const answers = await Promise.all(batches(lines, 50).map((batch) => send(server.url, eventList(batch, 'audit.k8s.io/v1beta1'))));
+      const answers = await Promise.all(batches(lines, 3).map((batch) => send(server.url, eventList(batch, 'audit.k8s.io/v1beta1'))));
       assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([200]));
     } finally {
       await server.stop();
@@ -145,7 +147,7 @@ describe('concurrency and stopping', () => {
 
   test('stopping finishes a batch still arriving, then exits 0', async () => {
     const server = await startServe([]);
-    const body = eventList(falco.slice(0, 10));
+    const body = eventList(metadata.slice(0, 10));
     const answer = new Promise<number>((resolve, reject) => {
       const outgoing = request(new URL(server.url), { method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (response) => {
         response.resume();
@@ -159,6 +161,6 @@ describe('concurrency and stopping', () => {
     const stopped = server.stop();
     assert.equal(await answer, 200);
     assert.equal(await stopped, 0);
-    assert.equal(server.stdout(), `${falco.slice(0, 10).join('\n')}\n`);
+    assert.equal(server.stdout(), `${metadata.slice(0, 10).join('\n')}\n`);
   });
 });

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
 
-const lines = fixtureFiles().find((file) => file.name.startsWith('falco'))!.lines;
+const lines = fixtureFile(Fixture.Metadata);
 const BUDGET = 200_000;
 
 /** A body of about `bytes`: the fixture's events, repeated with new auditIDs, so every one is stored. */

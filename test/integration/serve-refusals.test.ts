@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { Fixture, fixtureFile } from '../support/records.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
 
-const lines = fixtureFiles().find((file) => file.name.startsWith('openshift-clo-apiaudit'))!.lines.slice(0, 5);
+const lines = fixtureFile(Fixture.Metadata).slice(0, 5);
 const valid = eventList(lines);
 
 describe('refused requests write nothing', () => {
@@ -36,7 +36,7 @@ describe('refused requests write nothing', () => {
     { name: 'item 3 not an object', body: eventList([lines[0]!, lines[1]!, lines[2]!, '"an event"', lines[4]!]), status: 400, message: /items\[3\].*not an object|items\[3\].*object/ },
     { name: 'item without auditID', body: eventList([lines[0]!, lines[1]!.replace(/"auditID":"[^"]+",/, '')]), status: 400, message: /items\[1\].*auditID/ },
     { name: 'item with a duplicate key', body: eventList([lines[0]!.replace('{', '{"stage":"ResponseStarted",')]), status: 400, message: /not valid JSON: duplicate object key at character \d+/ },
-    { name: 'over --max-body-bytes', body: eventList(Array.from({ length: 40 }, () => lines[0]!)), status: 413, message: /65536-byte limit.*batch-max-size/ },
+    { name: 'over --max-body-bytes', body: eventList(Array.from({ length: 80 }, () => lines[0]!)), status: 413, message: /65536-byte limit.*batch-max-size/ },
     { name: 'gzip content-encoding', body: valid, status: 415, message: /content-encoding/, headers: { 'content-encoding': 'gzip' } },
     { name: 'GET on the webhook path', body: '', status: 405, message: /method GET not allowed/, method: 'GET' },
     { name: 'PUT', body: valid, status: 405, message: /method PUT/, method: 'PUT' },
@@ -64,7 +64,7 @@ describe('refused requests write nothing', () => {
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
       });
       outgoing.on('error', reject);
-      for (let i = 0; i < 40; i++) outgoing.write(`${lines[0]}\n`);
+      for (let i = 0; i < 80; i++) outgoing.write(`${lines[0]}\n`);
       outgoing.end();
     });
     assert.equal(answer.status, 413);

@@ -1,17 +1,19 @@
-// EventList bodies as kube-apiserver's webhook backend sends them, built from the fixture corpus's raw lines.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// EventList bodies as kube-apiserver's webhook backend sends them, built from fixture lines as received.
 import type { AuditEvent } from '../../src/audit/types.ts';
-import { FIXTURES_DIR } from './records.ts';
+import { FIXTURES_DIR, fixtureFiles, plainRecords } from './records.ts';
 
-/** Every event line of every *.jsonl fixture, as received. */
-export function fixtureLines(): string[] {
-  return readdirSync(FIXTURES_DIR)
-    .filter((name) => name.endsWith('.jsonl'))
-    .sort()
-    .flatMap((name) => readFileSync(join(FIXTURES_DIR, name), 'utf8').split('\n'))
-    .filter((line) => line.trim().length > 0);
-}
+/** Every event line of every *.jsonl file in `dir` (default: the project's fixtures), as received. */
+export const fixtureLines = (dir = FIXTURES_DIR): string[] => fixtureFiles(dir).flatMap((file) => file.lines);
+
+/** The fixture lines the default settings store byte for byte (see carriesSecretValues). */
+export const plainLines = (dir = FIXTURES_DIR): string[] => plainRecords(dir).map((record) => record.json);
+
+/**
+ * `count` lines cycling through `lines`, each with an auditID of its own: the volume of a busy cluster from a few
+ * fixture events, for tests of splitting, retries and de-duplication.
+ */
+export const repeatedLines = (count: number, lines: readonly string[] = plainLines()): string[] =>
+  Array.from({ length: count }, (_, i) => lines[i % lines.length]!.replace(/"auditID":"/, `"auditID":"copy-${Math.floor(i / lines.length)}-`));
 
 /** An `audit.k8s.io/v1` EventList holding the lines unchanged. */
 export const eventList = (lines: readonly string[]): string =>

@@ -1,12 +1,29 @@
-// LogRecords built from real fixture lines the way the pipeline renders them (json = the line as received).
+// LogRecords built from fixture lines the way the pipeline renders them (json = the line as received).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditApiVersion, AuditEvent } from '../../src/audit/types.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 
-/** The shared real-event corpus; CI clones the project with ../shared beside it. */
-export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/real/', import.meta.url));
+/** The project's own fixture events: hand-written, except v1-large.jsonl (test/fixtures/generate-large.ts). */
+export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/events/', import.meta.url));
+
+/** The project's fixture files, each named for what it holds. */
+export const Fixture = {
+  /** Metadata-level audit.k8s.io/v1 events: controllers, kubelets, users, non-resource and health requests. */
+  Metadata: 'v1-metadata.jsonl',
+  /** Request-level pod creates, as a ReplicaSet scale-up records them. */
+  Request: 'v1-request.jsonl',
+  /** RequestResponse events: Secrets with data, a TokenReview with its token, ConfigMaps, RBAC changes. */
+  RequestResponse: 'v1-request-response.jsonl',
+  /** audit.k8s.io/v1beta1 events as Kubernetes before 1.13 wrote them (timestamp, metadata). */
+  V1beta1: 'v1beta1.jsonl',
+  /** Items as the webhook sends them (no kind/apiVersion): non-ASCII text, unknown fields, impersonation, a Panic. */
+  Unusual: 'v1-unusual.jsonl',
+  /** Events of 70 KB to 160 KB: over the 64 KB field limit and the 100 KB truncation default. */
+  Large: 'v1-large.jsonl',
+} as const;
+export type Fixture = (typeof Fixture)[keyof typeof Fixture];
 
 /** A record for one event JSON line; `timestamp` from stageTimestamp, else requestReceivedTimestamp, else timestamp. */
 export function recordFromLine(line: string): LogRecord {
@@ -24,14 +41,21 @@ export function recordFromLine(line: string): LogRecord {
   return { ...record, key: recordKey(record) };
 }
 
-/** Every event line of every *.jsonl fixture. */
-export function fixtureRecords(): LogRecord[] {
-  return readdirSync(FIXTURES_DIR)
-    .filter((name) => name.endsWith('.jsonl'))
-    .flatMap((name) => readFileSync(join(FIXTURES_DIR, name), 'utf8').split('\n'))
-    .filter((line) => line.trim().length > 0)
-    .map(recordFromLine);
+/** Every event line of every *.jsonl file in `dir` (default: the project's fixtures). */
+export function fixtureRecords(dir = FIXTURES_DIR): LogRecord[] {
+  return fixtureFiles(dir).flatMap((file) => file.lines.map(recordFromLine));
 }
+
+/**
+ * Bodies of a core Secret or a TokenReview: the values REDACT_SECRETS (on by default) replaces, so the relay does not
+ * store such an event byte for byte.
+ */
+export const carriesSecretValues = (event: AuditEvent): boolean =>
+  ((event.objectRef?.resource === 'secrets' && !event.objectRef.apiGroup) || event.objectRef?.resource === 'tokenreviews') &&
+  (event.requestObject !== undefined || event.responseObject !== undefined);
+
+/** The fixture records the default settings store unchanged: all but those carrying secret values. */
+export const plainRecords = (dir = FIXTURES_DIR): LogRecord[] => fixtureRecords(dir).filter((record) => !carriesSecretValues(record.event));
 
 /** A synthetic record with a message of exactly `bytes` UTF-8 bytes, built from a real fixture line's shape. */
 export function sizedRecord(index: number, timestamp: number, bytes: number): LogRecord {
@@ -43,15 +67,28 @@ export function sizedRecord(index: number, timestamp: number, bytes: number): Lo
   return { ...record, timestamp };
 }
 
-/** Each *.jsonl fixture with its non-empty lines, in file order. */
-export function fixtureFiles(): { name: string; lines: string[] }[] {
-  return readdirSync(FIXTURES_DIR)
+/** Each *.jsonl file in `dir` (default: the project's fixtures) with its non-empty lines, in file order. */
+export function fixtureFiles(dir = FIXTURES_DIR): { name: string; lines: string[] }[] {
+  return readdirSync(dir)
     .filter((name) => name.endsWith('.jsonl'))
     .sort()
-    .map((name) => ({
-      name,
-      lines: readFileSync(join(FIXTURES_DIR, name), 'utf8')
-        .split('\n')
-        .filter((line) => line.trim().length > 0),
-    }));
+    .map((name) => ({ name, lines: readLines(join(dir, name)) }));
 }
+
+/** The non-empty lines of one of the project's fixture files. */
+export const fixtureFile = (name: Fixture): string[] => readLines(join(FIXTURES_DIR, name));
+
+/** The one line of a project fixture file whose auditID starts with `auditIdPrefix`, at `stage`. */
+export function fixtureLine(name: Fixture, auditIdPrefix: string, stage = 'ResponseComplete'): string {
+  const found = fixtureFile(name).filter((line) => {
+    const event = JSON.parse(line) as AuditEvent;
+    return event.auditID.startsWith(auditIdPrefix) && event.stage === stage;
+  });
+  if (found.length !== 1) throw new Error(`${name} has ${found.length} ${stage} events with an auditID starting ${auditIdPrefix}, wanted 1`);
+  return found[0]!;
+}
+
+const readLines = (path: string): string[] =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0);

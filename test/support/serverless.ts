@@ -38,8 +38,13 @@ export function runServerless(args: readonly string[], env: NodeJS.ProcessEnv = 
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    // `serverless package` takes 10-25 s here; one that hangs is killed rather than outliving its test.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -108,8 +113,14 @@ export async function startOffline(stage: string, params: Record<string, string>
   const child = spawn(process.execPath, [SERVERLESS_BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const stopGroup = () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
+  };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serverless offline did not start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      stopGroup();
+      reject(new Error(`serverless offline did not start within 60 s:\n${output}`));
+    }, 60_000);
     const collect = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       if (output.includes('Server ready:')) {
@@ -128,7 +139,7 @@ export async function startOffline(stage: string, params: Record<string, string>
     url: `http://127.0.0.1:${httpPort}/${stage}/`,
     output: () => output,
     stop: async () => {
-      if (child.exitCode === null) process.kill(-child.pid!, 'SIGTERM');
+      stopGroup();
       await exited;
     },
   };

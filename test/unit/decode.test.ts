@@ -5,7 +5,8 @@ import { BodyFormat, decodeBody, type DecodedBody, type DecodedItem } from '../.
 import { compactJson } from '../../src/audit/json-scan.ts';
 import { AuditApiVersion } from '../../src/audit/types.ts';
 import { RequestError } from '../../src/errors.ts';
-import { fixtureFiles } from '../support/records.ts';
+import { realCorpusFiles, realCorpusSkip } from '../support/real-corpus.ts';
+import { Fixture, fixtureFile, fixtureFiles } from '../support/records.ts';
 
 const SECRET = 'c2VjcmV0LXZhbHVl';
 const files = fixtureFiles();
@@ -51,21 +52,36 @@ function assertItemsAre(decoded: Decoded, lines: readonly string[]): void {
   });
 }
 
+function keepsEveryItem(lines: readonly string[]): void {
+  for (let from = 0; from < lines.length; from += 400) {
+    const batch = lines.slice(from, from + 400);
+    const decoded = decode(eventList(batch));
+    assert.equal(decoded.format, BodyFormat.EventList);
+    assertItemsAre(decoded, batch);
+    assert.ok(decoded.items.every((item, index) => item.label === `items[${index}]` && item.listApiVersion === AuditApiVersion.V1));
+  }
+}
+
+function readsAsJsonLines(lines: readonly string[]): void {
+  const decoded = decode(`${lines.join('\n')}\n`);
+  assert.equal(decoded.format, lines.length > 1 ? BodyFormat.JsonLines : BodyFormat.Event);
+  assertItemsAre(decoded, lines);
+}
+
+describe('the real corpus', { skip: realCorpusSkip() }, () => {
+  for (const { name, lines } of realCorpusFiles()) {
+    it(`keeps every item of ${name} byte for byte, 400 to a list`, () => keepsEveryItem(lines));
+    it(`reads ${name} as JSON lines, byte for byte`, () => readsAsJsonLines(lines));
+  }
+});
+
 describe('EventList bodies', () => {
   for (const { name, lines } of files) {
-    it(`keeps every item of ${name} byte for byte, 400 to a list`, () => {
-      for (let from = 0; from < lines.length; from += 400) {
-        const batch = lines.slice(from, from + 400);
-        const decoded = decode(eventList(batch));
-        assert.equal(decoded.format, BodyFormat.EventList);
-        assertItemsAre(decoded, batch);
-        assert.ok(decoded.items.every((item, index) => item.label === `items[${index}]` && item.listApiVersion === AuditApiVersion.V1));
-      }
-    });
+    it(`keeps every item of ${name} byte for byte, 400 to a list`, () => keepsEveryItem(lines));
   }
 
   it('labels an audit.k8s.io/v1beta1 list for its items', () => {
-    const lines = files.find((file) => file.name.includes('v1beta1'))!.lines.slice(0, 50);
+    const lines = fixtureFile(Fixture.V1beta1);
     const decoded = decode(eventList(lines, AuditApiVersion.V1beta1));
     assertItemsAre(decoded, lines);
     assert.ok(decoded.items.every((item) => item.listApiVersion === AuditApiVersion.V1beta1));
@@ -102,7 +118,7 @@ describe('EventList bodies', () => {
   });
 
   it('puts an item that spans lines on one line, spans pointing into the new text', () => {
-    const lines = files.find((file) => file.name.startsWith('falco'))!.lines.slice(0, 5);
+    const lines = fixtureFile(Fixture.Metadata).slice(0, 5);
     const pretty = lines.map((line) => `{\n    ${line.slice(1, -1).replace(/^"kind":"Event",/, '"kind" : "Event",\r\n    ')}\n  }`);
     const body = `{\n  "kind": "EventList",\n  "apiVersion": "audit.k8s.io/v1",\n  "items": [\n  ${pretty.join(',\n  ')}\n  ]\n}\n`;
     assertItemsAre(decode(body), lines.map(compactJson));
@@ -243,7 +259,7 @@ describe('decoding generated bodies', () => {
 
 describe('single Event and JSON lines bodies', () => {
   it('accepts one Event object, with or without kind', () => {
-    const line = files.find((file) => file.name.startsWith('openshift-clo-apiaudit'))!.lines[3]!;
+    const line = fixtureFile(Fixture.Metadata)[3]!;
     const decoded = decode(`\n${line}\n`);
     assert.equal(decoded.format, BodyFormat.Event);
     assert.equal(decoded.items[0]!.label, 'the event');
@@ -253,11 +269,7 @@ describe('single Event and JSON lines bodies', () => {
   });
 
   for (const { name, lines } of files) {
-    it(`reads ${name} as JSON lines, byte for byte`, () => {
-      const decoded = decode(`${lines.join('\n')}\n`);
-      assert.equal(decoded.format, lines.length > 1 ? BodyFormat.JsonLines : BodyFormat.Event);
-      assertItemsAre(decoded, lines);
-    });
+    it(`reads ${name} as JSON lines, byte for byte`, () => readsAsJsonLines(lines));
   }
 
   it('skips blank lines and CRLF endings, counting lines as an editor does', () => {

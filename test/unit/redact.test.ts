@@ -7,17 +7,19 @@ import { parseRedactionPath, REDACTED, redactEvent, type RedactionOptions } from
 import { MIN_RECORD_BYTES, renderRecord } from '../../src/audit/render.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { validateEvent } from '../../src/audit/validate.ts';
-import { fixtureFiles, fixtureRecords } from '../support/records.ts';
+import { carriesSecretValues, Fixture, fixtureFile, fixtureLine, fixtureRecords } from '../support/records.ts';
+import { REAL_CORPUS_DIR, realCorpusSkip } from '../support/real-corpus.ts';
 
 const SECRETS: RedactionOptions = { secrets: true, paths: [] };
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-const falco = fixtureFiles().find((file) => file.name.startsWith('falco'))!.lines;
-const syslog = fixtureFiles().find((file) => file.name.startsWith('openshift-clo-syslog'))!.lines;
-/** Falco trace files by name (SOURCES.md maps lines to files). */
-const createSecret = falco[32]!;
-const createKubeSystemSecret = falco[18]!;
-const createServiceAccountTokenSecret = falco[34]!;
-const tokenReview = syslog[3]!;
+/** Metadata-level fixture events, to which each test adds the bodies a higher level would record. */
+const createSecret = fixtureLine(Fixture.Metadata, '0a1b2c3d');
+const kubeSystemSecret = fixtureLine(Fixture.Metadata, 'f2a3b4c5');
+const serviceAccountSecret = fixtureLine(Fixture.Metadata, 'e1f2a3b4');
+const tokenReview = fixtureLine(Fixture.Metadata, '15f8a9b0');
+const configMapRead = fixtureLine(Fixture.Metadata, '04e7f8a9');
+const createPod = fixtureFile(Fixture.Request)[0]!;
+const anyEvent = fixtureFile(Fixture.Metadata)[0]!;
 
 const withBodies = (line: string, bodies: Record<string, unknown>): AuditEvent => ({ ...(JSON.parse(line) as AuditEvent), level: 'RequestResponse', ...bodies });
 const secret = (data: Record<string, string>, extra: Record<string, unknown> = {}) => ({
@@ -29,13 +31,31 @@ const secret = (data: Record<string, string>, extra: Record<string, unknown> = {
   ...extra,
 });
 
-describe('redactEvent with the built-in rules', () => {
-  it('leaves every real fixture event untouched: none carries secret values', () => {
-    for (const { event } of fixtureRecords()) {
+describe('redactEvent on the real corpus', { skip: realCorpusSkip() }, () => {
+  it('leaves every real corpus event untouched: none carries secret values', () => {
+    for (const { event } of fixtureRecords(REAL_CORPUS_DIR)) {
       const before = structuredClone(event);
       assert.deepEqual(redactEvent(event, SECRETS), []);
       assert.deepEqual(event, before);
     }
+  });
+});
+
+describe('redactEvent with the built-in rules', () => {
+  it('redacts the fixture events that carry Secret data or a reviewed token, and leaves every other one untouched', () => {
+    let carrying = 0;
+    for (const { event } of fixtureRecords()) {
+      const before = structuredClone(event);
+      const paths = redactEvent(event, SECRETS);
+      if (!carriesSecretValues(before)) {
+        assert.deepEqual(paths, [], event.auditID);
+        assert.deepEqual(event, before);
+        continue;
+      }
+      carrying += 1;
+      assert.ok(paths.length > 0, `${event.auditID} kept its secret values`);
+    }
+    assert.ok(carrying >= 5, `the fixtures have ${carrying} events carrying secret values`);
   });
 
   it('replaces Secret data, stringData and last-applied in requestObject and responseObject, keeping keys (create_secret)', () => {
@@ -60,14 +80,14 @@ describe('redactEvent with the built-in rules', () => {
     assert.ok(!JSON.stringify(event).includes('czNjcjN0') && !JSON.stringify(event).includes('plain'));
   });
 
-  it('recognises patch bodies without kind by objectRef (create_kube_system_secret)', () => {
-    const event = withBodies(createKubeSystemSecret, { requestObject: { data: { 'token-secret': 'c2VjcmV0' }, metadata: { labels: { a: 'b' } } } });
+  it('recognises patch bodies without kind by objectRef (a kube-system Secret)', () => {
+    const event = withBodies(kubeSystemSecret, { requestObject: { data: { 'token-secret': 'c2VjcmV0' }, metadata: { labels: { a: 'b' } } } });
     assert.deepEqual(redactEvent(event, SECRETS), ['requestObject.data']);
     assert.deepEqual(event.requestObject, { data: { 'token-secret': REDACTED }, metadata: { labels: { a: 'b' } } });
   });
 
-  it('redacts a service account token Secret in the response (create_service_account_token_secret)', () => {
-    const event = withBodies(createServiceAccountTokenSecret, {
+  it('redacts a service account token Secret in the response (a service account Secret)', () => {
+    const event = withBodies(serviceAccountSecret, {
       responseObject: secret({ 'ca.crt': 'LS0t', namespace: 'dGVzdDI=', token: 'ZXlKaGJH' }, { type: 'kubernetes.io/service-account-token' }),
     });
     assert.deepEqual(redactEvent(event, SECRETS), ['responseObject.data', `responseObject.metadata.annotations.${LAST_APPLIED}`]);
@@ -119,7 +139,7 @@ describe('redactEvent with the built-in rules', () => {
     const list = withBodies(createSecret, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('c') }] } });
     assert.deepEqual(redactEvent(list, SECRETS), [`responseObject.items.0.metadata.annotations.${LAST_APPLIED}`]);
     // The same metadata of a ConfigMap is not a Secret's.
-    const configMaps = withBodies(falco[9]!, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('d') }] } });
+    const configMaps = withBodies(configMapRead, { verb: 'list', responseObject: { kind: 'PartialObjectMetadataList', items: [{ metadata: meta('d') }] } });
     assert.deepEqual(redactEvent(configMaps, SECRETS), []);
   });
 
@@ -147,7 +167,7 @@ describe('redactEvent with the built-in rules', () => {
 
   it('leaves other kinds alone, last-applied annotations and data fields included', () => {
     const configMap = { kind: 'ConfigMap', metadata: { annotations: { [LAST_APPLIED]: '{}' } }, data: { k: 'v' } };
-    const event = withBodies(falco[9]!, { requestObject: structuredClone(configMap), responseObject: structuredClone(configMap) });
+    const event = withBodies(configMapRead, { requestObject: structuredClone(configMap), responseObject: structuredClone(configMap) });
     assert.deepEqual(redactEvent(event, SECRETS), []);
     assert.deepEqual(event.requestObject, configMap);
     // A resource named secrets in another API group is not a core Secret.
@@ -171,7 +191,7 @@ describe('extra redaction paths', () => {
   };
 
   it('follow keys, * for any key or index, and ["a.b"] for keys with dots', () => {
-    const event = withBodies(falco[19]!, { requestObject: structuredClone(pod) });
+    const event = withBodies(createPod, { requestObject: structuredClone(pod), responseObject: structuredClone(pod) });
     const paths = ['requestObject.spec.containers.*.env.*.value', 'requestObject.metadata.annotations["example.com/key.with.dots"]', 'responseObject.spec', 'user.extra.*'];
     const redacted = redactEvent(event, { secrets: true, paths: paths.map(parseRedactionPath) });
     assert.deepEqual(redacted, [
@@ -187,7 +207,7 @@ describe('extra redaction paths', () => {
   });
 
   it('treat array keys as indices only', () => {
-    const event = JSON.parse(falco[0]!) as AuditEvent;
+    const event = JSON.parse(anyEvent) as AuditEvent;
     const groups = [...event.user.groups!];
     const paths = ['user.groups.length', 'user.groups.01', 'user.groups.99', 'sourceIPs.-1'].map(parseRedactionPath);
     assert.deepEqual(redactEvent(event, { secrets: true, paths }), []);
@@ -195,7 +215,7 @@ describe('extra redaction paths', () => {
   });
 
   it('can replace whole top-level fields', () => {
-    const event = JSON.parse(falco[0]!) as AuditEvent;
+    const event = JSON.parse(anyEvent) as AuditEvent;
     assert.deepEqual(redactEvent(event, { secrets: true, paths: [parseRedactionPath('sourceIPs'), parseRedactionPath('user.groups.0')] }), ['sourceIPs', 'user.groups.0']);
     assert.equal(event.sourceIPs, REDACTED);
     assert.equal(event.user.groups![0], REDACTED);

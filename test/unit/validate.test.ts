@@ -4,6 +4,7 @@ import { decodeBody } from '../../src/audit/decode.ts';
 import { AuditApiVersion } from '../../src/audit/types.ts';
 import { MAX_IDENTIFIER_LENGTH, validateEvent } from '../../src/audit/validate.ts';
 import { RequestError } from '../../src/errors.ts';
+import { realCorpusFiles, realCorpusSkip } from '../support/real-corpus.ts';
 import { fixtureFiles } from '../support/records.ts';
 
 const SECRET = 'c2VjcmV0LXZhbHVl';
@@ -24,20 +25,27 @@ function assertInvalid(event: unknown, expected: RegExp): void {
   );
 }
 
-describe('validateEvent', () => {
-  it('accepts every real fixture event, labelling the API version the item or its list carries', () => {
-    for (const { name, lines } of fixtureFiles()) {
-      for (const list of [AuditApiVersion.V1, AuditApiVersion.V1beta1]) {
-        const items = [...decodeBody(`{"kind":"EventList","apiVersion":"${list}","items":[${lines.join(',')}]}`).items];
-        items.forEach((item, index) => {
-          const { event, apiVersion } = validateEvent(item);
-          const own = (JSON.parse(lines[index]!) as { apiVersion?: string }).apiVersion;
-          assert.equal(apiVersion, own ?? list, `${name} ${item.label}`);
-          assert.equal(event, item.value);
-        });
-      }
+/** Every event of the files validates, labelled with the API version the item or its list carries. */
+function acceptsEvery(files: readonly { name: string; lines: string[] }[]): void {
+  for (const { name, lines } of files) {
+    for (const list of [AuditApiVersion.V1, AuditApiVersion.V1beta1]) {
+      const items = [...decodeBody(`{"kind":"EventList","apiVersion":"${list}","items":[${lines.join(',')}]}`).items];
+      items.forEach((item, index) => {
+        const { event, apiVersion } = validateEvent(item);
+        const own = (JSON.parse(lines[index]!) as { apiVersion?: string }).apiVersion;
+        assert.equal(apiVersion, own ?? list, `${name} ${item.label}`);
+        assert.equal(event, item.value);
+      });
     }
-  });
+  }
+}
+
+describe('validateEvent on the real corpus', { skip: realCorpusSkip() }, () => {
+  it('accepts every real corpus event, labelling the API version the item or its list carries', () => acceptsEvery(realCorpusFiles()));
+});
+
+describe('validateEvent', () => {
+  it('accepts every fixture event, labelling the API version the item or its list carries', () => acceptsEvery(fixtureFiles()));
 
   it('requires auditID and stage as non-empty strings', () => {
     assertInvalid({ ...base, auditID: undefined }, /^items\[1\]: auditID is missing or not a non-empty string$/);
