@@ -31,7 +31,8 @@ interface Relay {
 async function startRelay(args: readonly string[], env: Record<string, string>): Promise<Relay> {
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    // Events are compared as sent: no redaction (the fixtures hold Secrets).
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', REDACT_SECRETS: 'false', ...env },
   });
   let stderr = '';
   const exited = once(child, 'exit');
