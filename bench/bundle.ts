@@ -4,14 +4,15 @@
 // fresh processes against a bare process. Then the deployed variant's peak resident set per invocation, against the
 // CloudWatch Logs stand-in, which sizes serverless.yml's memorySize.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { startCloudWatchLogsStandIn } from '../tools/dev/cloudwatch-logs-standin.ts';
-import { median, quantile } from './harness.ts';
+import { median, quantile, ratio } from './harness.ts';
+import { benchPipeline, postRequest } from './pipeline.ts';
 import { eventListBody, Mix } from './inputs.ts';
 import { sixMegabyteBody } from './memory.ts';
 
@@ -54,6 +55,19 @@ const VARIANTS: readonly Variant[] = [
 export interface BundleResults {
   readonly variants: BundleRow[];
   readonly invocations: InvocationRow[];
+  readonly warm: WarmRow[];
+}
+
+/** Warm invocations of the deployed bundle with 400-event batches, against the bare pipeline on the same bodies. */
+export interface WarmRow {
+  readonly mix: Mix;
+  readonly batches: number;
+  /** Median ms per warm invocation: the handler, the pipeline and PutLogEvents to the stand-in. */
+  readonly handlerMs: number;
+  readonly handlerSpreadMs: readonly [number, number];
+  /** Median ms of the in-process pipeline writing JSON lines to /dev/null, same bodies. */
+  readonly pipelineMs: number;
+  readonly handlerOverPipeline: number;
 }
 
 export interface BundleRow {
@@ -114,6 +128,7 @@ function largestPackages(metafile: Metafile, count: number): { name: string; byt
 interface ColdStart {
   readonly importMs: number;
   readonly status?: number;
+  readonly warmMs: readonly number[];
   readonly peakRssBytes: number;
 }
 
@@ -128,6 +143,28 @@ async function coldStarts(count: number, nodeOptions: readonly string[], env: No
     runs.push(JSON.parse(line) as ColdStart);
   }
   return runs;
+}
+
+/**
+ * Milliseconds of the in-process pipeline (JSON lines to /dev/null) for each body, after one untimed batch of other
+ * events, as the handler's cold invocation warmed the bundle.
+ */
+async function pipelineTimes(mix: Mix, bodies: readonly Buffer[]): Promise<number[]> {
+  const devNull = createWriteStream('/dev/null', { flags: 'a' });
+  const pipeline = benchPipeline(devNull);
+  const times: number[] = [];
+  try {
+    await pipeline.receive(postRequest(eventListBody(mix, 400, { firstId: 5_000_000 })));
+    for (const body of bodies) {
+      const started = performance.now();
+      const result = await pipeline.receive(postRequest(body));
+      if (result.status !== 200) throw new Error(`bundle bench: the pipeline answered ${result.status}`);
+      times.push(performance.now() - started);
+    }
+  } finally {
+    devNull.end();
+  }
+  return times;
 }
 
 /** p25 and p75, as the other benchmarks' spreads. */
@@ -153,11 +190,17 @@ export async function benchBundle(): Promise<BundleResults> {
       largest: largestPackages(metafile, 6),
     });
   }
-  return { variants, invocations: await invocations(files[0]!, VARIANTS[0]!.nodeOptions) };
+  return { variants, ...(await invocations(files[0]!, VARIANTS[0]!.nodeOptions)) };
 }
 
-/** The deployed bundle imported only, then handling a default-sized batch and batches at Lambda's payload limit. */
-async function invocations(file: string, nodeOptions: readonly string[]): Promise<InvocationRow[]> {
+/** 400-event batches per warm measurement, after one cold invocation. */
+const WARM_BATCHES = 20;
+
+/**
+ * The deployed bundle imported only, then handling a default-sized batch and batches at Lambda's payload limit; then
+ * one process per mix handling 400-event batches warm, against the bare pipeline on the same bodies.
+ */
+async function invocations(file: string, nodeOptions: readonly string[]): Promise<Pick<BundleResults, 'invocations' | 'warm'>> {
   const standIn = await startCloudWatchLogsStandIn();
   standIn.createLogGroup(HANDLER_ENV.LOG_GROUP_NAME!);
   const env = { ...HANDLER_ENV, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: standIn.endpoint };
@@ -179,7 +222,22 @@ async function invocations(file: string, nodeOptions: readonly string[]): Promis
       if (refused) throw new Error(`bundle bench: the handler answered ${refused.status} to "${batch}"`);
       rows.push({ batch, events: input?.events ?? 0, bodyBytes: input?.body.byteLength ?? 0, status: runs[0]!.status, peakRssBytes: median(runs.map((run) => run.peakRssBytes)) });
     }
-    return rows;
+    const warm: WarmRow[] = [];
+    for (const mix of [Mix.Metadata, Mix.RequestResponse]) {
+      // Distinct auditIDs per batch, so that no invocation is skipped as a retry; recent times for CloudWatch Logs.
+      const bodies = Array.from({ length: WARM_BATCHES + 1 }, (_, i) => eventListBody(mix, 400, { at: Date.now(), firstId: 1_000_000 + i * 400 }));
+      const bodyFiles = bodies.map((body, i) => {
+        const bodyFile = join(dir, `warm-${mix}-${i}.json`);
+        writeFileSync(bodyFile, body);
+        return bodyFile;
+      });
+      const [run] = await coldStarts(1, nodeOptions, env, file, ...bodyFiles);
+      if (run!.status !== 200) throw new Error(`bundle bench: the handler answered ${run!.status} to a warm ${mix} batch`);
+      const pipelineMs = median(await pipelineTimes(mix, bodies.slice(1)));
+      const handlerMs = median(run!.warmMs);
+      warm.push({ mix, batches: WARM_BATCHES, handlerMs, handlerSpreadMs: spread(run!.warmMs), pipelineMs, handlerOverPipeline: ratio(handlerMs, pipelineMs) });
+    }
+    return { invocations: rows, warm };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await standIn.close();

@@ -4,7 +4,8 @@ import type { DropRule } from './audit/filter.ts';
 import { DROP_RULE_FIELDS } from './audit/filter.ts';
 import { parseRedactionPath, type RedactionOptions } from './audit/redact.ts';
 import { MIN_RECORD_BYTES } from './audit/render.ts';
-import type { AuthConfig } from './auth.ts';
+import type { AuthConfig, Credential } from './auth.ts';
+import { isClusterName } from './cluster-name.ts';
 import { ConfigError } from './errors.ts';
 import { whyUnreadable } from './file-errors.ts';
 
@@ -27,8 +28,16 @@ export interface PipelineConfig {
   readonly maxEventBytes: number;
   /** SINK_TIMEOUT_MS: time the destination may take per batch before the relay answers 503. Default 20000. */
   readonly sinkTimeoutMs: number;
-  /** AUTH_MODE, AUTH_TOKENS, AUTH_TOKEN_FILE, AUTH_BASIC_FILE. */
+  /**
+   * AUTH_MODE, AUTH_TOKENS, AUTH_TOKEN_FILE, AUTH_BASIC_FILE. A token line `<token> <cluster>` or basic-auth line
+   * `user:password <cluster>` names the cluster its events belong to; without one, CLUSTER_NAME.
+   */
   readonly auth: AuthConfig;
+  /**
+   * CLIENT_CERT_CLUSTER: `CN` or `O`, the client certificate subject field naming the caller's cluster (mTLS only),
+   * used when the Authorization credential names none. Default: certificates name no cluster.
+   */
+  readonly clientCertCluster?: 'CN' | 'O';
   /** REDACT_SECRETS (default true) and REDACT_PATHS (default none). */
   readonly redaction: RedactionOptions;
   /** DROP_RULES (JSON or YAML list) or DROP_RULES_FILE. Default: keep everything. */
@@ -152,24 +161,47 @@ export function readPipelineConfig(reader: SettingsReader, defaults: PipelineDef
     maxEventBytes: reader.integer('MAX_EVENT_BYTES', { default: DEFAULT_MAX_EVENT_BYTES, min: MIN_RECORD_BYTES }),
     sinkTimeoutMs: reader.integer('SINK_TIMEOUT_MS', { default: DEFAULT_SINK_TIMEOUT_MS, min: 100, max: 29_000 }),
     auth: readAuthConfig(reader, defaults),
+    ...optional('clientCertCluster', reader.oneOf('CLIENT_CERT_CLUSTER', ['CN', 'O'] as const)),
     redaction: Object.freeze({ secrets: reader.boolean('REDACT_SECRETS', true), paths: readRedactionPaths(reader) }),
     dropRules: readDropRules(reader),
   });
 }
 
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]: V }));
+
+/**
+ * Reads `<secret>` or `<secret> <cluster>` entries. Messages name the setting and the entry's position, never the
+ * entry: it holds a secret.
+ */
+function readCredentials(reader: SettingsReader, name: string, entries: readonly string[], what: string): Credential[] {
+  return entries.flatMap((entry, index) => {
+    const [secret = '', cluster, ...rest] = entry.split(/\s+/);
+    if (rest.length > 0) {
+      reader.problem(name, `entry ${index + 1} has ${rest.length + 2} words: expected \`${what}\` or \`${what} <cluster>\` (no spaces inside either)`);
+      return [];
+    }
+    if (cluster !== undefined && !isClusterName(cluster)) {
+      reader.problem(name, `entry ${index + 1}: the cluster name must be letters, digits, '.', '_' or '-' (at most 253, starting and ending with a letter or digit)`);
+      return [];
+    }
+    return [cluster === undefined ? { secret } : { secret, cluster }];
+  });
+}
+
 function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): AuthConfig {
   const mode = reader.oneOf('AUTH_MODE', ['none', 'token', 'basic', 'token+basic'] as const);
-  const envTokens = reader.list('AUTH_TOKENS');
-  const fileTokens = splitList(reader.file('AUTH_TOKEN_FILE') ?? '', /\n/);
-  const tokens = [...envTokens, ...fileTokens, ...(defaults.tokens ?? [])];
+  const envTokens = readCredentials(reader, 'AUTH_TOKENS', reader.list('AUTH_TOKENS'), '<token>');
+  const fileTokens = readCredentials(reader, 'AUTH_TOKEN_FILE', splitList(reader.file('AUTH_TOKEN_FILE') ?? '', /\n/), '<token>');
+  const defaultTokens = readCredentials(reader, defaults.tokenSetting ?? 'AUTH_TOKENS', defaults.tokens ?? [], '<token>');
+  const tokens = [...envTokens, ...fileTokens, ...defaultTokens];
   const tokenSettings = [defaults.tokenSetting, 'AUTH_TOKENS', 'AUTH_TOKEN_FILE']
     .filter((name): name is string => Boolean(name))
     .map((name) => reader.name(name))
     .join(', ');
   const basicSetting = reader.name('AUTH_BASIC_FILE');
-  const basic = splitList(reader.file('AUTH_BASIC_FILE') ?? '', /\n/);
+  const basic = readCredentials(reader, 'AUTH_BASIC_FILE', splitList(reader.file('AUTH_BASIC_FILE') ?? '', /\n/), 'username:password');
   basic.forEach((entry, index) => {
-    if (!entry.includes(':')) reader.problem('AUTH_BASIC_FILE', `line ${index + 1} is not username:password`);
+    if (!entry.secret.includes(':')) reader.problem('AUTH_BASIC_FILE', `line ${index + 1} is not username:password`);
   });
 
   if (mode === 'none') {
@@ -189,12 +221,12 @@ function readAuthConfig(reader: SettingsReader, defaults: PipelineDefaults): Aut
   if (wantsBasic && basic.length === 0) reader.problem('AUTH_MODE', `asks for basic auth, but ${basicSetting} is not set or empty`);
   if (mode === 'basic' && tokens.length > 0) reader.problem('AUTH_MODE', `is basic, but tokens are configured (${tokenSettings}) and would be ignored; remove them or use token+basic`);
   if (mode === 'token' && basic.length > 0) reader.problem('AUTH_MODE', `is token, but ${basicSetting} is configured and would be ignored; remove it or use token+basic`);
-  const checkLength = (name: string, values: readonly string[]): void => {
-    if (values.some((token) => token.length < 16)) reader.problem(name, 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
+  const checkLength = (name: string, values: readonly Credential[]): void => {
+    if (values.some((token) => token.secret.length < 16)) reader.problem(name, 'every token must be at least 16 characters (use `openssl rand -hex 32`)');
   };
   checkLength('AUTH_TOKENS', envTokens);
   checkLength('AUTH_TOKEN_FILE', fileTokens);
-  checkLength(defaults.tokenSetting ?? 'AUTH_TOKENS', defaults.tokens ?? []);
+  checkLength(defaults.tokenSetting ?? 'AUTH_TOKENS', defaultTokens);
   return { mode: 'credentials', tokens: wantsTokens ? tokens : [], basic: wantsBasic ? basic : [] };
 }
 
@@ -235,7 +267,11 @@ function readDropRules(reader: SettingsReader): readonly DropRule[] {
 
 const isStringList = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
-function checkDropRule(rule: unknown, path: string, reader: SettingsReader): void {
+/**
+ * Collects the problems of one drop rule, or of any rule matched like one (tier rules), at `path` (`DROP_RULES[2]`).
+ * `known` lists the fields allowed; fields beyond DROP_RULE_FIELDS are the caller's to check.
+ */
+export function checkDropRule(rule: unknown, path: string, reader: SettingsReader, known: readonly string[] = DROP_RULE_FIELDS): void {
   const fail = (message: string): void => {
     reader.problems.push(`${path}: ${message}`);
   };
@@ -247,8 +283,10 @@ function checkDropRule(rule: unknown, path: string, reader: SettingsReader): voi
     fail('nonResourceURLs cannot be combined with resources or namespaces (as in an audit Policy): split it into two rules');
   }
   for (const [field, value] of entries) {
-    if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
-      fail(`unknown field ${JSON.stringify(field)}; known: ${DROP_RULE_FIELDS.join(', ')}`);
+    if (!known.includes(field)) {
+      fail(`unknown field ${JSON.stringify(field)}; known: ${known.join(', ')}`);
+    } else if (!(DROP_RULE_FIELDS as readonly string[]).includes(field)) {
+      continue;
     } else if (field === 'resources') {
       if (!Array.isArray(value)) {
         fail('resources must be a list of {group, resources, resourceNames}');

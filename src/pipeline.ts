@@ -1,9 +1,11 @@
+import { Annotation } from './audit/annotations.ts';
 import { decodeBodyInSlices } from './audit/decode.ts';
 import { shouldDrop } from './audit/filter.ts';
 import { redactEvent } from './audit/redact.ts';
 import { renderRecord } from './audit/render.ts';
 import { validateEvent } from './audit/validate.ts';
 import { createAuthenticator } from './auth.ts';
+import { isClusterName } from './cluster-name.ts';
 import type { PipelineConfig } from './config.ts';
 import { RequestError, SinkError } from './errors.ts';
 import type { LogRecord } from './record.ts';
@@ -17,6 +19,14 @@ export interface RequestHead {
   readonly path: string;
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The verified client certificate's subject (mutual TLS), when the transport has one. */
+  readonly clientCertificate?: ClientCertificateSubject;
+}
+
+/** The parts of a client certificate's subject that can name a cluster. */
+export interface ClientCertificateSubject {
+  readonly CN?: string;
+  readonly O?: readonly string[];
 }
 
 /** One HTTP request as every entry point sees it. */
@@ -32,7 +42,7 @@ export interface BatchCounts {
   written: number;
   /** Events the sink had already stored (a retried batch). */
   duplicates: number;
-  /** Events dropped by DROP_RULES. */
+  /** Events dropped by DROP_RULES or routed to the drop tier. */
   filtered: number;
   /** Events in which redaction replaced something. */
   redacted: number;
@@ -42,6 +52,10 @@ export interface BatchCounts {
   restamped: number;
   /** Events best-effort outputs did not get because they had fallen behind (their queue was full). */
   dropped: number;
+  /** Events whose kube-audit-relay.io/cluster named another cluster than the caller's credential: overwritten. */
+  spoofed: number;
+  /** Canary events (`kube-audit-relay doctor`) in the body; stored like the others, counted apart. */
+  canaries: number;
   /** UTF-8 bytes of the records sent to the sink. */
   bytes: number;
   /** Events per API version as received: `audit.k8s.io/v1`, `audit.k8s.io/v1beta1`. */
@@ -53,6 +67,8 @@ export interface ReceiveResult {
   /** Short, safe to return and to log: never event content. */
   readonly message: string;
   readonly counts: BatchCounts;
+  /** The cluster the events were stamped with: from the credential, the client certificate or CLUSTER_NAME. */
+  readonly cluster?: string;
   /** Response headers (lower case), e.g. www-authenticate or allow. */
   readonly headers: Readonly<Record<string, string>>;
   /** The response body: `{"message":..., ...counts}` as JSON. */
@@ -96,6 +112,8 @@ export const emptyCounts = (): BatchCounts => ({
   truncated: 0,
   restamped: 0,
   dropped: 0,
+  spoofed: 0,
+  canaries: 0,
   bytes: 0,
   apiVersions: {},
 });
@@ -106,8 +124,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const authenticator = createAuthenticator(config.auth);
   const maxRecordBytes = Math.min(config.maxEventBytes, sink.maxRecordBytes);
 
-  /** What the request line and headers decide; throws RequestError for every answer but "go on and read the body". */
-  function checkHead(request: RequestHead): void {
+  /**
+   * What the request line and headers decide; throws RequestError for every answer but "go on and read the body".
+   * Returns the caller's cluster: named by its credential, else by its client certificate, else CLUSTER_NAME.
+   */
+  function checkHead(request: RequestHead): string | undefined {
     const method = request.method.toUpperCase();
     if (method !== 'POST') {
       if ((method === 'GET' || method === 'HEAD') && HEALTH_PATHS.has(request.path)) {
@@ -115,16 +136,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       throw new RequestError(405, `method ${method.slice(0, 16)} not allowed; the audit webhook POSTs events`, { allow: 'POST' });
     }
-    authenticator.check(request.headers.authorization);
+    const identity = authenticator.check(request.headers.authorization);
+    const cluster = identity.cluster ?? certificateCluster(request.clientCertificate, config.clientCertCluster) ?? config.cluster;
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
       throw new RequestError(415, `content-encoding ${JSON.stringify(encoding.slice(0, 32))} is not supported; send uncompressed JSON as the API server does`);
     }
+    return cluster;
   }
 
   /** Everything up to the sink; throws RequestError for what the caller must fix. */
-  async function prepare(request: ReceiveRequest, counts: BatchCounts): Promise<LogRecord[]> {
-    checkHead(request);
+  async function prepare(request: ReceiveRequest, counts: BatchCounts, caller: Caller): Promise<LogRecord[]> {
+    const cluster = checkHead(request);
+    if (cluster !== undefined) caller.cluster = cluster;
     if (request.body.byteLength > config.maxBodyBytes) {
       throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
     }
@@ -139,30 +163,38 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     for await (const item of items) {
       const { event, apiVersion } = validateEvent(item);
       counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
+      if (event.annotations?.[Annotation.Canary] === 'true') counts.canaries++;
       if (shouldDrop(event, config.dropRules)) {
         counts.filtered++;
         continue;
       }
       const redacted = redactEvent(event, config.redaction);
       if (redacted.length > 0) counts.redacted++;
-      const { record, truncated } = renderRecord({ item, event, apiVersion, redacted, cluster: config.cluster, maxRecordBytes, receivedAt });
+      const { record, truncated, spoofed } = renderRecord({ item, event, apiVersion, redacted, cluster, maxRecordBytes, receivedAt });
       if (truncated) counts.truncated++;
+      if (spoofed) counts.spoofed++;
       counts.bytes += record.bytes;
       records.push(record);
     }
     return records;
   }
 
-  const result = (started: number, counts: BatchCounts) =>
-    (status: number, message: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => ({
-      status,
-      message,
-      counts,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ message, ...counts }),
-      durationMs: performance.now() - started,
-      ...(error ? { error } : {}),
-    });
+  const result =
+    (started: number, counts: BatchCounts, caller: Caller = {}) =>
+    (status: number, text: string, headers: Record<string, string> = {}, error?: Error): ReceiveResult => {
+      const message = counts.spoofed > 0 ? `${text}; ${counts.spoofed} claimed another cluster than ${caller.cluster} (kube-audit-relay.io/cluster overwritten)` : text;
+      const cluster = caller.cluster === undefined ? {} : { cluster: caller.cluster };
+      return {
+        status,
+        message,
+        counts,
+        ...cluster,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ message, ...cluster, ...counts }),
+        durationMs: performance.now() - started,
+        ...(error ? { error } : {}),
+      };
+    };
 
   return {
     answerHead(request) {
@@ -177,11 +209,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     },
     async receive(request, signal) {
       const counts = emptyCounts();
-      const finish = result(performance.now(), counts);
+      const caller: Caller = {};
+      const finish = result(performance.now(), counts, caller);
 
       let records: LogRecord[];
       try {
-        records = await prepare(request, counts);
+        records = await prepare(request, counts, caller);
       } catch (error) {
         if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
         return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
@@ -198,6 +231,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         counts.restamped = result.restamped;
         counts.truncated += result.truncated ?? 0;
         counts.dropped = result.dropped ?? 0;
+        counts.filtered += result.routedToDrop ?? 0;
       } catch (error) {
         // Several guaranteed outputs failing come as one AggregateError whose message names each.
         const why = error instanceof SinkError || error instanceof AggregateError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
@@ -209,6 +243,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
     },
   };
+}
+
+/** Who sent the batch, as far as the pipeline has found out. */
+interface Caller {
+  cluster?: string;
+}
+
+/** The cluster a verified client certificate names in the configured subject field (CLIENT_CERT_CLUSTER). */
+function certificateCluster(subject: ClientCertificateSubject | undefined, field: 'CN' | 'O' | undefined): string | undefined {
+  if (field === undefined || subject === undefined) return undefined;
+  const name = field === 'CN' ? subject.CN : subject.O?.[0];
+  if (name === undefined || !isClusterName(name)) {
+    throw new RequestError(401, `the client certificate's subject ${field} does not name a cluster (CLIENT_CERT_CLUSTER=${field}): issue it with ${field}=<cluster name>; nothing was written`);
+  }
+  return name;
 }
 
 interface Deadline {

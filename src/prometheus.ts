@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type BatchCounts, isAccepted } from './pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
 
@@ -12,8 +12,11 @@ const SINK_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 export interface RelayMetrics {
   /** What `GET /metrics` renders. */
   readonly registry: Registry;
-  /** Adds one answered batch: its counts, and its status if the API server will retry it. */
-  recordBatch(status: number, counts: BatchCounts): void;
+  /**
+   * Adds one answered batch: its counts and, if the API server will retry it, its status; all labelled with the
+   * caller's cluster, or without that label when the relay knows none (a single-cluster relay without CLUSTER_NAME).
+   */
+  recordBatch(status: number, counts: BatchCounts, cluster?: string): void;
   /** The sink, timing every `send` (stored or failed) into `kube_audit_relay_sink_duration_seconds`. */
   timed(sink: Sink): Sink;
 }
@@ -23,13 +26,18 @@ export interface RelayMetricsOptions {
   readonly registry?: Registry;
   /** Also register prom-client's process and Node.js metrics (`process_resident_memory_bytes`, ...). Default false. */
   readonly processMetrics?: boolean;
+  /** Milliseconds since the epoch, for the last-event age; injectable for tests. Default Date.now. */
+  readonly now?: () => number;
 }
+
+const clusterLabel = (cluster: string | undefined): { cluster?: string } => (cluster === undefined ? {} : { cluster });
 
 /** The receiver's metrics, registered in `options.registry` (or a registry of their own); see docs/metrics.md. */
 export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetrics {
   const registry = options.registry ?? new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  const counter = (name: string, help: string) => new Counter({ name: `kube_audit_relay_${name}`, help, registers: [registry] });
+  const now = options.now ?? Date.now;
+  const counter = (name: string, help: string) => new Counter({ name: `kube_audit_relay_${name}`, help, labelNames: ['cluster'], registers: [registry] });
   const events = {
     received: counter('events_received_total', 'Audit events in the bodies of batches answered.'),
     written: counter('events_written_total', 'Audit events stored by the sink.'),
@@ -38,14 +46,29 @@ export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetr
     redacted: counter('events_redacted_total', 'Audit events in which redaction replaced something.'),
     truncated: counter('events_truncated_total', 'Audit events shrunk to fit MAX_EVENT_BYTES or the destination.'),
     restamped: counter('events_restamped_total', 'Audit events a destination first refused for their time and stored on a second attempt.'),
+    spoofed: counter('events_spoofed_total', "Audit events that claimed another cluster than their credential's (kube-audit-relay.io/cluster overwritten)."),
+    canaries: counter('events_canary_total', 'Canary events (kube-audit-relay doctor) stored like the others.'),
   };
   const bytes = counter('bytes_total', 'UTF-8 bytes of the records sent to the sink.');
   const batches = counter('batches_total', 'Batches answered, stored or refused (health checks and /metrics excluded).');
   const refused = new Counter({
     name: 'kube_audit_relay_batches_refused_total',
     help: 'Batches answered with a status outside 200-206, which the API server retries and finally drops, by status.',
-    labelNames: ['status'],
+    labelNames: ['status', 'cluster'],
     registers: [registry],
+  });
+  // When each cluster last sent an event; the age is computed at scrape time so a silent cluster's value keeps growing.
+  const lastEventAt = new Map<string | undefined, number>();
+  new Gauge({
+    name: 'kube_audit_relay_last_event_age_seconds',
+    help: 'Seconds since the relay last accepted a batch holding events from each cluster; alert when it grows past the quietest expected gap.',
+    labelNames: ['cluster'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const at = now();
+      for (const [cluster, time] of lastEventAt) this.set(clusterLabel(cluster), Math.max(0, (at - time) / 1000));
+    },
   });
   const sinkSeconds = new Histogram({
     name: 'kube_audit_relay_sink_duration_seconds',
@@ -57,11 +80,13 @@ export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetr
 
   return {
     registry,
-    recordBatch(status, counts) {
-      for (const [name, metric] of Object.entries(events)) metric.inc(counts[name as keyof typeof events]);
-      bytes.inc(counts.bytes);
-      batches.inc();
-      if (!isAccepted(status)) refused.inc({ status: String(status) });
+    recordBatch(status, counts, cluster) {
+      const labels = clusterLabel(cluster);
+      for (const [name, metric] of Object.entries(events)) metric.inc(labels, counts[name as keyof typeof events]);
+      bytes.inc(labels, counts.bytes);
+      batches.inc(labels);
+      if (!isAccepted(status)) refused.inc({ status: String(status), ...labels });
+      else if (counts.received > 0) lastEventAt.set(cluster, now());
     },
     timed(sink) {
       return {

@@ -7,7 +7,7 @@ import { listen } from './listen.ts';
 import { answerMetrics, isMetricsRequest } from './metrics-server.ts';
 import type { RelayMetrics } from './prometheus.ts';
 import { createRateLimitedLog, type Log } from './rate-limited-log.ts';
-import { emptyCounts, type Pipeline, type ReceiveResult } from './pipeline.ts';
+import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from './pipeline.ts';
 
 /** Default --max-inflight-bytes: one batch of the largest body accepted by default (see docs/hostile-testing.md). */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
@@ -136,7 +136,7 @@ interface AnswerContext {
   readonly metrics: RelayMetrics | undefined;
 }
 
-type Answer = Pick<ReceiveResult, 'status' | 'message' | 'headers' | 'body'> & Partial<Pick<ReceiveResult, 'counts' | 'durationMs' | 'error'>>;
+type Answer = Pick<ReceiveResult, 'status' | 'message' | 'headers' | 'body'> & Partial<Pick<ReceiveResult, 'counts' | 'cluster' | 'durationMs' | 'error'>>;
 
 async function answer(request: IncomingMessage, response: ServerResponse, context: AnswerContext): Promise<void> {
   const { pipeline, budget } = context;
@@ -151,7 +151,8 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
     if (!response.writableFinished) abandoned.abort(new Error('the client closed the connection'));
   });
 
-  const head = { method, path, headers: flatHeaders(request) };
+  const clientCertificate = verifiedSubject(socket);
+  const head = { method, path, headers: flatHeaders(request), ...(clientCertificate ? { clientCertificate } : {}) };
   // Everything the headers decide is answered before the body is read: an unauthenticated client cannot make the
   // server hold its body.
   const early = pipeline.answerHead(head);
@@ -199,7 +200,7 @@ function send(request: IncomingMessage, response: ServerResponse, result: Answer
 }
 
 function logAnswer(context: AnswerContext, result: Answer, method: string, path: string, remote: string | undefined, client: string | string[] | undefined): void {
-  context.metrics?.recordBatch(result.status, result.counts ?? emptyCounts());
+  context.metrics?.recordBatch(result.status, result.counts ?? emptyCounts(), result.cluster);
   context.log({
     level: result.status >= 500 ? 'error' : result.status >= 400 ? 'warn' : 'info',
     msg: result.message,
@@ -208,9 +209,20 @@ function logAnswer(context: AnswerContext, result: Answer, method: string, path:
     path,
     remote,
     ...(client ? { clientCertificate: client } : {}),
+    ...(result.cluster !== undefined ? { cluster: result.cluster } : {}),
     ...(result.counts ? { ...result.counts, durationMs: Math.round(result.durationMs ?? 0) } : {}),
     ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}),
   });
+}
+
+/** CN and O of a client certificate the TLS layer verified (mutual TLS); undefined otherwise. */
+function verifiedSubject(socket: Partial<TLSSocket>): ClientCertificateSubject | undefined {
+  if (socket.authorized !== true) return undefined;
+  const subject = socket.getPeerCertificate?.()?.subject;
+  if (!subject) return undefined;
+  const commonName = ([] as string[]).concat(subject.CN ?? [])[0];
+  const organizations = subject.O === undefined ? undefined : ([] as string[]).concat(subject.O);
+  return { ...(commonName ? { CN: commonName } : {}), ...(organizations ? { O: organizations } : {}) };
 }
 
 /** With --client-ca, a 401 for a request without a certificate signed by it; health checks never get here. */

@@ -1,5 +1,5 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, SettingsReader } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -20,6 +20,13 @@ export interface LambdaConfig {
   readonly logStreamPrefix: string;
   /** AUTH_TOKEN_PARAMETER: name of the SSM SecureString holding the accepted bearer token(s). Default: none. */
   readonly authTokenParameter?: string;
+  /**
+   * COLD_LOG_GROUP_NAME: the group (Infrequent Access class) for events the tier routing sends to cold. Required when
+   * the routing can choose cold; default none.
+   */
+  readonly coldLogGroupName?: string;
+  /** TIERS_PRESET, TIERS or TIERS_FILE: which tier each event goes to. Default none: every event to LOG_GROUP_NAME. */
+  readonly tiers?: TierRouting;
   /** CLUSTER_NAME, MAX_BODY_BYTES (default 6291456), MAX_EVENT_BYTES (at most 1048576), SINK_TIMEOUT_MS, AUTH_*, REDACT_*, DROP_RULES*. */
   readonly pipeline: PipelineConfig;
   /** OUTPUTS and BEST_EFFORT_OUTPUTS: where else to store events, e.g. `s3://<archive bucket>/audit/`. Default none. */
@@ -51,6 +58,23 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
     reader.problem('LOG_STREAM_PREFIX', 'must be at most 480 characters without : or * (32 hex digits follow it in the stream name)');
   }
 
+  const coldLogGroupName = reader.string('COLD_LOG_GROUP_NAME');
+  if (coldLogGroupName !== undefined && !LOG_GROUP_NAME.test(coldLogGroupName)) {
+    reader.problem('COLD_LOG_GROUP_NAME', 'must be 1 to 512 letters, digits or any of _ - / . #');
+  }
+  const tiers = readTierRouting(reader);
+  const reachable = tiers ? reachableTiers(tiers) : [];
+  const tierSetting = (['TIERS_PRESET', 'TIERS'] as const).find((name) => reader.string(name) !== undefined) ?? 'TIERS_FILE';
+  if (reachable.includes('cold') && coldLogGroupName === undefined) {
+    reader.problem('COLD_LOG_GROUP_NAME', `is required: ${tierSetting} sends events to the cold tier`);
+  }
+  if (reachable.includes('archive')) {
+    reader.problem(tierSetting, 'sends events to the archive tier, which the Lambda cannot store yet: route those rules to cold or drop');
+  }
+  if (coldLogGroupName !== undefined && !reachable.includes('cold')) {
+    reader.problem('COLD_LOG_GROUP_NAME', 'is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it');
+  }
+
   const authTokenParameter = reader.string('AUTH_TOKEN_PARAMETER');
   const tokens = authTokenParameter === undefined ? undefined : await readTokens(authTokenParameter, reader, readParameter);
   const pipeline = readPipelineConfig(reader, {
@@ -67,6 +91,8 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
     logGroupName,
     logStreamPrefix,
     ...(authTokenParameter === undefined ? {} : { authTokenParameter }),
+    ...(coldLogGroupName === undefined ? {} : { coldLogGroupName }),
+    ...(tiers === undefined ? {} : { tiers }),
     pipeline,
     outputs,
   });

@@ -24,21 +24,23 @@ export const CLUSTER_DIMENSION = 'Cluster';
 
 /**
  * The handler's metrics: POWERTOOLS_SERVICE_NAME (default kube-audit-relay) and POWERTOOLS_METRICS_NAMESPACE (default
- * KubeAuditRelay), with dimension `Cluster` set to CLUSTER_NAME when there is one. The stack's alarms
+ * KubeAuditRelay). Each invocation's metrics carry dimension `Cluster` (see addBatchMetrics); the stack's alarms
  * (infra/aws/alarms.yml) select metrics by exactly these dimensions.
  */
 export function createRelayMetrics(env: Env): Metrics {
-  const serviceName = env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
-  const cluster = env.CLUSTER_NAME?.trim();
   return new Metrics({
-    serviceName,
+    serviceName: env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay',
     namespace: env.POWERTOOLS_METRICS_NAMESPACE || 'KubeAuditRelay',
-    ...(cluster ? { defaultDimensions: { [CLUSTER_DIMENSION]: cluster } } : {}),
   });
 }
 
-/** Adds one invocation's counts; every count is published, zeros included, so sums and averages stay right. */
-export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchCounts): void {
+/**
+ * Adds one invocation's counts; every count is published, zeros included, so sums and averages stay right. `cluster`
+ * is the caller's (named by its credential) or CLUSTER_NAME, and becomes dimension `Cluster` of every metric the
+ * invocation publishes, SinkLatency included; none when neither is known.
+ */
+export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchCounts, cluster: string | undefined): void {
+  if (cluster) metrics.addDimension(CLUSTER_DIMENSION, cluster);
   metrics.addMetric(MetricName.EventsReceived, MetricUnit.Count, counts.received);
   metrics.addMetric(MetricName.EventsWritten, MetricUnit.Count, counts.written);
   metrics.addMetric(MetricName.EventsDuplicate, MetricUnit.Count, counts.duplicates);

@@ -5,7 +5,19 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createOutputs, createPipeline, emptyCounts, isAccepted, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import {
+  ConfigError,
+  createCloudWatchSink,
+  createOutputs,
+  createPipeline,
+  createTieredSink,
+  emptyCounts,
+  isAccepted,
+  type Pipeline,
+  type ReceiveRequest,
+  RequestError,
+  withDelivery,
+} from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
@@ -18,6 +30,8 @@ const RESPONSE_RESERVE_MS = 1_500;
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
 const logger = new Logger({ serviceName });
 const metrics = createRelayMetrics(process.env);
+/** The Cluster dimension of invocations refused before a caller is known (CLUSTER_NAME). */
+const configuredCluster = process.env.CLUSTER_NAME?.trim() || undefined;
 
 let pipelineReady: Promise<Pipeline> | undefined;
 
@@ -36,14 +50,22 @@ function pipeline(): Promise<Pipeline> {
 async function buildPipeline(): Promise<Pipeline> {
   const config = await readLambdaConfig(process.env);
   const { sinkTimeoutMs, maxEventBytes } = config.pipeline;
-  const cloudWatch = createCloudWatchSink({
-    // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); withRetry does the
-    // retrying, within the batch's deadline, so the SDK's own retries are off.
-    client: new CloudWatchLogsClient({ maxAttempts: 1 }),
-    logGroupName: config.logGroupName,
-    streamPrefix: config.logStreamPrefix,
-    maxEventBytes,
-  });
+  // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); withRetry does the
+  // retrying, within the batch's deadline, so the SDK's own retries are off.
+  const client = new CloudWatchLogsClient({ maxAttempts: 1 });
+  const groupSink = (logGroupName: string, logGroupClass?: 'INFREQUENT_ACCESS') =>
+    withDelivery(
+      createCloudWatchSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
+      config.outputs.dedupeCapacity,
+    );
+  const hot = groupSink(config.logGroupName);
+  const cloudWatch = config.tiers
+    ? createTieredSink({
+        routing: config.tiers,
+        sinks: { hot, ...(config.coldLogGroupName ? { cold: groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') } : {}) },
+        settings: { cold: 'COLD_LOG_GROUP_NAME', archive: 'no archive output on AWS yet: route archive rules to cold or drop' },
+      })
+    : hot;
   const sink = await createOutputs(
     config.outputs,
     {
@@ -64,6 +86,8 @@ async function buildPipeline(): Promise<Pipeline> {
     dropRules: config.pipeline.dropRules.length,
     outputs: sink.name,
     bestEffortOutputs: config.outputs.bestEffort.length,
+    ...(config.coldLogGroupName ? { coldLogGroupName: config.coldLogGroupName } : {}),
+    tierRules: config.tiers?.rules.length,
   });
   return createPipeline({ config: config.pipeline, sink: withSinkLatency(sink, metrics) });
 }
@@ -73,7 +97,7 @@ async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context):
   try {
     ready = await pipeline();
   } catch (error) {
-    addBatchMetrics(metrics, 500, emptyCounts());
+    addBatchMetrics(metrics, 500, emptyCounts(), configuredCluster);
     if (error instanceof ConfigError) {
       logger.error('configuration is invalid; fix the function environment', { problems: error.problems });
       return errorResult(500, error.message);
@@ -87,16 +111,16 @@ async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context):
     request = toReceiveRequest(event);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
-    addBatchMetrics(metrics, error.status, emptyCounts());
+    addBatchMetrics(metrics, error.status, emptyCounts(), configuredCluster);
     logger.warn('refused the invocation', { status: error.status, reason: error.message });
     return errorResult(error.status, error.message, error.headers);
   }
   const budget = Math.min(context.getRemainingTimeInMillis(), API_GATEWAY_TIMEOUT_MS) - RESPONSE_RESERVE_MS;
   const result = await ready.receive(request, AbortSignal.timeout(Math.max(1, budget)));
 
-  addBatchMetrics(metrics, result.status, result.counts);
+  addBatchMetrics(metrics, result.status, result.counts, result.cluster ?? configuredCluster);
   // `reason`, not `message`: Powertools drops a `message` attribute, as it is the key of the log line's own text.
-  const summary = { status: result.status, reason: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
+  const summary = { status: result.status, reason: result.message, ...(result.cluster === undefined ? {} : { cluster: result.cluster }), durationMs: Math.round(result.durationMs), ...result.counts };
   if (result.status >= 500) logger.error('batch not stored', { ...summary, error: result.error });
   else if (!isAccepted(result.status)) logger.warn('batch refused', summary);
   else logger.info('batch stored', summary);

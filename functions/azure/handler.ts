@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { ConfigError, createAzureMonitorSink, createOutputs, createPipeline, type Env, type OutputNote, type Pipeline } from '../../src/index.ts';
+import { ConfigError, createAzureMonitorSink, createOutputs, createPipeline, createTieredSink, type Env, type OutputNote, type Pipeline, withDelivery } from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
 import { readAzureSettings } from './settings.ts';
 
@@ -26,13 +26,25 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     const env = options.env ?? process.env;
     const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
-    const azureMonitor = createAzureMonitorSink({
-      endpoint: settings.endpoint,
-      credential,
-      ruleId: settings.ruleId,
-      streamName: settings.streamName,
-      ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
-    });
+    const streamSink = (streamName: string) =>
+      withDelivery(
+        createAzureMonitorSink({
+          endpoint: settings.endpoint,
+          credential,
+          ruleId: settings.ruleId,
+          streamName,
+          ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+        }),
+        settings.outputs.dedupeCapacity,
+      );
+    const hot = streamSink(settings.streamName);
+    const azureMonitor = settings.tiers
+      ? createTieredSink({
+          routing: settings.tiers,
+          sinks: { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName) } : {}) },
+          settings: { cold: 'COLD_LOGS_STREAM_NAME', archive: 'no archive output on Azure yet: route archive rules to cold or drop' },
+        })
+      : hot;
     const context = {
       stdout: process.stdout,
       env,

@@ -1,4 +1,4 @@
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, SettingsReader } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** The stream the template's data collection rule declares. */
 export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
@@ -11,6 +11,13 @@ export interface AzureSettings {
   readonly ruleId: string;
   /** LOGS_STREAM_NAME: the rule's input stream. Default `Custom-KubeAudit`. */
   readonly streamName: string;
+  /**
+   * COLD_LOGS_STREAM_NAME: the rule's stream into the cold table (Basic or Auxiliary plan), for events the tier routing
+   * sends to cold. Required when the routing can choose cold; default none.
+   */
+  readonly coldStreamName?: string;
+  /** TIERS_PRESET, TIERS or TIERS_FILE: which tier each event goes to. Default none: every event to LOGS_STREAM_NAME. */
+  readonly tiers?: TierRouting;
   /** AZURE_CLIENT_ID: client id of a user-assigned managed identity. Default: the app's system-assigned identity. */
   readonly clientId?: string;
   /** CLUSTER_NAME, auth (AUTH_TOKENS, usually a Key Vault reference), filter and redaction settings. */
@@ -34,9 +41,17 @@ export function readAzureSettings(env: Env): AzureSettings {
     reader.problem('LOGS_DCR_IMMUTABLE_ID', 'must be the rule\'s immutable id, "dcr-" and 32 hex digits (az monitor data-collection rule show --query immutableId)');
   }
   const streamName = reader.string('LOGS_STREAM_NAME') ?? DEFAULT_STREAM_NAME;
-  if (!/^Custom-[A-Za-z0-9_]{1,100}$/.test(streamName)) {
-    reader.problem('LOGS_STREAM_NAME', 'must be a custom stream the rule declares, "Custom-" and letters, digits or underscores');
+  const coldStreamName = reader.string('COLD_LOGS_STREAM_NAME');
+  for (const [name, value] of [['LOGS_STREAM_NAME', streamName], ['COLD_LOGS_STREAM_NAME', coldStreamName]] as const) {
+    if (value !== undefined && !/^Custom-[A-Za-z0-9_]{1,100}$/.test(value)) {
+      reader.problem(name, 'must be a custom stream the rule declares, "Custom-" and letters, digits or underscores');
+    }
   }
+  const tiers = readTierRouting(reader);
+  const reachable = tiers ? reachableTiers(tiers) : [];
+  const tierSetting = (['TIERS_PRESET', 'TIERS'] as const).find((name) => reader.string(name) !== undefined) ?? 'TIERS_FILE';
+  if (reachable.includes('cold') && coldStreamName === undefined) reader.problem('COLD_LOGS_STREAM_NAME', `is required: ${tierSetting} sends events to the cold tier`);
+  if (reachable.includes('archive')) reader.problem(tierSetting, 'sends events to the archive tier, which the function cannot store yet: route those rules to cold or drop');
   for (const name of SECRET_SETTINGS) {
     if (reader.string(name)?.startsWith('@Microsoft.KeyVault(')) {
       reader.problem(name, "is a Key Vault reference the platform could not resolve; give the app's identity the Key Vault Secrets User role on the vault and check the secret URI");
@@ -46,7 +61,7 @@ export function readAzureSettings(env: Env): AzureSettings {
   const pipeline = readPipelineConfig(reader);
   const outputs = readOutputsConfig(reader, { own: true });
   reader.finish();
-  return { endpoint, ruleId, streamName, ...(clientId ? { clientId } : {}), pipeline, outputs };
+  return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline, outputs };
 }
 
 function isHttpsUrl(text: string): boolean {

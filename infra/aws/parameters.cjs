@@ -76,6 +76,22 @@ module.exports = async ({ resolveVariable }) => {
   if (kmsKeyArn !== 'create' && !KMS_KEY_ARN.test(kmsKeyArn ?? '')) {
     problems.push(`KMS_KEY_ARN ${JSON.stringify(kmsKeyArn ?? '')} must be create or a key ARN like arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`);
   }
+  const coldLogGroup = await oneOf('COLD_LOG_GROUP', ['none', 'create']);
+  const coldLogGroupName = await param('COLD_LOG_GROUP_NAME');
+  const tiers = await param('TIERS');
+  const tiersPreset = await param('TIERS_PRESET');
+  if (!['none', 'minimal'].includes(tiersPreset)) {
+    problems.push(`TIERS_PRESET ${JSON.stringify(tiersPreset ?? '')} must be none or minimal: security and compliance also route to an archive, which the Lambda cannot write yet (give TIERS with those rules sent to cold instead)`);
+  }
+  if (coldLogGroup === 'create') {
+    if (!/^[\w\-/.#]{1,512}$/.test(coldLogGroupName ?? '') || coldLogGroupName === (await param('LOG_GROUP_NAME'))) {
+      problems.push(`COLD_LOG_GROUP_NAME ${JSON.stringify(coldLogGroupName ?? '')} must be 1 to 512 letters, digits or any of _ - / . #, and not LOG_GROUP_NAME`);
+    }
+    if (logGroup !== 'create') problems.push('COLD_LOG_GROUP=create needs LOG_GROUP=create: the cold group takes the audit group\'s key, retention and deletion protection');
+    if (!tiers) problems.push('COLD_LOG_GROUP=create needs TIERS (a tiers file\'s content) that send events to cold; see docs/cost.md');
+  }
+  if (tiers && tiersPreset !== 'none') problems.push('give TIERS or TIERS_PRESET, not both');
+
   await integer('MAX_EVENT_BYTES', 4096, 1048576);
   await oneOf('REDACT_SECRETS', ['true', 'false']);
 
@@ -133,6 +149,18 @@ module.exports = async ({ resolveVariable }) => {
     metricFilters: logGroupClass === 'STANDARD' ? 'metric-filter' : 'none',
     /** The created group's FieldIndexPolicies; only STANDARD groups support field index policies. */
     fieldIndexPolicies: logGroupClass === 'STANDARD' ? [{ Fields: INDEXED_FIELDS }] : [],
+    /** create or none: the Infrequent Access group for the cold tier (cold-log-group-*.yml). */
+    coldLogGroup,
+    /** The function's COLD_LOG_GROUP_NAME: empty without a cold group. */
+    coldLogGroupName: coldLogGroup === 'create' ? coldLogGroupName : '',
+    /** The function's TIERS_PRESET: empty for none. */
+    tiersPreset: tiersPreset === 'none' ? '' : tiersPreset,
+    /** The group(s) a created key may encrypt (its policy's kms:EncryptionContext:aws:logs:arn): one, or a list with the cold group. */
+    encryptedGroupArns: ((arns) => (arns.length === 1 ? arns[0] : arns))(
+      [await param('LOG_GROUP_NAME'), ...(coldLogGroup === 'create' ? [coldLogGroupName] : [])].map((name) => ({
+        'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`,
+      })),
+    ),
     alarmActions: alarmTopicArn === 'none' ? [] : [alarmTopicArn],
     auditStoppedMinutes,
     reservedConcurrency: reserved === 'none' ? null : Number(reserved),

@@ -6,13 +6,14 @@
 const sub = (text) => ({ 'Fn::Sub': text });
 
 module.exports = async ({ resolveVariable }) => {
-  const { tokenAccess, authTokenParameter } = await resolveVariable('self:custom.relay');
+  const { tokenAccess, authTokenParameter, coldLogGroupName } = await resolveVariable('self:custom.relay');
   const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
-  const groupArn = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${logGroupName}`;
+  const groupArn = (name) => `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`;
   const write = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const groups = [logGroupName, ...(coldLogGroupName ? [coldLogGroupName] : [])];
   return [
     // CreateLogStream is authorized on the group, PutLogEvents on its streams.
-    { Sid: 'WriteAuditEvents', Effect: 'Allow', Action: write, Resource: [sub(groupArn), sub(`${groupArn}:log-stream:*`)] },
+    { Sid: 'WriteAuditEvents', Effect: 'Allow', Action: write, Resource: groups.flatMap((name) => [sub(groupArn(name)), sub(`${groupArn(name)}:log-stream:*`)]) },
     // The framework's ReceiveLogGroup: its Arn attribute is `...:log-group:/aws/lambda/<function>:*`.
     { Sid: 'WriteFunctionLog', Effect: 'Allow', Action: write, Resource: { 'Fn::GetAtt': ['ReceiveLogGroup', 'Arn'] } },
     ...(tokenAccess === 'none'

@@ -15,9 +15,10 @@ export interface DropRule extends RuleSelector {
 export const DROP_RULE_FIELDS = ['verbs', 'resources', 'namespaces', 'users', 'userGroups', 'nonResourceURLs', 'stages'] as const;
 
 export const shouldDrop = (event: AuditEvent, rules: readonly DropRule[]): boolean =>
-  rules.some((rule) => matches(event, rule));
+  rules.some((rule) => dropRuleMatches(event, rule));
 
-function matches(event: AuditEvent, rule: DropRule): boolean {
+/** Whether one rule matches: its stages, then the audit Policy fields. Tier rules (src/tiers) match the same way. */
+export function dropRuleMatches(event: AuditEvent, rule: DropRule): boolean {
   if (rule.stages && rule.stages.length > 0 && !rule.stages.includes(event.stage)) return false;
   return ruleMatches(rule, event);
 }

@@ -21,25 +21,31 @@ export interface RenderInput {
 export interface Rendered {
   readonly record: LogRecord;
   readonly truncated: boolean;
+  /** The event carried a kube-audit-relay.io/cluster naming another cluster than `cluster`; it was overwritten. */
+  readonly spoofed: boolean;
 }
 
 /**
  * Builds the record for one event. The received text is kept byte for byte unless the relay must change the event:
- * a cluster annotation is spliced into the text, while redaction and truncation serialise the changed event again.
- * The record keeps no parsed event: its `event` is parsed from `json` when read.
+ * a cluster annotation is spliced into the text, while redaction, truncation and overwriting a cluster the sender
+ * claimed serialise the changed event again. The record keeps no parsed event: its `event` is parsed from `json` when
+ * read.
  */
 export function renderRecord(input: RenderInput): Rendered {
   const { event, item } = input;
   const added: Record<string, string> = {};
   const existing = event.annotations ?? {};
-  if (input.cluster && !Object.hasOwn(existing, Annotation.Cluster)) added[Annotation.Cluster] = input.cluster;
+  // The relay, not the sender, says which cluster an event is from: a different claim is overwritten.
+  const claimed = Object.hasOwn(existing, Annotation.Cluster) ? existing[Annotation.Cluster] : undefined;
+  const spoofed = Boolean(input.cluster) && claimed !== undefined && claimed !== input.cluster;
+  if (input.cluster && claimed !== input.cluster) added[Annotation.Cluster] = input.cluster;
   if (input.redacted.length > 0 && !Object.hasOwn(existing, Annotation.Redacted)) {
     added[Annotation.Redacted] = input.redacted.join(',');
   }
 
   let json: string;
   let bytes: number;
-  if (input.redacted.length > 0) {
+  if (input.redacted.length > 0 || spoofed) {
     event.annotations = { ...existing, ...added };
     if (Object.keys(event.annotations).length === 0 && item.annotations === undefined) {
       delete event.annotations;
@@ -53,12 +59,12 @@ export function renderRecord(input: RenderInput): Rendered {
   let final = event;
   let truncated = false;
   if (bytes > input.maxRecordBytes) {
-    if (input.redacted.length === 0 && Object.keys(added).length > 0) event.annotations = { ...existing, ...added };
+    if (input.redacted.length === 0 && !spoofed && Object.keys(added).length > 0) event.annotations = { ...existing, ...added };
     ({ event: final, json, bytes } = truncate(event, input.maxRecordBytes));
     truncated = true;
   }
   const record = new RenderedRecord(final.auditID, final.stage, eventTime(final) ?? input.receivedAt, json, bytes, input.apiVersion, input.cluster || undefined);
-  return { record, truncated };
+  return { record, truncated, spoofed };
 }
 
 /** A class, not a literal with a getter, which V8 builds far more slowly (once per event). */

@@ -1,13 +1,18 @@
 import { once } from 'node:events';
-import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { isClusterName } from '../cluster-name.ts';
+import { type PipelineConfig, readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
 import { loadRules } from '../detect/rule-source.ts';
 import { startMetricsServer } from '../metrics-server.ts';
 import { createPipeline } from '../pipeline.ts';
 import { createRelayMetrics } from '../prometheus.ts';
 import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
+import { createFileSink } from '../sinks/json-lines.ts';
 import { describeOutput } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
+import { createPerClusterSink, isPerClusterPath } from '../sinks/per-cluster.ts';
 import { parseCommandLine, type Command } from './command.ts';
 import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
@@ -28,6 +33,7 @@ const FLAG_VARIABLES = {
   'tls-cert': 'TLS_CERT_FILE',
   'tls-key': 'TLS_KEY_FILE',
   'client-ca': 'TLS_CLIENT_CA_FILE',
+  'client-cert-cluster': 'CLIENT_CERT_CLUSTER',
   'max-body-bytes': 'MAX_BODY_BYTES',
   'max-event-bytes': 'MAX_EVENT_BYTES',
   'max-inflight-bytes': 'MAX_INFLIGHT_BYTES',
@@ -52,19 +58,23 @@ flags (each overrides the environment variable in brackets):
   --output URI             a guaranteed output, repeatable [OUTPUTS, comma-separated] (default -, stdout):
                            - | PATH | file:///PATH | cloudwatch://GROUP | azure-monitor://HOST/DCR/STREAM |
                            s3://BUCKET/PREFIX/ | https://ACCOUNT.blob.core.windows.net/CONTAINER/ | http(s)://...
+                           a {cluster} in PATH makes one file per cluster, e.g. 'audit-{cluster}.jsonl'
   --best-effort-output URI an output that never delays or fails the answer, repeatable [BEST_EFFORT_OUTPUTS]
   --forward-token-file F   bearer token for http(s) outputs, sent over https only [FORWARD_TOKEN_FILE]
   --forward-client-cert F  client certificate (PEM) for https outputs [FORWARD_CLIENT_CERT_FILE]
   --forward-client-key F   and its key [FORWARD_CLIENT_KEY_FILE]
   --forward-ca F           CA certificates (PEM) to trust for https outputs [FORWARD_CA_FILE]
-  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME]
+  --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME], unless the
+                           caller's credential names its cluster
   --auth-mode MODE         none|token|basic|token+basic [AUTH_MODE] (default: from the credentials given)
-  --token-file FILE        bearer tokens accepted, one per line [AUTH_TOKEN_FILE]; also AUTH_TOKENS=a,b
-  --basic-auth-file FILE   username:password lines accepted [AUTH_BASIC_FILE]
+  --token-file FILE        bearer tokens accepted, one per line, \`<token>\` or \`<token> <cluster>\` [AUTH_TOKEN_FILE];
+                           also AUTH_TOKENS=a,b
+  --basic-auth-file FILE   \`username:password\` or \`username:password <cluster>\` lines accepted [AUTH_BASIC_FILE]
   --tls-cert FILE          serve https with this certificate chain (PEM) [TLS_CERT_FILE]
   --tls-key FILE           and this private key (PEM) [TLS_KEY_FILE]
   --client-ca FILE         require client certificates signed by this CA for POSTs (mutual TLS; health checks
                            need none) [TLS_CLIENT_CA_FILE]
+  --client-cert-cluster CN|O  the client certificate subject field naming the caller's cluster [CLIENT_CERT_CLUSTER]
   --max-body-bytes N       refuse larger bodies with 413 [MAX_BODY_BYTES] (default 67108864)
   --max-event-bytes N      truncate larger events to fit [MAX_EVENT_BYTES] (default 1048576)
   --max-inflight-bytes N   bodies read or processed at once; more waits: 503 with Retry-After [MAX_INFLIGHT_BYTES]
@@ -110,7 +120,8 @@ export const serveCommand: Command = {
       maxEventBytes: settings.pipeline.maxEventBytes,
       note: (note) => log({ ...note }),
       log,
-      openFile: (path) => openOutputFile(path, log),
+      // A {cluster} path is a file per cluster, each opened on its cluster's first batch.
+      openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
     });
     const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
     const metrics = createRelayMetrics({ processMetrics: true });
@@ -191,8 +202,14 @@ function readServeSettings(env: Env): ServeSettings {
     reader.problem(hasCert ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'is needed too: https takes both a certificate and its key');
   }
   if (reader.string('TLS_CLIENT_CA_FILE') !== undefined && !hasCert) reader.problem('TLS_CLIENT_CA_FILE', 'needs --tls-cert and --tls-key: client certificates exist only over https');
+  if (reader.string('CLIENT_CERT_CLUSTER') !== undefined && reader.string('TLS_CLIENT_CA_FILE') === undefined) {
+    reader.problem('CLIENT_CERT_CLUSTER', 'needs --client-ca: only verified client certificates can name a cluster');
+  }
   checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
+  const perCluster = [...outputs.guaranteed, ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
+  if (perCluster.length > 0) checkEveryCallerHasACluster(reader, pipeline);
+  for (const template of perCluster) checkDirectoryWritable(reader, template);
   reader.finish();
 
   const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
@@ -204,6 +221,31 @@ function readServeSettings(env: Env): ServeSettings {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
   return { host, port, outputs, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+}
+
+/** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
+function checkEveryCallerHasACluster(reader: SettingsReader, pipeline: PipelineConfig): void {
+  if (pipeline.cluster !== undefined) {
+    if (!isClusterName(pipeline.cluster)) reader.problem('CLUSTER_NAME', "must be letters, digits, '.', '_' or '-' when --output names a file per {cluster}");
+    return;
+  }
+  if (pipeline.clientCertCluster !== undefined) return;
+  const { auth } = pipeline;
+  const unnamed = auth.mode === 'none' ? 1 : [...auth.tokens, ...auth.basic].filter((credential) => credential.cluster === undefined).length;
+  if (unnamed > 0) {
+    reader.problem('OUTPUTS', `has {cluster}, but ${auth.mode === 'none' ? 'callers are not authenticated' : `${unnamed} credential line(s) name no cluster`} and --cluster (CLUSTER_NAME) is not set: name the cluster on every line (\`<token> <cluster>\`) or set --cluster`);
+  }
+}
+
+/** The files of a per-cluster output are opened on each cluster's first batch: check their directory at start. */
+function checkDirectoryWritable(reader: SettingsReader, template: string): void {
+  const directory = dirname(template);
+  if (isPerClusterPath(directory)) return;
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    reader.problem('OUTPUTS', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
+  }
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');

@@ -60,6 +60,8 @@ export class RetryWouldNotHelp extends RelayError {
 export interface Answer {
   readonly status: number;
   readonly reason: string;
+  /** The body's first REASON_BYTES as text: the relay's JSON message and counts. */
+  readonly body: string;
 }
 
 /** Node's codes for a server certificate that fails verification. */
@@ -133,7 +135,7 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
 /** Bytes of an answer's body kept for its reason; the relay's own messages are far shorter. */
 const REASON_BYTES = 4096;
 
-/** POSTs one EventList body once, as the API server's webhook client does. */
+/** POSTs one EventList body once, as the API server's webhook client does; rejects on a transport error or timeout. */
 export function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<Answer> {
   const https = target.url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;
@@ -165,7 +167,10 @@ export function post(target: WebhookTarget, body: string, signal: AbortSignal): 
           if (kept < REASON_BYTES) chunks.push(chunk);
           kept += chunk.byteLength;
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, reason: reasonOf(Buffer.concat(chunks).subarray(0, REASON_BYTES).toString('utf8')) }));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).subarray(0, REASON_BYTES).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, reason: reasonOf(text), body: text });
+        });
         response.on('error', reject);
       },
     );

@@ -20,6 +20,11 @@ export interface CloudWatchSinkOptions {
    */
   readonly client: CloudWatchLogsClient;
   readonly logGroupName: string;
+  /**
+   * Class of the group when the sink has to create it (normally the stack does): STANDARD (default) or
+   * INFREQUENT_ACCESS, for a cold tier.
+   */
+  readonly logGroupClass?: 'STANDARD' | 'INFREQUENT_ACCESS';
   /** Start of this sink's stream name; 32 random hex digits follow. Default `kube-apiserver-audit-` (as EKS). */
   readonly streamPrefix?: string;
   /** Largest event the account accepts, message bytes + 26: 1,048,576 (default), or 262,144 on older accounts. */
@@ -63,7 +68,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
     } catch (error) {
       if (errorName(error) === 'ResourceAlreadyExistsException') return;
       if (errorName(error) !== 'ResourceNotFoundException') throw error;
-      await client.send(new CreateLogGroupCommand({ logGroupName })).catch((groupError: unknown) => {
+      await client.send(new CreateLogGroupCommand({ logGroupName, ...(options.logGroupClass ? { logGroupClass: options.logGroupClass } : {}) })).catch((groupError: unknown) => {
         if (errorName(groupError) !== 'ResourceAlreadyExistsException') throw groupError;
       });
       await client.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));

@@ -58,7 +58,8 @@ export function createFanOut(options: FanOutOptions): FanOut {
         throw new AggregateError(errors, `${errors.length} of ${guaranteed.length} guaranteed outputs failed: ${what.join('; ')}`);
       }
       const results = settled.map((outcome) => (outcome as PromiseFulfilledResult<SinkResult>).value);
-      // Every guaranteed output holds every record now; the first one's counts say what this batch added.
+      // Every guaranteed output holds every record now; the first one's counts say what this batch added (and, when it
+      // routes events to tiers, which of them it dropped).
       const first = results[0]!;
       return {
         written: first.written,
@@ -67,6 +68,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
         calls: results.reduce((total, result) => total + result.calls, 0),
         truncated: Math.max(...results.map((result) => result.truncated ?? 0)),
         dropped,
+        ...(first.routedToDrop === undefined ? {} : { routedToDrop: first.routedToDrop }),
       };
     },
     bestEffortStats: () => queues.map((queue) => queue.stats()),

@@ -97,15 +97,18 @@ export interface OutputContext {
   readonly openFile?: (path: string) => Promise<Sink>;
 }
 
+/** What every destination is wrapped in, once: retrying under the batch's deadline, then deduplication (DEDUPE_CAPACITY). */
+export const withDelivery = (sink: Sink, dedupeCapacity: number): Sink => withDeduplication(withRetry(sink), dedupeCapacity);
+
 /**
- * Builds every output, each wrapped in retrying and deduplication, behind one fan-out. `own` are the entry point's
- * own guaranteed sinks (the Lambda's CloudWatch sink), first, wrapped the same way.
+ * Builds every output, each wrapped by `withDelivery`, behind one fan-out. `own` are the entry point's own guaranteed
+ * sinks (the Lambda's CloudWatch sink), first, already wrapped by the entry point: a tiered sink wraps each tier's sink
+ * instead, so that records routed to drop are counted on every attempt and each tier remembers what it stored.
  */
 export async function createOutputs(config: OutputsConfig, context: OutputContext, own: readonly Sink[] = []): Promise<FanOut> {
-  const wrap = (sink: Sink): Sink => withDeduplication(withRetry(sink), config.dedupeCapacity);
-  const build = async (spec: OutputSpec): Promise<Sink> => wrap(await createOutputSink(spec, config, context));
+  const build = async (spec: OutputSpec): Promise<Sink> => withDelivery(await createOutputSink(spec, config, context), config.dedupeCapacity);
   return createFanOut({
-    guaranteed: [...own.map(wrap), ...(await Promise.all(config.guaranteed.map(build)))],
+    guaranteed: [...own, ...(await Promise.all(config.guaranteed.map(build)))],
     bestEffort: await Promise.all(config.bestEffort.map(build)),
     bestEffortQueueBytes: config.bestEffortQueueBytes,
     bestEffortTimeoutMs: context.sinkTimeoutMs,

@@ -42,6 +42,8 @@ export interface SinkResult {
   readonly truncated?: number;
   /** Records best-effort outputs could not take (their queue was full); they never reach those outputs. */
   readonly dropped?: number;
+  /** Records a tier routing sent to `drop`: counted with the filtered ones. Absent for sinks that store every record. */
+  readonly routedToDrop?: number;
 }
 
 /** A result for records all stored by `calls` calls. */

@@ -109,7 +109,8 @@ test("the container's arguments start a receiver that answers its probes and sto
     const metricsUrl = server.logs().find((entry) => entry.msg === 'listening')!.metricsUrl as string;
     const scrape = await send(metricsUrl, undefined, { method: 'GET', path: pod.metadata.annotations['prometheus.io/path'] });
     assert.equal(scrape.status, 200);
-    assert.equal(parseExposition(scrape.body).value('kube_audit_relay_events_written_total'), lines.length);
+    // The relay's CLUSTER_NAME labels its counters (docs/fleet.md).
+    assert.equal(parseExposition(scrape.body).value('kube_audit_relay_events_written_total', { cluster: 'my-cluster' }), lines.length);
   } finally {
     await server.stop();
   }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { readLambdaConfig } from '../../functions/aws/config.ts';
 import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
 import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/http-client.ts';
@@ -36,11 +37,14 @@ const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:111122223333:audit-alarms';
 /** The fields investigations filter on, indexed on created STANDARD groups. */
 const INDEXED_FIELDS = ['auditID', 'user.username', 'verb', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'responseStatus.code'];
 
+/** A tiers file for the variant with a cold group: changes hot, the rest cold. */
+const COLD_TIERS = '{default: cold, rules: [{tier: hot, verbs: [create, update, patch, delete]}]}';
+
 /** Every documented variant: stage name -> params. */
 const VARIANTS = {
   prod: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS },
   staging: { ...CREATED, ALARM_TOPIC_ARN },
-  open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN },
+  open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN, COLD_LOG_GROUP: 'create', TIERS: COLD_TIERS },
   adopted: {
     VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
     LAMBDA_IN_VPC: 'true',
@@ -422,6 +426,28 @@ describe('serverless package: AUTH_MODE=none, INFREQUENT_ACCESS group, alarm top
     assertDetections(packaged.template, { cluster: 'open', groupName: '/kube-audit-relay/open/audit', filterGroup: undefined, metricFilters: false, alarmActions: [ALARM_TOPIC_ARN] });
   });
 
+  it('creates the cold group with the audit group\'s key, retention and protection, and lets the function write to it', async () => {
+    const { Resources } = packaged.template;
+    const cold = Resources.ColdAuditLogGroup!;
+    const audit = Resources.AuditLogGroup!;
+    assert.equal((cold as { DeletionPolicy?: string }).DeletionPolicy, 'Retain');
+    assert.equal(cold.Properties!.LogGroupName, '/kube-audit-relay/open/audit-cold');
+    assert.equal(cold.Properties!.LogGroupClass, 'INFREQUENT_ACCESS');
+    for (const property of ['RetentionInDays', 'KmsKeyId', 'DeletionProtectionEnabled']) assert.deepEqual(cold.Properties![property], audit.Properties![property], property);
+    const keyStatement = (Resources.AuditLogKey!.Properties!.KeyPolicy.Statement as Statement[]).find((statement) => statement.Sid === 'CloudWatchLogsEncryptsThisGroup')!;
+    assert.deepEqual(keyStatement.Condition!.ArnEquals!['kms:EncryptionContext:aws:logs:arn'], [
+      { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/kube-audit-relay/open/audit' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/kube-audit-relay/open/audit-cold' },
+    ]);
+    const write = identityStatements(packaged.template).find((statement) => statement.Sid === 'WriteAuditEvents')!;
+    assert.ok(list(write.Resource).some((resource) => JSON.stringify(resource).includes('log-group:/kube-audit-relay/open/audit-cold:log-stream:*')));
+    // The function starts with this environment: the routing reaches only hot and cold, and both have a group.
+    const variables = only(packaged.template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, string>;
+    const config = await readLambdaConfig(variables);
+    assert.equal(config.coldLogGroupName, '/kube-audit-relay/open/audit-cold');
+    assert.equal(config.tiers?.rules.length, 1);
+  });
+
   it('notifies ALARM_TOPIC_ARN from every alarm', () => {
     const alarms = alarmMetrics(packaged.template);
     assert.equal(alarms.length, 7);
@@ -585,6 +611,8 @@ describe('serverless package: refused settings', () => {
       ['AUDIT_STOPPED_MINUTES', '0', /AUDIT_STOPPED_MINUTES "0" must be a whole number from 1 to 1440/],
       ['RESERVED_CONCURRENCY', '0', /RESERVED_CONCURRENCY "0" must be a whole number from 1 \(or none to reserve nothing\)/],
       ['ALARM_TOPIC_ARN', 'audit-alarms', /ALARM_TOPIC_ARN "audit-alarms" must be none or a topic ARN like arn:aws:sns:/],
+      ['COLD_LOG_GROUP', 'yes', /COLD_LOG_GROUP "yes" must be one of none, create/],
+      ['TIERS_PRESET', 'security', /TIERS_PRESET "security" must be none or minimal: security and compliance also route to an archive/],
     ];
     const params = { ...CREATED, ...Object.fromEntries(refused.map(([name, value]) => [name, value])) };
     const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs(params)]);

@@ -16,11 +16,12 @@ export interface AzureStandIns {
 }
 
 /** Starts both stand-ins and sets IDENTITY_ENDPOINT / IDENTITY_HEADER for this test process, as Azure Functions does. */
-export async function startAzureStandIns(seed = 1): Promise<AzureStandIns> {
+export async function startAzureStandIns(seed = 1, streams: readonly string[] = [STREAM]): Promise<AzureStandIns> {
   const identity = await startManagedIdentityStandIn();
   const ingestion = await startLogsIngestionStandIn({
     ruleId: RULE_ID,
     seed,
+    streams,
     acceptsToken: (token) => identity.issued(token, MONITOR_RESOURCE),
   });
   process.env.IDENTITY_ENDPOINT = identity.endpoint;

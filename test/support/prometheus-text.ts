@@ -40,9 +40,9 @@ export function parseExposition(text: string): Exposition {
       labels[label[1]!] = label[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
     const value = Number(match[3] === '+Inf' ? Infinity : match[3] === '-Inf' ? -Infinity : match[3]);
-    // prom-client writes NaN as "Nan" (nodejs_eventloop_lag_mean_seconds before its first sample); Prometheus reads
-    // it in any case.
-    if (Number.isNaN(value) && match[3]?.toLowerCase() !== 'nan') throw new Error(`not a number: ${line}`);
+    // Prometheus parses values with Go's ParseFloat, which takes NaN in any case: prom-client writes `Nan` for a
+    // summary with no samples yet (nodejs_eventloop_lag_* when scraped right after start).
+    if (Number.isNaN(value) && match[3]!.toLowerCase() !== 'nan') throw new Error(`not a number: ${line}`);
     samples.push({ name: match[1]!, labels, value });
   }
   const same = (a: Readonly<Record<string, string>>, b: Record<string, string>) =>

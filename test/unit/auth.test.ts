@@ -5,6 +5,7 @@ import { RequestError } from '../../src/errors.ts';
 
 const OLD = 'old-token-0123456789abcdef';
 const NEW = 'new-token-fedcba9876543210';
+const secrets = (...values: string[]) => values.map((secret) => ({ secret }));
 const basic = (pair: string): string => `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
 
 function assertRefused(config: AuthConfig, header: string | undefined, reason: RegExp, challenge: string): void {
@@ -23,11 +24,25 @@ function assertRefused(config: AuthConfig, header: string | undefined, reason: R
 }
 
 describe('caller authentication', () => {
-  const tokens: AuthConfig = { mode: 'credentials', tokens: [OLD, NEW], basic: [] };
-  const passwords: AuthConfig = { mode: 'credentials', tokens: [], basic: ['audit:pa:ss', 'ops:hunter3'] };
-  const both: AuthConfig = { mode: 'credentials', tokens: [NEW], basic: ['audit:pa:ss'] };
+  const tokens: AuthConfig = { mode: 'credentials', tokens: secrets(OLD, NEW), basic: [] };
+  const passwords: AuthConfig = { mode: 'credentials', tokens: [], basic: secrets('audit:pa:ss', 'ops:hunter3') };
+  const both: AuthConfig = { mode: 'credentials', tokens: secrets(NEW), basic: secrets('audit:pa:ss') };
   const BEARER = 'Bearer realm="kube-audit-relay"';
   const BASIC = 'Basic realm="kube-audit-relay"';
+
+  it("says which cluster the matching credential names, with several per cluster, and none for a line without one", () => {
+    const fleet = createAuthenticator({
+      mode: 'credentials',
+      tokens: [{ secret: OLD, cluster: 'prod' }, { secret: NEW, cluster: 'prod' }, { secret: 'staging-token-00000000', cluster: 'staging' }, { secret: 'legacy-token-000000000' }],
+      basic: [{ secret: 'audit:pa:ss', cluster: 'edge' }],
+    });
+    assert.deepEqual(fleet.check(`Bearer ${OLD}`), { cluster: 'prod' });
+    assert.deepEqual(fleet.check(`Bearer ${NEW}`), { cluster: 'prod' });
+    assert.deepEqual(fleet.check('Bearer staging-token-00000000'), { cluster: 'staging' });
+    assert.deepEqual(fleet.check('Bearer legacy-token-000000000'), {});
+    assert.deepEqual(fleet.check(basic('audit:pa:ss')), { cluster: 'edge' });
+    assert.throws(() => fleet.check('Bearer unknown-token-0000000'), /bearer token not accepted/);
+  });
 
   it('accepts any of several tokens (rotation), with the scheme in any case', () => {
     const auth = createAuthenticator(tokens);

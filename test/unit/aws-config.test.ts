@@ -40,7 +40,7 @@ describe('lambda configuration', () => {
       store({ '/relay/tokens': ` ${TOKEN},\n${next}\n` }),
     );
     assert.equal(config.authTokenParameter, '/relay/tokens');
-    assert.deepEqual(config.pipeline.auth, { mode: 'credentials', tokens: [TOKEN, next], basic: [] });
+    assert.deepEqual(config.pipeline.auth, { mode: 'credentials', tokens: [{ secret: TOKEN }, { secret: next }], basic: [] });
   });
 
   it('requires AUTH_MODE=none to be explicit', async () => {
@@ -68,5 +68,22 @@ describe('lambda configuration', () => {
   it('accepts the older accounts\' 262144-byte event limit', async () => {
     const config = await readLambdaConfig({ LOG_GROUP_NAME: 'audit', AUTH_MODE: 'none', MAX_EVENT_BYTES: '262144' });
     assert.equal(config.pipeline.maxEventBytes, 262_144);
+  });
+
+  it('reads the tier routing and the cold group, and refuses tiers without a destination', async () => {
+    const base = { LOG_GROUP_NAME: '/aws/eks/prod/cluster', AUTH_MODE: 'none' };
+    const config = await readLambdaConfig({ ...base, TIERS_PRESET: 'minimal' });
+    assert.equal(config.tiers?.default, 'drop');
+    assert.equal(config.coldLogGroupName, undefined);
+    assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'compliance' }), [
+      'COLD_LOG_GROUP_NAME: is required: TIERS_PRESET sends events to the cold tier',
+      'TIERS_PRESET: sends events to the archive tier, which the Lambda cannot store yet: route those rules to cold or drop',
+    ]);
+    assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'minimal', TIERS: '{default: hot}' }), ['TIERS_PRESET: set only one of TIERS_PRESET, TIERS']);
+    assert.equal((await readLambdaConfig({ ...base, TIERS: '{default: hot, rules: [{tier: drop, verbs: [watch]}]}' })).tiers?.rules[0]?.tier, 'drop');
+    assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'cheapest' }), ['TIERS_PRESET: must be one of security, compliance, minimal, not "cheapest"']);
+    assert.deepEqual(await problemsOf({ ...base, COLD_LOG_GROUP_NAME: '/aws/eks/prod/cold' }), [
+      'COLD_LOG_GROUP_NAME: is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it',
+    ]);
   });
 });

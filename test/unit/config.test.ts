@@ -25,6 +25,7 @@ const file = (content: string): string => {
 };
 const TOKEN = 'a'.repeat(32);
 const OTHER_TOKEN = 'b'.repeat(16);
+const secrets = (...values: string[]) => values.map((secret) => ({ secret }));
 
 function read(env: Env, defaults?: PipelineDefaults): PipelineConfig {
   const reader = new SettingsReader(env);
@@ -75,7 +76,7 @@ describe('pipeline settings', () => {
       maxBodyBytes: 1_048_576,
       maxEventBytes: 4096,
       sinkTimeoutMs: 29_000,
-      auth: { mode: 'credentials', tokens: [TOKEN, OTHER_TOKEN], basic: [] },
+      auth: { mode: 'credentials', tokens: secrets(TOKEN, OTHER_TOKEN), basic: [] },
       redaction: { secrets: false, paths: [['requestObject', 'spec', 'password'], ['responseObject', 'metadata', 'annotations', 'example.com/k.v']] },
       dropRules: [{ verbs: ['watch'], users: ['system:kube-proxy'] }],
     });
@@ -176,13 +177,36 @@ describe('caller authentication settings', () => {
   it('collect tokens from AUTH_TOKENS, AUTH_TOKEN_FILE and tokens fetched elsewhere', () => {
     const tokenFile = file(`# rotated 2026-11\n${OTHER_TOKEN}\n\n  ${'c'.repeat(20)}  \n`);
     const config = read({ AUTH_TOKENS: `${TOKEN}\n`, AUTH_TOKEN_FILE: tokenFile }, { tokens: ['d'.repeat(40)] });
-    assert.deepEqual(config.auth, { mode: 'credentials', tokens: [TOKEN, OTHER_TOKEN, 'c'.repeat(20), 'd'.repeat(40)], basic: [] });
+    assert.deepEqual(config.auth, { mode: 'credentials', tokens: secrets(TOKEN, OTHER_TOKEN, 'c'.repeat(20), 'd'.repeat(40)), basic: [] });
   });
 
   it('read basic credentials from AUTH_BASIC_FILE, and both kinds with token+basic', () => {
     const basicFile = file('audit:s3cret:with:colons\nother:pw\n');
-    assert.deepEqual(read({ AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: [], basic: ['audit:s3cret:with:colons', 'other:pw'] });
-    assert.deepEqual(read({ AUTH_MODE: 'token+basic', AUTH_TOKENS: TOKEN, AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: [TOKEN], basic: ['audit:s3cret:with:colons', 'other:pw'] });
+    assert.deepEqual(read({ AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: [], basic: secrets('audit:s3cret:with:colons', 'other:pw') });
+    assert.deepEqual(read({ AUTH_MODE: 'token+basic', AUTH_TOKENS: TOKEN, AUTH_BASIC_FILE: basicFile }).auth, { mode: 'credentials', tokens: secrets(TOKEN), basic: secrets('audit:s3cret:with:colons', 'other:pw') });
+  });
+
+  it('read the cluster each credential names, several lines per cluster (rotation), none for the old format', () => {
+    const tokenFile = file(`${TOKEN} prod-eu-1\n${OTHER_TOKEN}   prod-eu-1\n${'c'.repeat(20)}\n`);
+    const basicFile = file('audit:pass\nops:pw:with:colons staging.us\n');
+    const config = read({ AUTH_MODE: 'token+basic', AUTH_TOKEN_FILE: tokenFile, AUTH_TOKENS: `${'d'.repeat(16)} dev,${'e'.repeat(16)}`, AUTH_BASIC_FILE: basicFile });
+    assert.deepEqual(config.auth, {
+      mode: 'credentials',
+      tokens: [{ secret: 'd'.repeat(16), cluster: 'dev' }, { secret: 'e'.repeat(16) }, { secret: TOKEN, cluster: 'prod-eu-1' }, { secret: OTHER_TOKEN, cluster: 'prod-eu-1' }, { secret: 'c'.repeat(20) }],
+      basic: [{ secret: 'audit:pass' }, { secret: 'ops:pw:with:colons', cluster: 'staging.us' }],
+    });
+    assert.deepEqual(read({ AUTH_TOKENS: TOKEN, CLIENT_CERT_CLUSTER: 'O' }).clientCertCluster, 'O');
+  });
+
+  it('refuse credential lines with extra words or a cluster name unfit for file names, without quoting the line', () => {
+    const found = problems({ AUTH_TOKENS: 'f'.repeat(16), AUTH_TOKEN_FILE: file(`${TOKEN} prod extra\n${OTHER_TOKEN} ../etc\n`), AUTH_BASIC_FILE: file('u:secret-pw a b\n'), CLIENT_CERT_CLUSTER: 'SAN' });
+    assert.deepEqual(found, [
+      'AUTH_TOKEN_FILE: entry 1 has 3 words: expected `<token>` or `<token> <cluster>` (no spaces inside either)',
+      "AUTH_TOKEN_FILE: entry 2: the cluster name must be letters, digits, '.', '_' or '-' (at most 253, starting and ending with a letter or digit)",
+      'AUTH_BASIC_FILE: entry 1 has 3 words: expected `username:password` or `username:password <cluster>` (no spaces inside either)',
+      'CLIENT_CERT_CLUSTER: must be one of CN, O, not "SAN"',
+    ]);
+    for (const problem of found) assert.ok(!problem.includes(TOKEN.slice(0, 8)) && !problem.includes('secret-pw'), problem);
   });
 
   it('refuse a mode without its credentials, short tokens and malformed basic lines', () => {

@@ -85,9 +85,16 @@ describe('the cluster annotation', () => {
     }
   });
 
-  it('never overwrites an annotation or field the event already has', () => {
-    const line = `{"auditID":"a","stage":"s","cluster":"other","annotations":{"${Annotation.Cluster}":"theirs"}}`;
-    assert.equal(render(line, { cluster: CLUSTER }).record.json, line);
+  it('overwrites a cluster the sender claimed, and says so; leaves other fields and an equal claim alone', () => {
+    const line = `{"auditID":"a","stage":"s","cluster":"other","annotations":{"x":"1","${Annotation.Cluster}":"theirs"}}`;
+    const spoofed = render(line, { cluster: CLUSTER });
+    assert.equal(spoofed.spoofed, true);
+    assert.equal(spoofed.record.json, `{"auditID":"a","stage":"s","cluster":"other","annotations":{"x":"1","${Annotation.Cluster}":"${CLUSTER}"}}`);
+    assertConsistent(spoofed);
+    const same = `{"auditID":"a","stage":"s","annotations":{"${Annotation.Cluster}":"${CLUSTER}"}}`;
+    assert.deepEqual([render(same, { cluster: CLUSTER }).record.json, render(same, { cluster: CLUSTER }).spoofed], [same, false]);
+    // Without a cluster of its own the relay has nothing to say: the claim stays.
+    assert.deepEqual([render(line).record.json, render(line).spoofed], [line, false]);
   });
 
   it('is escaped as JSON when the name needs it', () => {
@@ -216,9 +223,7 @@ describe('truncation', () => {
           assert.ok(annotations[Annotation.TruncatedFields]);
         } else {
           const expected = JSON.parse(line) as AuditEvent;
-          if (cluster !== null && !(expected.annotations && Object.hasOwn(expected.annotations, Annotation.Cluster))) {
-            expected.annotations = { ...expected.annotations, [Annotation.Cluster]: cluster };
-          }
+          if (cluster !== null) expected.annotations = { ...expected.annotations, [Annotation.Cluster]: cluster };
           assert.deepEqual(rendered.record.event, expected);
         }
       }),

@@ -37,8 +37,13 @@ export interface StandInOptions {
 const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
 const notFound = (message: string) => new ServiceError(400, 'ResourceNotFoundException', message);
 
+/** Log group classes: Infrequent Access ingests at half the price but has no metric filters or live tail. */
+export const LOG_GROUP_CLASSES = ['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'] as const;
+export type LogGroupClass = (typeof LOG_GROUP_CLASSES)[number];
+
 interface Group {
   readonly retentionDays?: number;
+  readonly logGroupClass: LogGroupClass;
   readonly streams: Map<string, { creationTime: number; events: StoredEvent[] }>;
 }
 
@@ -69,8 +74,8 @@ export interface CloudWatchLogsStandIn {
     /** Let the next `answered` calls through, then hold the one after them `ms` before handling it (it is stored late). */
     delayOneAfter(answered: number, ms: number): void;
   };
-  /** Creates a group directly, as the infrastructure would. */
-  createLogGroup(name: string, retentionDays?: number): void;
+  /** Creates a group directly, as the infrastructure would; class STANDARD unless given. */
+  createLogGroup(name: string, retentionDays?: number, logGroupClass?: LogGroupClass): void;
   /** Events of one stream in stored (timestamp) order. */
   events(group: string, stream: string): readonly StoredEvent[];
   streams(group: string): readonly string[];
@@ -88,7 +93,7 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const late = new LateCall();
 
   const group = (name: unknown): Group => {
-    if (options.createGroupsOnDemand && typeof name === 'string' && !groups.has(name)) groups.set(name, { streams: new Map() });
+    if (options.createGroupsOnDemand && typeof name === 'string' && !groups.has(name)) groups.set(name, { logGroupClass: 'STANDARD', streams: new Map() });
     const found = typeof name === 'string' ? groups.get(name) : undefined;
     if (!found) throw notFound('The specified log group does not exist.');
     return found;
@@ -98,9 +103,9 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
     if (!found) throw notFound('The specified log stream does not exist.');
     return found;
   };
-  const createGroup = (name: string, retentionDays?: number) => {
+  const createGroup = (name: string, retentionDays?: number, logGroupClass: LogGroupClass = 'STANDARD') => {
     if (groups.has(name)) throw new ServiceError(400, 'ResourceAlreadyExistsException', 'The specified log group already exists');
-    groups.set(name, { retentionDays, streams: new Map() });
+    groups.set(name, { retentionDays, logGroupClass, streams: new Map() });
   };
 
   const operations: Record<string, (body: Record<string, any>) => unknown> = {
@@ -108,14 +113,18 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
       if (typeof body.logGroupName !== 'string' || !/^[\w\-_/.#]{1,512}$/.test(body.logGroupName)) {
         throw invalid('1 validation error detected: Value at \'logGroupName\' failed to satisfy constraint');
       }
-      createGroup(body.logGroupName);
+      const logGroupClass = body.logGroupClass ?? 'STANDARD';
+      if (!LOG_GROUP_CLASSES.includes(logGroupClass)) {
+        throw invalid(`1 validation error detected: Value '${String(logGroupClass).slice(0, 64)}' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [${LOG_GROUP_CLASSES.join(', ')}]`);
+      }
+      createGroup(body.logGroupName, undefined, logGroupClass);
       return {};
     },
     DescribeLogGroups(body) {
       const prefix = typeof body.logGroupNamePrefix === 'string' ? body.logGroupNamePrefix : '';
       const logGroups = [...groups]
         .filter(([name]) => name.startsWith(prefix))
-        .map(([logGroupName, g]) => ({ logGroupName, ...(g.retentionDays === undefined ? {} : { retentionInDays: g.retentionDays }) }));
+        .map(([logGroupName, g]) => ({ logGroupName, logGroupClass: g.logGroupClass, ...(g.retentionDays === undefined ? {} : { retentionInDays: g.retentionDays }) }));
       return { logGroups };
     },
     CreateLogStream(body) {

@@ -1,0 +1,47 @@
+// The Azure function's tier settings: TIERS_PRESET / TIERS_FILE with the cold stream, refused at start when the
+// routing reaches a tier that has no stream.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readAzureSettings } from '../../functions/azure/settings.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+const BASE = { LOGS_INGESTION_ENDPOINT: 'https://dce.example.ingest.monitor.azure.com', LOGS_DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef', AUTH_MODE: 'none' };
+
+const dir = mkdtempSync(join(tmpdir(), 'kar-tiers-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const tiersFile = join(dir, 'tiers.yaml');
+writeFileSync(tiersFile, 'default: cold\nrules: [{tier: hot, verbs: [create, update, patch, delete]}]\n');
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    readAzureSettings(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return [...error.problems];
+  }
+  return [];
+}
+
+describe('azure tier settings', () => {
+  it('binds cold to COLD_LOGS_STREAM_NAME', () => {
+    const settings = readAzureSettings({ ...BASE, TIERS_PRESET: 'minimal' });
+    assert.equal(settings.tiers?.default, 'drop');
+    assert.equal(settings.coldStreamName, undefined);
+    const cold = readAzureSettings({ ...BASE, TIERS_FILE: tiersFile, COLD_LOGS_STREAM_NAME: 'Custom-KubeAuditCold' });
+    assert.equal(cold.coldStreamName, 'Custom-KubeAuditCold');
+    assert.equal(cold.tiers?.rules.length, 1);
+  });
+
+  it('refuses a routing without the streams it needs, and a bad stream name', () => {
+    assert.deepEqual(problemsOf({ ...BASE, TIERS_PRESET: 'security' }), [
+      'COLD_LOGS_STREAM_NAME: is required: TIERS_PRESET sends events to the cold tier',
+      'TIERS_PRESET: sends events to the archive tier, which the function cannot store yet: route those rules to cold or drop',
+    ]);
+    assert.deepEqual(problemsOf({ ...BASE, TIERS_PRESET: 'minimal', COLD_LOGS_STREAM_NAME: 'cold' }), [
+      'COLD_LOGS_STREAM_NAME: must be a custom stream the rule declares, "Custom-" and letters, digits or underscores',
+    ]);
+  });
+});
