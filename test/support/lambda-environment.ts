@@ -20,6 +20,10 @@ const HANDLER_VARIABLES = [
   'OUTPUTS',
   'BEST_EFFORT_OUTPUTS',
   'AWS_ENDPOINT_URL_S3',
+  'COLD_LOG_GROUP_NAME',
+  'TIERS_PRESET',
+  'TIERS',
+  'TIERS_FILE',
 ] as const;
 
 export interface StandInEndpoints {
