@@ -8,6 +8,9 @@ describe('output URIs', () => {
     assert.deepEqual(parseOutputUri('/var/log/audit.log'), { kind: 'file', path: '/var/log/audit.log' });
     assert.deepEqual(parseOutputUri('audit.log'), { kind: 'file', path: 'audit.log' });
     assert.deepEqual(parseOutputUri('file:///var/log/a%20b.log'), { kind: 'file', path: '/var/log/a b.log' });
+    // serve's per-cluster files: the template reaches the sink with its {cluster} intact, however it was written.
+    assert.deepEqual(parseOutputUri('audit-{cluster}.jsonl'), { kind: 'file', path: 'audit-{cluster}.jsonl' });
+    assert.deepEqual(parseOutputUri('file:///var/log/audit-{cluster}.jsonl'), { kind: 'file', path: '/var/log/audit-{cluster}.jsonl' });
     assert.deepEqual(parseOutputUri('cloudwatch:///aws/eks/prod/cluster'), { kind: 'cloudwatch', logGroupName: '/aws/eks/prod/cluster' });
     assert.deepEqual(parseOutputUri(`azure-monitor://dce.westeurope-1.ingest.monitor.azure.com/dcr-${'0a'.repeat(16)}/Custom-KubeAudit`), {
       kind: 'azure-monitor',
