@@ -3,7 +3,7 @@
 import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { readPipelineConfig, SettingsReader } from '../src/config.ts';
 import type { LogRecord } from '../src/record.ts';
-import { createPipeline } from '../src/receive.ts';
+import { createPipeline } from '../src/pipeline.ts';
 import { createCloudWatchSink } from '../src/sinks/cloudwatch.ts';
 import { packCalls, packLowerBound } from '../src/sinks/cloudwatch-pack.ts';
 import type { Sink, SinkResult } from '../src/sinks/sink.ts';
@@ -39,8 +39,8 @@ function recording(sink: Sink): Sink & { last?: { records: readonly LogRecord[];
   const wrapper: Sink & { last?: { records: readonly LogRecord[]; result: SinkResult } } = {
     name: sink.name,
     maxRecordBytes: sink.maxRecordBytes,
-    async send(records, signal) {
-      const result = await sink.send(records, signal);
+    async send(records, context) {
+      const result = await sink.send(records, context);
       wrapper.last = { records, result };
       return result;
     },

@@ -3,7 +3,7 @@
 // writes the lines.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readPipelineConfig, SettingsReader } from '../src/config.ts';
-import { createPipeline, type Pipeline, type ReceiveRequest } from '../src/receive.ts';
+import { createPipeline, type Pipeline, type ReceiveRequest } from '../src/pipeline.ts';
 import { createStreamSink } from '../src/sinks/json-lines.ts';
 import { measure, ratio } from './harness.ts';
 import { BATCH_SIZES, eventListBody, MIXES, type Mix } from './inputs.ts';

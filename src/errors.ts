@@ -1,3 +1,5 @@
+import type { LogRecord } from './record.ts';
+
 /** Base of every error this project throws on purpose; `cause` carries the original error. */
 export class RelayError extends Error {
   override readonly name: string = 'RelayError';
@@ -26,16 +28,32 @@ export class RequestError extends RelayError {
   }
 }
 
+/** What a SinkError says beyond its message, for the wrappers that retry and deduplicate. */
+export interface SinkErrorOptions extends ErrorOptions {
+  /** Records of the batch that were stored before the failure (calls that succeeded); default none. */
+  readonly stored?: readonly LogRecord[];
+  /** Whether another attempt may succeed (throttled, timed out, the service failed); default false. */
+  readonly retryable?: boolean;
+  /** How long the destination asked to wait before the next attempt (Retry-After). */
+  readonly retryAfterMs?: number;
+}
+
 /** Thrown by a sink when records could not be stored; the message says what failed and what to check. */
 export class SinkError extends RelayError {
   override readonly name = 'SinkError';
+  readonly stored: readonly LogRecord[];
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
     readonly sink: string,
     /** How many of the records were not stored. */
     readonly failed: number,
-    options?: ErrorOptions,
+    options: SinkErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.stored = options.stored ?? [];
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type BatchCounts, isAccepted } from './receive.ts';
+import { type BatchCounts, isAccepted } from './pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
 
 /**

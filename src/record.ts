@@ -23,6 +23,8 @@ export interface LogRecord {
   readonly apiVersion: AuditApiVersion;
   /** The configured cluster name, if any. */
   readonly cluster?: string;
+  /** `recordKey` of this record, computed once when it is rendered: what deduplication and archive names use. */
+  readonly key: string;
 }
 
 /**

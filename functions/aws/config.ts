@@ -1,5 +1,5 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { type Env, type PipelineConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -29,6 +29,8 @@ export interface LambdaConfig {
   readonly tiers?: TierRouting;
   /** CLUSTER_NAME, MAX_BODY_BYTES (default 6291456), MAX_EVENT_BYTES (at most 1048576), SINK_TIMEOUT_MS, AUTH_*, REDACT_*, DROP_RULES*. */
   readonly pipeline: PipelineConfig;
+  /** OUTPUTS and BEST_EFFORT_OUTPUTS: where else to store events, e.g. `s3://<archive bucket>/audit/`. Default none. */
+  readonly outputs: OutputsConfig;
 }
 
 /** Returns the parameter's decrypted value; rejects when it does not exist or cannot be read. */
@@ -83,6 +85,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
   if (pipeline.maxEventBytes > CLOUDWATCH_MAX_EVENT_BYTES) {
     reader.problem('MAX_EVENT_BYTES', `must be at most ${CLOUDWATCH_MAX_EVENT_BYTES}, CloudWatch Logs' largest event (message + 26 bytes); use 262144 for accounts with the older limit`);
   }
+  const outputs = readOutputsConfig(reader, { own: true });
   reader.finish();
   return Object.freeze({
     logGroupName,
@@ -91,6 +94,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
     ...(coldLogGroupName === undefined ? {} : { coldLogGroupName }),
     ...(tiers === undefined ? {} : { tiers }),
     pipeline,
+    outputs,
   });
 }
 

@@ -10,6 +10,8 @@ export const MetricName = {
   EventsRedacted: 'EventsRedacted',
   EventsTruncated: 'EventsTruncated',
   EventsRestamped: 'EventsRestamped',
+  /** Events best-effort outputs missed because their queue was full. */
+  EventsDropped: 'EventsDropped',
   BatchesRejected: 'BatchesRejected',
   BatchesRefused: 'BatchesRefused',
   BatchesFailed: 'BatchesFailed',
@@ -46,6 +48,7 @@ export function addBatchMetrics(metrics: Metrics, status: number, counts: BatchC
   metrics.addMetric(MetricName.EventsRedacted, MetricUnit.Count, counts.redacted);
   metrics.addMetric(MetricName.EventsTruncated, MetricUnit.Count, counts.truncated);
   metrics.addMetric(MetricName.EventsRestamped, MetricUnit.Count, counts.restamped);
+  metrics.addMetric(MetricName.EventsDropped, MetricUnit.Count, counts.dropped);
   metrics.addMetric(MetricName.BatchesRejected, MetricUnit.Count, isAccepted(status) ? 0 : 1);
   // By status class: 4xx is the request's (credentials, body), 5xx the relay's (configuration, token, CloudWatch).
   metrics.addMetric(MetricName.BatchesRefused, MetricUnit.Count, status >= 400 && status <= 499 ? 1 : 0);
@@ -61,10 +64,10 @@ export function withSinkLatency(sink: Sink, metrics: Metrics): Sink {
   return {
     name: sink.name,
     maxRecordBytes: sink.maxRecordBytes,
-    async send(records, signal) {
+    async send(records, context) {
       const started = performance.now();
       try {
-        return await sink.send(records, signal);
+        return await sink.send(records, context);
       } finally {
         metrics.addMetric(MetricName.SinkLatency, MetricUnit.Milliseconds, performance.now() - started);
       }

@@ -5,7 +5,19 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ConfigError, createCloudWatchSink, createPipeline, createTieredSink, emptyCounts, isAccepted, type Pipeline, type ReceiveRequest, RequestError } from '../../src/index.ts';
+import {
+  ConfigError,
+  createCloudWatchSink,
+  createOutputs,
+  createPipeline,
+  createTieredSink,
+  emptyCounts,
+  isAccepted,
+  type Pipeline,
+  type ReceiveRequest,
+  RequestError,
+  withDelivery,
+} from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
@@ -14,8 +26,6 @@ import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
 const API_GATEWAY_TIMEOUT_MS = 29_000;
 /** Time kept back from the sink for answering, logging and flushing metrics. */
 const RESPONSE_RESERVE_MS = 1_500;
-/** Time the sink keeps back from SINK_TIMEOUT_MS when retrying, so it reports the service's error rather than an abort. */
-const RETRY_RESERVE_MS = 2_000;
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'kube-audit-relay';
 const logger = new Logger({ serviceName });
@@ -40,26 +50,33 @@ function pipeline(): Promise<Pipeline> {
 async function buildPipeline(): Promise<Pipeline> {
   const config = await readLambdaConfig(process.env);
   const { sinkTimeoutMs, maxEventBytes } = config.pipeline;
-  // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); the sink does the
-  // retrying itself, within its budget, so the SDK's own retries are off.
+  // The default configuration chain (region, credentials, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS); withRetry does the
+  // retrying, within the batch's deadline, so the SDK's own retries are off.
   const client = new CloudWatchLogsClient({ maxAttempts: 1 });
   const groupSink = (logGroupName: string, logGroupClass?: 'INFREQUENT_ACCESS') =>
-    createCloudWatchSink({
-      client,
-      logGroupName,
-      ...(logGroupClass ? { logGroupClass } : {}),
-      streamPrefix: config.logStreamPrefix,
-      maxEventBytes,
-      retryBudgetMs: Math.max(sinkTimeoutMs - RETRY_RESERVE_MS, sinkTimeoutMs / 2),
-    });
+    withDelivery(
+      createCloudWatchSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
+      config.outputs.dedupeCapacity,
+    );
   const hot = groupSink(config.logGroupName);
-  const sink = config.tiers
+  const cloudWatch = config.tiers
     ? createTieredSink({
         routing: config.tiers,
         sinks: { hot, ...(config.coldLogGroupName ? { cold: groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') } : {}) },
         settings: { cold: 'COLD_LOG_GROUP_NAME', archive: 'no archive output on AWS yet: route archive rules to cold or drop' },
       })
     : hot;
+  const sink = await createOutputs(
+    config.outputs,
+    {
+      stdout: process.stdout,
+      env: process.env,
+      sinkTimeoutMs,
+      maxEventBytes,
+      note: ({ level, msg, output, events }) => logger[level](msg, { output, events }),
+    },
+    [cloudWatch],
+  );
   logger.info('pipeline ready', {
     logGroupName: config.logGroupName,
     logStreamPrefix: config.logStreamPrefix,
@@ -67,6 +84,8 @@ async function buildPipeline(): Promise<Pipeline> {
     maxEventBytes,
     sinkTimeoutMs,
     dropRules: config.pipeline.dropRules.length,
+    outputs: sink.name,
+    bestEffortOutputs: config.outputs.bestEffort.length,
     ...(config.coldLogGroupName ? { coldLogGroupName: config.coldLogGroupName } : {}),
     tierRules: config.tiers?.rules.length,
   });

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { ConfigError, createAzureMonitorSink, createPipeline, createTieredSink, type Env, type Pipeline } from '../../src/index.ts';
+import { ConfigError, createAzureMonitorSink, createOutputs, createPipeline, createTieredSink, type Env, type OutputNote, type Pipeline, withDelivery } from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
 import { readAzureSettings } from './settings.ts';
 
@@ -14,43 +14,59 @@ export interface ReceiveHandlerOptions {
   readonly clientOptions?: LogsIngestionClientOptions;
 }
 
-/** Share of SINK_TIMEOUT_MS the sink may spend waiting to retry, leaving time for the calls themselves. */
-const RETRY_SHARE = 0.75;
-
 /**
  * The HTTP trigger: HttpRequest in, pipeline, HttpResponseInit out. The pipeline and its sink are built at the first
  * request and kept for the worker's life; settings that cannot work answer 500 naming each variable at fault.
  */
 export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
-  let pipeline: Pipeline | undefined;
+  let pipelineReady: Promise<Pipeline> | undefined;
 
-  function build(): Pipeline {
-    const settings = readAzureSettings(options.env ?? process.env);
+  /** The pipeline and its outputs; the note goes to the log of the request that is running when it is written. */
+  async function build(log: () => InvocationContext): Promise<Pipeline> {
+    const env = options.env ?? process.env;
+    const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
     const streamSink = (streamName: string) =>
-      createAzureMonitorSink({
-        endpoint: settings.endpoint,
-        credential,
-        ruleId: settings.ruleId,
-        streamName,
-        retryBudgetMs: Math.floor(settings.pipeline.sinkTimeoutMs * RETRY_SHARE),
-        ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
-      });
+      withDelivery(
+        createAzureMonitorSink({
+          endpoint: settings.endpoint,
+          credential,
+          ruleId: settings.ruleId,
+          streamName,
+          ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+        }),
+        settings.outputs.dedupeCapacity,
+      );
     const hot = streamSink(settings.streamName);
-    const sink = settings.tiers
+    const azureMonitor = settings.tiers
       ? createTieredSink({
           routing: settings.tiers,
           sinks: { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName) } : {}) },
           settings: { cold: 'COLD_LOGS_STREAM_NAME', archive: 'no archive output on Azure yet: route archive rules to cold or drop' },
         })
       : hot;
+    const context = {
+      stdout: process.stdout,
+      env,
+      sinkTimeoutMs: settings.pipeline.sinkTimeoutMs,
+      maxEventBytes: settings.pipeline.maxEventBytes,
+      azureCredential: credential,
+      note: ({ level, msg, output, events }: OutputNote) => log()[level === 'warn' ? 'warn' : 'log'](JSON.stringify({ msg, output, events })),
+    };
+    const sink = await createOutputs(settings.outputs, context, [azureMonitor]);
     return createPipeline({ config: settings.pipeline, sink });
   }
 
+  let current: InvocationContext | undefined;
   return async function receiveAuditEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    current = context;
+    let pipeline: Pipeline;
     try {
-      pipeline ??= build();
+      pipelineReady ??= build(() => current ?? context);
+      pipeline = await pipelineReady;
     } catch (error) {
+      // A failed build is not kept: the next request tries again.
+      pipelineReady = undefined;
       if (!(error instanceof ConfigError)) throw error;
       context.error(formatBatchLogLine({ status: 500, message: error.message, durationMs: 0, error: error.name }));
       return { status: 500, headers: { 'content-type': 'application/json' }, jsonBody: { message: error.message } };

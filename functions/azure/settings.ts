@@ -1,4 +1,4 @@
-import { type Env, type PipelineConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** The stream the template's data collection rule declares. */
 export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
@@ -22,6 +22,8 @@ export interface AzureSettings {
   readonly clientId?: string;
   /** CLUSTER_NAME, auth (AUTH_TOKENS, usually a Key Vault reference), filter and redaction settings. */
   readonly pipeline: PipelineConfig;
+  /** OUTPUTS and BEST_EFFORT_OUTPUTS: where else to store events, e.g. the archive container's URL. Default none. */
+  readonly outputs: OutputsConfig;
 }
 
 /** Settings that hold secrets and may be Key Vault references, which the platform resolves before the app starts. */
@@ -57,8 +59,9 @@ export function readAzureSettings(env: Env): AzureSettings {
   }
   const clientId = reader.string('AZURE_CLIENT_ID');
   const pipeline = readPipelineConfig(reader);
+  const outputs = readOutputsConfig(reader, { own: true });
   reader.finish();
-  return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline };
+  return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline, outputs };
 }
 
 function isHttpsUrl(text: string): boolean {

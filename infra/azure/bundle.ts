@@ -27,8 +27,9 @@ export async function bundleAzureFunctionApp(outdir: string): Promise<string[]> 
     target: `node${templateNodeVersion()}`,
     // Provided by the Functions Node.js worker at run time, never installed.
     external: ['@azure/functions-core'],
-    // The bundled CommonJS packages call require(); give the ES module one.
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    // The bundled CommonJS packages call require(); give the ES module one, under a name no bundled ES module that
+    // imports createRequire itself (the AWS SDK's S3 client does) can clash with.
+    banner: { js: "import { createRequire as __bannerCreateRequire } from 'node:module'; const require = __bannerCreateRequire(import.meta.url);" },
     legalComments: 'eof',
     logLevel: 'warning',
   });

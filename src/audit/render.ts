@@ -1,4 +1,4 @@
-import type { LogRecord } from '../record.ts';
+import { type LogRecord, recordKey } from '../record.ts';
 import { Annotation } from './annotations.ts';
 import type { DecodedItem } from './decode.ts';
 import type { AuditApiVersion, AuditEvent } from './types.ts';
@@ -69,6 +69,8 @@ export function renderRecord(input: RenderInput): Rendered {
 
 /** A class, not a literal with a getter, which V8 builds far more slowly (once per event). */
 class RenderedRecord implements LogRecord {
+  readonly key: string;
+
   constructor(
     readonly auditID: string,
     readonly stage: string,
@@ -77,7 +79,9 @@ class RenderedRecord implements LogRecord {
     readonly bytes: number,
     readonly apiVersion: AuditApiVersion,
     readonly cluster: string | undefined,
-  ) {}
+  ) {
+    this.key = recordKey(this);
+  }
 
   get event(): AuditEvent {
     return JSON.parse(this.json) as AuditEvent;

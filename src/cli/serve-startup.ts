@@ -49,7 +49,7 @@ export async function openOutputFile(path: string, log: NonNullable<JsonLinesOpt
   try {
     return await createFileSink(path, { log });
   } catch (error) {
-    throw new ConfigError([`--output (OUTPUT): ${(error as Error).message.replace(/; check .*$/, '')}; check the directory exists and is writable, or give another path`]);
+    throw new ConfigError([`--output (OUTPUTS): ${(error as Error).message.replace(/; check .*$/, '')}; check the directory exists and is writable, or give another path`]);
   }
 }
 

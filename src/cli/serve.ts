@@ -6,12 +6,13 @@ import { type PipelineConfig, readPipelineConfig, SettingsReader, type Env } fro
 import { withDetections } from '../detect/detecting-sink.ts';
 import { loadRules } from '../detect/rule-source.ts';
 import { startMetricsServer } from '../metrics-server.ts';
+import { createPipeline } from '../pipeline.ts';
 import { createRelayMetrics } from '../prometheus.ts';
-import { createPipeline } from '../receive.ts';
 import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
-import { createFileSink, createStreamSink } from '../sinks/json-lines.ts';
+import { createFileSink } from '../sinks/json-lines.ts';
+import { describeOutput } from '../sinks/output-uri.ts';
+import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
 import { createPerClusterSink, isPerClusterPath } from '../sinks/per-cluster.ts';
-import type { Sink } from '../sinks/sink.ts';
 import { parseCommandLine, type Command } from './command.ts';
 import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
@@ -19,7 +20,12 @@ import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup
 const FLAG_VARIABLES = {
   host: 'LISTEN_HOST',
   port: 'LISTEN_PORT',
-  output: 'OUTPUT',
+  output: 'OUTPUTS',
+  'best-effort-output': 'BEST_EFFORT_OUTPUTS',
+  'forward-token-file': 'FORWARD_TOKEN_FILE',
+  'forward-client-cert': 'FORWARD_CLIENT_CERT_FILE',
+  'forward-client-key': 'FORWARD_CLIENT_KEY_FILE',
+  'forward-ca': 'FORWARD_CA_FILE',
   cluster: 'CLUSTER_NAME',
   'auth-mode': 'AUTH_MODE',
   'token-file': 'AUTH_TOKEN_FILE',
@@ -37,17 +43,27 @@ const FLAG_VARIABLES = {
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
+/** Flags that may be given more than once; their values join into the variable's list. */
+const REPEATABLE: readonly Flag[] = ['output', 'best-effort-output'];
 
 const usage = `usage: kube-audit-relay serve [flags]
 
-Runs the receiver locally: the audit webhook POSTs batches here, every event is written as one JSON line (the
-API server's own audit.log format) to stdout or appended to a file, and 2xx is answered only once all are written.
+Runs the receiver locally: the audit webhook POSTs batches here, every event is stored in each output (JSON lines
+on stdout or in a file, the API server's own audit.log format, CloudWatch Logs, Azure Monitor Logs, an S3 or Azure
+Blob archive, or forwarded over HTTP), and 2xx is answered only once every guaranteed output stored all of them.
 
 flags (each overrides the environment variable in brackets):
   --host HOST              address to listen on [LISTEN_HOST] (default 127.0.0.1; 0.0.0.0 in a container)
   --port N                 port, 0 for any free one [LISTEN_PORT] (default 3000)
-  --output PATH|-          append JSON lines to PATH, fsynced per batch; - is stdout [OUTPUT] (default -);
+  --output URI             a guaranteed output, repeatable [OUTPUTS, comma-separated] (default -, stdout):
+                           - | PATH | file:///PATH | cloudwatch://GROUP | azure-monitor://HOST/DCR/STREAM |
+                           s3://BUCKET/PREFIX/ | https://ACCOUNT.blob.core.windows.net/CONTAINER/ | http(s)://...
                            a {cluster} in PATH makes one file per cluster, e.g. 'audit-{cluster}.jsonl'
+  --best-effort-output URI an output that never delays or fails the answer, repeatable [BEST_EFFORT_OUTPUTS]
+  --forward-token-file F   bearer token for http(s) outputs, sent over https only [FORWARD_TOKEN_FILE]
+  --forward-client-cert F  client certificate (PEM) for https outputs [FORWARD_CLIENT_CERT_FILE]
+  --forward-client-key F   and its key [FORWARD_CLIENT_KEY_FILE]
+  --forward-ca F           CA certificates (PEM) to trust for https outputs [FORWARD_CA_FILE]
   --cluster NAME           annotate each event with kube-audit-relay.io/cluster [CLUSTER_NAME], unless the
                            caller's credential names its cluster
   --auth-mode MODE         none|token|basic|token+basic [AUTH_MODE] (default: from the credentials given)
@@ -70,7 +86,8 @@ flags (each overrides the environment variable in brackets):
   --detect                 run the detections (kube-audit-relay detect) on every stored event and log each match
   -h, --help               this text
 
-also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS.
+also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS,
+BEST_EFFORT_QUEUE_BYTES, DEDUPE_CAPACITY, AWS_ENDPOINT_URL_S3, AZURE_STORAGE_KEY (see docs/outputs.md).
 The API server sends credentials only over https: with a token or basic auth, give --tls-cert and --tls-key.
 Logs one JSON line per batch to stderr, and with --detect one per detection match (msg "detection": rule,
 severity, auditID, stage, user, verb, object; never the event's content). SIGTERM or SIGINT: stops accepting, finishes batches in progress, exits.`;
@@ -81,12 +98,14 @@ export const serveCommand: Command = {
   summary: 'run the receiver locally, writing JSON lines to stdout or a file',
   usage,
   async run(args, io) {
-    const options = Object.fromEntries(Object.keys(FLAG_VARIABLES).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>;
+    const options = Object.fromEntries(
+      Object.keys(FLAG_VARIABLES).map((flag) => [flag, { type: 'string', multiple: REPEATABLE.includes(flag as Flag) }]),
+    ) as Record<Flag, { type: 'string'; multiple: boolean }>;
     const { values } = parseCommandLine(args, { ...options, detect: { type: 'boolean' } });
     const env: Record<string, string | undefined> = { ...io.env };
     for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
-      const value = values[flag as Flag] as string | undefined;
-      if (value !== undefined) env[variable] = value;
+      const value = values[flag as Flag] as string | string[] | undefined;
+      if (value !== undefined) env[variable] = Array.isArray(value) ? value.join('\n') : value;
     }
     const settings = readServeSettings(env);
 
@@ -94,13 +113,17 @@ export const serveCommand: Command = {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     const rules = values.detect ? loadRules() : undefined;
-    const output: Sink =
-      settings.output === '-'
-        ? createStreamSink(io.stdout, { log })
-        : isPerClusterPath(settings.output)
-          ? createPerClusterSink(settings.output, (path) => createFileSink(path, { log }))
-          : await openOutputFile(settings.output, log);
-    const sink = rules ? withDetections(output, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : output;
+    const outputs = await createOutputs(settings.outputs, {
+      stdout: io.stdout,
+      env,
+      sinkTimeoutMs: settings.pipeline.sinkTimeoutMs,
+      maxEventBytes: settings.pipeline.maxEventBytes,
+      note: (note) => log({ ...note }),
+      log,
+      // A {cluster} path is a file per cluster, each opened on its cluster's first batch.
+      openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
+    });
+    const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
     const metrics = createRelayMetrics({ processMetrics: true });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
@@ -132,7 +155,8 @@ export const serveCommand: Command = {
       msg: 'listening',
       url: server.url,
       metricsUrl: metricsServer?.url ?? new URL('metrics', server.url).href,
-      output: settings.output === '-' ? 'stdout' : settings.output,
+      outputs: settings.outputs.guaranteed.map(describeOutput),
+      bestEffortOutputs: settings.outputs.bestEffort.map(describeOutput),
       ...(rules ? { detections: rules.length } : {}),
     });
 
@@ -147,7 +171,7 @@ export const serveCommand: Command = {
 interface ServeSettings {
   readonly host: string;
   readonly port: number;
-  readonly output: string;
+  readonly outputs: OutputsConfig;
   readonly requestTimeoutMs: number;
   /** Undefined: /metrics is served on `port`. */
   readonly metricsPort?: number;
@@ -164,7 +188,8 @@ function readServeSettings(env: Env): ServeSettings {
   const reader = new SettingsReader(env, (name) => (flagOf[name] ? `--${flagOf[name]} (${name})` : name));
   const host = reader.string('LISTEN_HOST') ?? '127.0.0.1';
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
-  const output = reader.string('OUTPUT') ?? '-';
+  // OUTPUT, one destination, is what serve read before OUTPUTS existed.
+  const outputs = readOutputsConfig(reader, { defaultOutput: reader.string('OUTPUT') ?? '-' });
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
@@ -182,10 +207,9 @@ function readServeSettings(env: Env): ServeSettings {
   }
   checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
-  if (isPerClusterPath(output)) {
-    checkEveryCallerHasACluster(reader, pipeline);
-    checkDirectoryWritable(reader, output);
-  }
+  const perCluster = [...outputs.guaranteed, ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
+  if (perCluster.length > 0) checkEveryCallerHasACluster(reader, pipeline);
+  for (const template of perCluster) checkDirectoryWritable(reader, template);
   reader.finish();
 
   const tls = cert !== undefined && key !== undefined ? { cert, key, ...(clientCa === undefined ? {} : { clientCa }) } : undefined;
@@ -196,7 +220,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, output, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, outputs, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 /** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
@@ -209,7 +233,7 @@ function checkEveryCallerHasACluster(reader: SettingsReader, pipeline: PipelineC
   const { auth } = pipeline;
   const unnamed = auth.mode === 'none' ? 1 : [...auth.tokens, ...auth.basic].filter((credential) => credential.cluster === undefined).length;
   if (unnamed > 0) {
-    reader.problem('OUTPUT', `has {cluster}, but ${auth.mode === 'none' ? 'callers are not authenticated' : `${unnamed} credential line(s) name no cluster`} and --cluster (CLUSTER_NAME) is not set: name the cluster on every line (\`<token> <cluster>\`) or set --cluster`);
+    reader.problem('OUTPUTS', `has {cluster}, but ${auth.mode === 'none' ? 'callers are not authenticated' : `${unnamed} credential line(s) name no cluster`} and --cluster (CLUSTER_NAME) is not set: name the cluster on every line (\`<token> <cluster>\`) or set --cluster`);
   }
 }
 
@@ -220,7 +244,7 @@ function checkDirectoryWritable(reader: SettingsReader, template: string): void 
   try {
     accessSync(directory, constants.W_OK);
   } catch (error) {
-    reader.problem('OUTPUT', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
+    reader.problem('OUTPUTS', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
   }
 }
 

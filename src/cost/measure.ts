@@ -1,7 +1,7 @@
 import { decodeBody } from '../audit/decode.ts';
 import type { AuditEvent } from '../audit/types.ts';
 import type { PipelineConfig } from '../config.ts';
-import { createPipeline } from '../receive.ts';
+import { createPipeline } from '../pipeline.ts';
 import { PUT_LOG_EVENTS_LIMITS } from '../sinks/cloudwatch-pack.ts';
 import { MAX_EVENT_BYTES as AZURE_MAX_EVENT_BYTES } from '../sinks/azure-monitor.ts';
 import { createTieredSink } from '../sinks/tiered.ts';

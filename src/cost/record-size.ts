@@ -1,5 +1,5 @@
 import type { AuditApiVersion, AuditEvent } from '../audit/types.ts';
-import type { LogRecord } from '../record.ts';
+import { type LogRecord, recordKey } from '../record.ts';
 import { toAksAuditRow } from '../sinks/aks-audit-row.ts';
 import type { CostPlatform } from './prices.ts';
 
@@ -35,5 +35,10 @@ export class ReceivedEvent implements LogRecord {
 
   get event(): AuditEvent {
     return JSON.parse(this.json) as AuditEvent;
+  }
+
+  /** Computed only if read: sizing an event never needs it. */
+  get key(): string {
+    return recordKey(this);
   }
 }

@@ -1,5 +1,4 @@
-import { recordKey } from '../record.ts';
-import { RecentKeys, unseenRecords } from '../sinks/recent-keys.ts';
+import { RecentKeys } from '../sinks/recent-keys.ts';
 import type { Sink } from '../sinks/sink.ts';
 import { detect, type DetectionMatch } from './detector.ts';
 import type { DetectionRule } from './rule.ts';
@@ -17,10 +16,11 @@ export function withDetections(sink: Sink, rules: readonly DetectionRule[], repo
   return {
     name: sink.name,
     maxRecordBytes: sink.maxRecordBytes,
-    async send(records, signal) {
-      const result = await sink.send(records, signal);
-      for (const record of unseenRecords(records, reported).fresh) {
-        reported.add(recordKey(record));
+    async send(records, context) {
+      const result = await sink.send(records, context);
+      for (const record of records) {
+        if (reported.has(record.key)) continue;
+        reported.add(record.key);
         for (const match of detect(rules, record.event)) report(match);
       }
       return result;

@@ -135,7 +135,7 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
 /** Bytes of an answer's body kept for its reason; the relay's own messages are far shorter. */
 const REASON_BYTES = 4096;
 
-/** One POST as the API server's webhook client sends it; rejects on a transport error or timeout. */
+/** POSTs one EventList body once, as the API server's webhook client does; rejects on a transport error or timeout. */
 export function post(target: WebhookTarget, body: string, signal: AbortSignal): Promise<Answer> {
   const https = target.url.protocol === 'https:';
   const send = https ? httpsRequest : httpRequest;

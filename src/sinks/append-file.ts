@@ -46,7 +46,7 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
     kind = kindOf(await file.stat());
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new SinkError(`cannot open ${path} for appending (${code}); check the directory exists and is writable, or give --output another path (OUTPUT)`, 'file', 0, { cause: error });
+    throw new SinkError(`cannot open ${path} for appending (${code}); check the directory exists and is writable, or give --output another path (OUTPUTS)`, 'file', 0, { cause: error });
   }
   if (kind !== 'regular file') {
     return {
@@ -151,9 +151,9 @@ async function describeFailure(error: unknown, path: string, kind: OutputKind, b
       () => 'free space unknown',
     );
     const what = code === 'ENOSPC' ? 'no space left on the device' : 'the disk quota is used up';
-    cause = `${what} (${free}, the batch needs ${batchBytes} bytes); free space or point --output (OUTPUT) at a larger filesystem`;
+    cause = `${what} (${free}, the batch needs ${batchBytes} bytes); free space or point --output (OUTPUTS) at a larger filesystem`;
   } else if (code === 'EPIPE') {
-    cause = `the ${kind}'s reader has gone away; start a reader before the relay, or give --output (OUTPUT) a file`;
+    cause = `the ${kind}'s reader has gone away; start a reader before the relay, or give --output (OUTPUTS) a file`;
   }
   return new OutputWriteError(`${code} on ${path}: ${cause}; ${after}`, code, { cause: error });
 }

@@ -1,12 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TokenCredential } from '@azure/identity';
 import { isAggregateLogsUploadError, LogsIngestionClient, type LogsIngestionClientOptions, type LogsUploadFailure } from '@azure/monitor-ingestion';
-import { SinkError } from '../errors.ts';
-import { type LogRecord, recordKey } from '../record.ts';
+import { SinkError, type SinkErrorOptions } from '../errors.ts';
+import type { LogRecord } from '../record.ts';
 import { type AksAuditRow, toAksAuditRow } from './aks-audit-row.ts';
-import { RecentKeys, unseenRecords } from './recent-keys.ts';
-import { backoffMs, errorName, sleep } from './retry.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import { errorName } from './retry.ts';
+import type { SendContext, Sink, SinkResult } from './sink.ts';
 
 /**
  * Largest event this sink takes. The client packs rows into calls of under 1,000,000 bytes and a row too large for a
@@ -29,14 +28,6 @@ export interface AzureMonitorSinkOptions {
   readonly clientOptions?: LogsIngestionClientOptions;
   /** Upload calls in flight at once. Default 4. */
   readonly concurrency?: number;
-  /** Total time a `send` may spend waiting to retry throttled or failed calls. Default 15 s, under the 20 s sink timeout. */
-  readonly retryBudgetMs?: number;
-  /** How many (auditID, stage) keys to remember for skipping retried batches. Default 100,000. */
-  readonly dedupeCapacity?: number;
-  /** Milliseconds since the epoch; injectable for tests. */
-  readonly now?: () => number;
-  /** Uniform in [0, 1); used for backoff jitter. */
-  readonly random?: () => number;
 }
 
 /** Statuses worth another attempt: throttled, timed out, or the service failed. */
@@ -48,17 +39,12 @@ const FATAL_NAMES = new Set([...ABORTED_NAMES, 'CredentialUnavailableError', 'Au
 
 /**
  * Writes each record as one AKSAudit-shaped row to a Log Analytics custom table through the Logs Ingestion API. The
- * client splits and gzips the rows; rows of calls that failed are retried within the budget (429 waits Retry-After),
- * and `send` rejects with a SinkError if any row is still not stored, so the API server retries the batch and rows
- * already stored are skipped.
+ * client splits and gzips the rows; if any call fails, `send` rejects with a SinkError saying which rows were stored,
+ * whether another attempt may help and how long the service asked to wait (Retry-After) for `withRetry`.
  */
 export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
   const { ruleId, streamName } = options;
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
   const concurrency = options.concurrency ?? 4;
-  const retryBudgetMs = options.retryBudgetMs ?? 15_000;
-  const written = new RecentKeys(options.dedupeCapacity ?? 100_000);
   const client = new LogsIngestionClient(options.endpoint, options.credential, {
     ...options.clientOptions,
     retryOptions: { maxRetries: 0 },
@@ -87,51 +73,41 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
     return failures;
   }
 
-  async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
-    const deadline = now() + retryBudgetMs;
-    const { fresh, duplicates } = unseenRecords(records, written);
+  async function send(records: readonly LogRecord[], { signal }: SendContext): Promise<SinkResult> {
     const counter = { calls: 0 };
-    if (fresh.length === 0) return { written: 0, duplicates, restamped: 0, calls: 0 };
     const recordOf = new Map<object, LogRecord>();
     let truncated = 0;
-    let pending = fresh.map((record) => {
+    const rows = records.map((record) => {
       const made = toAksAuditRow(record);
       if (made.truncated) truncated++;
       recordOf.set(made.row, record);
       return made.row;
     });
 
-    for (let attempt = 0; ; attempt++) {
-      const failures = await callCounter.run(counter, () => upload(pending, signal));
-      // The client reports the very row objects it was given, chunk by chunk.
-      const failed = new Set<object>(failures.flatMap((failure) => failure.failedLogs));
-      for (const row of pending) if (!failed.has(row)) written.add(recordKey(recordOf.get(row)!));
-      if (failures.length === 0) break;
-      pending = pending.filter((row) => failed.has(row));
-
-      const causes = failures.map((failure) => failure.cause);
-      const fatal = causes.find((cause) => !isRetryable(cause));
-      const wait = Math.max(backoffMs(attempt, random), ...causes.map(retryAfterMs));
-      if (fatal !== undefined || now() + wait > deadline) throw failure(pending.length, fresh.length, fatal ?? causes[0], fatal === undefined);
-      try {
-        await sleep(wait, signal);
-      } catch (error) {
-        throw failure(pending.length, fresh.length, error, true);
-      }
-    }
-    return { written: fresh.length, duplicates, restamped: 0, calls: counter.calls, truncated };
+    const failures = await callCounter.run(counter, () => upload(rows, signal));
+    if (failures.length === 0) return { written: records.length, duplicates: 0, restamped: 0, calls: counter.calls, truncated };
+    // The client reports the very row objects it was given, chunk by chunk.
+    const failed = new Set<object>(failures.flatMap((failure) => failure.failedLogs));
+    const stored = rows.filter((row) => !failed.has(row)).map((row) => recordOf.get(row)!);
+    const causes = failures.map((failure) => failure.cause);
+    const fatal = causes.find((cause) => !isRetryable(cause));
+    throw failure(failed.size, records.length, fatal ?? causes[0], {
+      stored,
+      retryable: fatal === undefined,
+      retryAfterMs: Math.max(0, ...causes.map(retryAfterMs)),
+    });
   }
 
-  function failure(failed: number, total: number, cause: unknown, transient: boolean): SinkError {
+  function failure(failed: number, total: number, cause: unknown, options: Omit<SinkErrorOptions, 'cause'>): SinkError {
     const status = statusOf(cause);
     const code = (cause as { code?: unknown }).code;
     const what = status === undefined ? errorName(cause) : `HTTP ${status}${typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''}`;
     return new SinkError(
       `azure monitor logs: ${failed} of ${total} rows were not stored in stream ${streamName} of rule ${ruleId} (${what}); ` +
-        `the API server will retry the batch; ${advice(status, cause, transient)}`,
+        `the API server will retry the batch; ${advice(status, cause, options.retryable === true)}`,
       'azure-monitor-logs',
       failed,
-      { cause },
+      { ...options, cause },
     );
   }
 
@@ -168,7 +144,7 @@ function retryAfterMs(error: unknown): number {
 
 function advice(status: number | undefined, cause: unknown, transient: boolean): string {
   if (ABORTED_NAMES.has(errorName(cause))) return 'the batch ran out of time (SINK_TIMEOUT_MS) before every row was stored';
-  if (transient) return 'the service kept throttling or failing within the retry budget';
+  if (transient) return 'the service throttled or failed until the batch ran out of time';
   if (status === 401 || status === 403) return "check that the function's managed identity has Monitoring Metrics Publisher on the data collection rule";
   if (status === 404) return 'check LOGS_INGESTION_ENDPOINT and LOGS_DCR_IMMUTABLE_ID name an existing rule';
   if (status === 400) return 'check LOGS_STREAM_NAME is a stream the rule declares and its columns match the table';

@@ -7,15 +7,17 @@ import {
   type RejectedLogEventsInfo,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { SinkError } from '../errors.ts';
-import { type LogRecord, recordKey } from '../record.ts';
+import type { LogRecord } from '../record.ts';
 import { packCalls, PUT_LOG_EVENTS_LIMITS } from './cloudwatch-pack.ts';
-import { RecentKeys, unseenRecords } from './recent-keys.ts';
-import { backoffMs, errorName, sleep } from './retry.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import { errorName } from './retry.ts';
+import type { SendContext, Sink, SinkResult } from './sink.ts';
 
 /** Settings of the CloudWatch Logs sink. */
 export interface CloudWatchSinkOptions {
-  /** Built by the caller with the SDK's default configuration chain (so AWS_ENDPOINT_URL_* apply). */
+  /**
+   * Built by the caller with the SDK's default configuration chain (so AWS_ENDPOINT_URL_* apply) and `maxAttempts: 1`:
+   * retrying is `withRetry`'s.
+   */
   readonly client: CloudWatchLogsClient;
   readonly logGroupName: string;
   /**
@@ -29,13 +31,9 @@ export interface CloudWatchSinkOptions {
   readonly maxEventBytes?: number;
   /** PutLogEvents calls in flight at once. Default 4. */
   readonly concurrency?: number;
-  /** Total time a `send` may spend retrying throttled or failed calls. Default 20 s, under API Gateway's 29 s. */
-  readonly retryBudgetMs?: number;
-  /** How many record keys (auditID, stage, JSON digest) to remember for skipping retried batches. Default 100,000. */
-  readonly dedupeCapacity?: number;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
-  /** Uniform in [0, 1); used for the stream name and backoff jitter. */
+  /** Uniform in [0, 1); used for the stream name. */
   readonly random?: () => number;
 }
 
@@ -51,9 +49,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const concurrency = options.concurrency ?? 4;
-  const retryBudgetMs = options.retryBudgetMs ?? 20_000;
   const maxEventBytes = options.maxEventBytes ?? 1_048_576;
-  const written = new RecentKeys(options.dedupeCapacity ?? 100_000);
   const hex = Array.from({ length: 16 }, () => Math.floor(random() * 256).toString(16).padStart(2, '0')).join('');
   const logStreamName = `${options.streamPrefix ?? 'kube-apiserver-audit-'}${hex}`;
   let streamReady: Promise<void> | undefined;
@@ -79,36 +75,31 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
     }
   }
 
-  async function send(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
-    const deadline = now() + retryBudgetMs;
-    const { fresh, duplicates } = unseenRecords(records, written);
-    const counts = { calls: 0, restamped: 0, duplicates };
-    const pending: Pending[] = fresh.map((record) => ({ record, timestamp: record.timestamp, bytes: record.bytes }));
-    if (pending.length === 0) return { written: 0, ...counts };
+  /**
+   * Sends the records in as few calls as the limits allow, at most `concurrency` at a time, each once (a stream that
+   * vanished is created again). Events the service rejects for their time are sent again stamped with the current time.
+   */
+  async function send(records: readonly LogRecord[], { signal }: SendContext): Promise<SinkResult> {
+    let calls = 0;
+    const pending: Pending[] = records.map((record) => ({ record, timestamp: record.timestamp, bytes: record.bytes }));
+    const stored: LogRecord[] = [];
 
     const put = async (events: readonly Pending[]): Promise<Pending[]> => {
       const logEvents: InputLogEvent[] = events.map(({ record, timestamp }) => ({ timestamp, message: record.json }));
-      let recreated = false;
-      for (let attempt = 0; ; attempt++) {
+      for (let recreated = false; ; recreated = true) {
         signal.throwIfAborted();
-        counts.calls++;
+        calls++;
         try {
           await untilAborted(ensureStream(), signal);
           const answer = await client.send(new PutLogEventsCommand({ logGroupName, logStreamName, logEvents }), { abortSignal: signal });
           const rejected = rejectedIndexes(answer.rejectedLogEventsInfo, events.length);
           events.forEach((event, index) => {
-            if (!rejected.has(index)) written.add(recordKey(event.record));
+            if (!rejected.has(index)) stored.push(event.record);
           });
           return events.filter((_, index) => rejected.has(index));
         } catch (error) {
-          if (errorName(error) === 'ResourceNotFoundException' && !recreated) {
-            recreated = true;
-            streamReady = undefined;
-            continue;
-          }
-          const wait = backoffMs(attempt, random);
-          if (!isRetryable(error) || now() + wait > deadline) throw error;
-          await sleep(wait, signal);
+          if (errorName(error) !== 'ResourceNotFoundException' || recreated) throw error;
+          streamReady = undefined;
         }
       }
     };
@@ -119,7 +110,6 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
     const restamped = rejected.map((event) => ({ ...event, timestamp: now() }));
     const second = await runBounded(packCalls(restamped), concurrency, put);
     const stillRejected = second.results.flat().length;
-    counts.restamped = restamped.length - stillRejected - second.failedEvents;
     const failed = first.failedEvents + second.failedEvents + stillRejected;
     if (failed > 0) {
       const cause = first.errors[0] ?? second.errors[0];
@@ -128,10 +118,10 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
           `${cause ? ` (${errorName(cause)})` : ' (rejected twice)'}; the API server will retry the batch, check the group exists and the role may write to it`,
         'cloudwatch-logs',
         failed,
-        { cause },
+        { cause, stored, retryable: cause !== undefined && !signal.aborted && [...first.errors, ...second.errors].every(isRetryable) },
       );
     }
-    return { written: pending.length, ...counts };
+    return { written: pending.length, duplicates: 0, restamped: restamped.length - stillRejected - second.failedEvents, calls };
   }
 
   return {

@@ -1,18 +1,15 @@
 import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
-import { recordKey, type LogRecord } from '../record.ts';
+import type { LogRecord } from '../record.ts';
 import { createSlices, type Slices } from '../slices.ts';
 import { openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
-import { RecentKeys } from './recent-keys.ts';
-import type { Sink, SinkResult } from './sink.ts';
+import { type Sink, type SinkResult, storedAll } from './sink.ts';
 
 /**
  * JSON-lines sinks: one event per line, exactly as kube-apiserver's --audit-log-path writes its audit.log, so
  * audit2rbac, Falco's file input and log agents read the output unchanged.
  */
 export interface JsonLinesOptions {
-  /** How many (auditID, stage) keys to remember so a retried batch is not written twice. Default 100,000. */
-  readonly dedupeCapacity?: number;
   /** Where the sink reports what it found and did outside a batch (a repaired torn line, a closed stdout). Default: nowhere. */
   readonly log?: OutputLog;
 }
@@ -29,7 +26,7 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
     if (broken) return broken;
     const code = error.code ?? 'EIO';
     const why = code === 'EPIPE' ? "stdout's reader has gone away" : 'stdout failed';
-    broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUT) a file`, code, { cause: error });
+    broken = new OutputWriteError(`${code} on stdout: ${why}, nothing more can be written; restart the relay with a reader on its stdout, or give --output (OUTPUTS) a file`, code, { cause: error });
     options.log?.({ level: 'error', msg: broken.message });
     return broken;
   };
@@ -59,43 +56,28 @@ interface LineWriter {
 }
 
 function createLineSink(name: string, options: JsonLinesOptions, writer: LineWriter): Sink {
-  const written = new RecentKeys(options.dedupeCapacity ?? 100_000);
   // Batches arrive concurrently; writing them one after another keeps every line whole.
   let queue: Promise<unknown> = Promise.resolve();
 
   async function writeBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
     signal.throwIfAborted();
-    // A batch of 600,000 events takes seconds to key and encode: in slices, so other requests are answered meanwhile.
+    // A batch of 600,000 events takes seconds to encode: in slices, so other requests are answered meanwhile.
+    // (withDeduplication has already left out what was stored before.)
     const slices = createSlices();
-    const fresh: LogRecord[] = [];
-    const keys = new Set<string>();
-    for (const record of records) {
-      const key = recordKey(record);
-      if (slices.due()) await slices.next();
-      if (written.has(key) || keys.has(key)) continue;
-      keys.add(key);
-      fresh.push(record);
+    try {
+      await writer.write(await encodeLines(records, slices));
+    } catch (error) {
+      const why = error instanceof OutputWriteError ? `: ${error.message}` : ` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      throw new SinkError(`writing ${records.length} events to ${name} failed${why}`, name, records.length, { cause: error });
     }
-    if (fresh.length > 0) {
-      try {
-        await writer.write(await encodeLines(fresh, slices));
-      } catch (error) {
-        const why = error instanceof OutputWriteError ? `: ${error.message}` : ` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
-        throw new SinkError(`writing ${fresh.length} events to ${name} failed${why}`, name, fresh.length, { cause: error });
-      }
-    }
-    for (const key of keys) {
-      written.add(key);
-      if (slices.due()) await slices.next();
-    }
-    return { written: fresh.length, duplicates: records.length - fresh.length, restamped: 0, calls: fresh.length > 0 ? 1 : 0 };
+    return storedAll(records.length, 1);
   }
 
   return {
     name,
     maxRecordBytes: Number.MAX_SAFE_INTEGER,
-    send(records, signal) {
-      const result = queue.then(() => writeBatch(records, signal));
+    send(records, context) {
+      const result = queue.then(() => writeBatch(records, context.signal));
       queue = result.catch(() => {});
       return result;
     },

@@ -29,7 +29,7 @@ export function createPerClusterSink(template: string, open: (path: string) => P
   return {
     name: 'file',
     maxRecordBytes: Number.MAX_SAFE_INTEGER,
-    async send(records, signal) {
+    async send(records, context) {
       const byCluster = new Map<string, LogRecord[]>();
       for (const record of records) {
         if (record.cluster === undefined) {
@@ -47,7 +47,7 @@ export function createPerClusterSink(template: string, open: (path: string) => P
         } catch (error) {
           throw new SinkError(`cannot open the output of cluster ${cluster}: ${(error as Error).message}`, 'file', group.length, { cause: error });
         }
-        const result: SinkResult = await sink.send(group, signal);
+        const result: SinkResult = await sink.send(group, context);
         total.written += result.written;
         total.duplicates += result.duplicates;
         total.restamped += result.restamped;

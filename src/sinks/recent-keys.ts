@@ -1,5 +1,3 @@
-import { type LogRecord, recordKey } from '../record.ts';
-
 /** A bounded set of recently seen keys: once full, adding a key forgets the oldest one. */
 export class RecentKeys {
   readonly #keys = new Set<string>();
@@ -26,16 +24,4 @@ export class RecentKeys {
   get size(): number {
     return this.#keys.size;
   }
-}
-
-/** Splits a batch into records not yet stored (first of each key) and a count of those already seen or repeated. */
-export function unseenRecords(records: readonly LogRecord[], stored: RecentKeys): { fresh: LogRecord[]; duplicates: number } {
-  const fresh = new Map<string, LogRecord>();
-  let duplicates = 0;
-  for (const record of records) {
-    const key = recordKey(record);
-    if (stored.has(key) || fresh.has(key)) duplicates++;
-    else fresh.set(key, record);
-  }
-  return { fresh: [...fresh.values()], duplicates };
 }

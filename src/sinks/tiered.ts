@@ -26,7 +26,7 @@ const ZERO: SinkResult = { written: 0, duplicates: 0, restamped: 0, calls: 0 };
 
 /**
  * Sends each record to the sink bound to its tier, all tiers at once; resolves once every tier stored its records.
- * Records routed to drop are counted in `dropped`. Copies made by `archive: always` go to the archive sink in a call of
+ * Records routed to drop are counted in `routedToDrop`. Copies made by `archive: always` go to the archive sink in a call of
  * their own and do not count as written: each event counts once, in its tier.
  */
 export function createTieredSink(options: TieredSinkOptions): Sink {
@@ -39,21 +39,21 @@ export function createTieredSink(options: TieredSinkOptions): Sink {
   return {
     name: `tiered(${Object.entries(sinks).map(([tier, sink]) => `${tier}=${sink.name}`).join(',')})`,
     maxRecordBytes: Math.min(...bound.map((sink) => sink.maxRecordBytes)),
-    async send(records, signal) {
+    async send(records, context) {
       const primary = new Map<StoredTier, LogRecord[]>();
       const copies: LogRecord[] = [];
-      let dropped = 0;
+      let routedToDrop = 0;
       for (const record of records) {
         const [tier, copy] = destinations(routing, record.event) as StoredTier[];
         if (tier === undefined) {
-          dropped++;
+          routedToDrop++;
           continue;
         }
         primary.set(tier, [...(primary.get(tier) ?? []), record]);
         if (copy) copies.push(record);
       }
-      const calls = [...primary].map(([tier, batch]) => sinks[tier]!.send(batch, signal));
-      const copied = copies.length > 0 ? sinks.archive!.send(copies, signal) : Promise.resolve(ZERO);
+      const calls = [...primary].map(([tier, batch]) => sinks[tier]!.send(batch, context));
+      const copied = copies.length > 0 ? sinks.archive!.send(copies, context) : Promise.resolve(ZERO);
       const [results, copyResult] = await Promise.all([Promise.all(calls), copied]);
       const sum = (field: 'written' | 'duplicates' | 'restamped' | 'truncated'): number => results.reduce((total, result) => total + (result[field] ?? 0), 0);
       return {
@@ -62,7 +62,7 @@ export function createTieredSink(options: TieredSinkOptions): Sink {
         restamped: sum('restamped'),
         truncated: sum('truncated'),
         calls: results.reduce((total, result) => total + result.calls, copyResult.calls),
-        dropped,
+        routedToDrop,
       };
     },
     async close() {

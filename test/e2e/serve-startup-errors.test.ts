@@ -59,8 +59,8 @@ describe('serve refuses to start with one clear line and exit 2', () => {
   });
 
   test('an output that cannot be opened names --output', async () => {
-    assertOneProblem(await serve(['--port', '0', '--output', `${pki.dir}/missing-directory/audit.log`]), /^--output \(OUTPUT\): cannot open \S+\/missing-directory\/audit\.log for appending \(ENOENT\); check the directory exists and is writable, or give another path$/);
-    assertOneProblem(await serve(['--port', '0', '--output', pki.dir]), /^--output \(OUTPUT\): cannot open \S+ for appending \(EISDIR\)/);
+    assertOneProblem(await serve(['--port', '0', '--output', `${pki.dir}/missing-directory/audit.log`]), /^--output \(OUTPUTS\): cannot open \S+\/missing-directory\/audit\.log for appending \(ENOENT\); check the directory exists and is writable, or give another path$/);
+    assertOneProblem(await serve(['--port', '0', '--output', pki.dir]), /^--output \(OUTPUTS\): cannot open \S+ for appending \(EISDIR\)/);
   });
 
   test('an unreadable certificate file names --tls-cert', async () => {

@@ -4,13 +4,16 @@ import { SinkError } from '../../src/errors.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { MAX_FIELD_BYTES, toAksAuditRow } from '../../src/sinks/aks-audit-row.ts';
 import { type AzureMonitorSinkOptions, createAzureMonitorSink, MAX_EVENT_BYTES } from '../../src/sinks/azure-monitor.ts';
+import { withDeduplication } from '../../src/sinks/deduplicate.ts';
+import { withRetry } from '../../src/sinks/retry.ts';
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
 import { MAX_CALL_BYTES } from '../support/logs-ingestion-standin.ts';
 import { fixtureLines, repeatedLines } from '../support/event-lists.ts';
 import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { sendContext } from '../support/send-context.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const signal = () => new AbortController().signal;
+const signal = () => sendContext();
 /** Rows as they travel: JSON text, parsed again. */
 const asSent = (record: LogRecord) => JSON.parse(JSON.stringify(toAksAuditRow(record).row)) as Record<string, unknown>;
 const byKey = (rows: readonly Record<string, unknown>[]) =>
@@ -50,15 +53,20 @@ describe('azure monitor logs sink over the real SDK and managed identity', { tim
   });
   after(() => azure.close());
 
+  /** The sink wrapped as the relay wraps every output. */
   const sink = (options: Partial<AzureMonitorSinkOptions> = {}) =>
-    createAzureMonitorSink({
-      endpoint: azure.ingestion.endpoint,
-      credential: azure.credential,
-      ruleId: RULE_ID,
-      streamName: STREAM,
-      clientOptions: { tlsOptions: { ca: azure.ingestion.ca } },
-      ...options,
-    });
+    withDeduplication(
+      withRetry(
+        createAzureMonitorSink({
+          endpoint: azure.ingestion.endpoint,
+          credential: azure.credential,
+          ruleId: RULE_ID,
+          streamName: STREAM,
+          clientOptions: { tlsOptions: { ca: azure.ingestion.ca } },
+          ...options,
+        }),
+      ),
+    );
   /** Rows the stand-in stored since `from`, and the calls it answered. */
   const since = (rows: number, calls: number) => ({
     rows: azure.ingestion.rows().slice(rows),
@@ -130,17 +138,17 @@ describe('azure monitor logs sink over the real SDK and managed identity', { tim
     assert.deepEqual(byKey(rows), byKey(uniqueByKey(records).map(asSent)));
   });
 
-  it('gives up with a SinkError when throttling outlasts the budget, and a retried batch stores only the rest', async () => {
+  it('gives up with a SinkError when throttling outlasts the deadline, and a retried batch stores only the rest', async () => {
     const records = fixtureVolume.slice(0, 1001);
     const unique = uniqueByKey(records);
-    const target = sink({ retryBudgetMs: 300, concurrency: 1 });
+    const target = sink({ concurrency: 1 });
     azure.ingestion.faults.retryAfterSeconds = 5;
     azure.ingestion.faults.throttleNext(1);
     const [rows0, calls0] = mark();
     const started = Date.now();
-    const error = await target.send(records, signal()).then(() => undefined, (caught: unknown) => caught);
-    assert.ok(error instanceof SinkError, 'a throttled call past the budget fails the send');
-    assert.ok(Date.now() - started < 2_000, 'it does not wait a Retry-After longer than its budget');
+    const error = await target.send(records, sendContext(2_000)).then(() => undefined, (caught: unknown) => caught);
+    assert.ok(error instanceof SinkError, 'a throttled call past the deadline fails the send');
+    assert.ok(Date.now() - started < 2_000, 'it does not wait a Retry-After that ends after the deadline');
     assert.match(error.message, /^azure monitor logs: \d+ of \d+ rows were not stored .*HTTP 429 TooManyRequests/);
     const storedFirst = since(rows0, calls0).rows.length;
     assert.equal(error.failed, unique.length - storedFirst);
@@ -179,7 +187,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', { tim
     const [rows0, calls0] = mark();
     azure.ingestion.faults.delayOneAfter(1, 3_000);
     const abort = new AbortController();
-    const sent = target.send(records, abort.signal).then(() => undefined, (caught: unknown) => caught);
+    const sent = target.send(records, { signal: abort.signal, deadline: Date.now() + 60_000 }).then(() => undefined, (caught: unknown) => caught);
     await waitFor(() => azure.ingestion.calls.length > calls0 + 1);
     abort.abort(new DOMException('no answer in time', 'TimeoutError'));
     const error = await sent;
@@ -204,10 +212,11 @@ describe('azure monitor logs sink over the real SDK and managed identity', { tim
     azure.ingestion.faults.throttleNext(1);
     const started = Date.now();
     const error = await sink()
-      .send(fixtureVolume.slice(0, 5), AbortSignal.timeout(300))
+      .send(fixtureVolume.slice(0, 5), sendContext(300))
       .then(() => undefined, (caught: unknown) => caught);
     assert.ok(error instanceof SinkError);
-    assert.match(error.message, /ran out of time \(SINK_TIMEOUT_MS\)/);
+    // The Retry-After would end past the deadline: the send stops at once, with the service's answer.
+    assert.match(error.message, /\(HTTP 429 TooManyRequests\); .*ran out of time$/);
     assert.ok(Date.now() - started < 2_000);
   });
 });

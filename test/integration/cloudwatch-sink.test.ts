@@ -4,13 +4,17 @@ import { SinkError } from '../../src/errors.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { packLowerBound } from '../../src/sinks/cloudwatch-pack.ts';
 import { createCloudWatchSink, type CloudWatchSinkOptions } from '../../src/sinks/cloudwatch.ts';
+import { withDeduplication } from '../../src/sinks/deduplicate.ts';
+import { withRetry } from '../../src/sinks/retry.ts';
+import type { Sink } from '../../src/sinks/sink.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { fixtureLines, repeatedLines } from '../support/event-lists.ts';
 import { fixtureRecords, recordFromLine, sizedRecord } from '../support/records.ts';
+import { sendContext } from '../support/send-context.ts';
 
 const HOUR = 3_600_000;
-const signal = () => new AbortController().signal;
+const signal = () => sendContext();
 
 describe('cloudwatch logs sink over the real SDK', () => {
   let standIn: CloudWatchLogsStandIn;
@@ -21,12 +25,16 @@ describe('cloudwatch logs sink over the real SDK', () => {
   });
   after(() => standIn.close());
 
-  /** A sink writing to a fresh group, and a way to read its one stream back. */
-  function fresh(options: Partial<CloudWatchSinkOptions> = {}) {
+  /**
+   * A sink writing to a fresh group, wrapped as the relay wraps every output (`retry: false` leaves retrying to the
+   * caller), and a way to read its one stream back.
+   */
+  function fresh(options: Partial<CloudWatchSinkOptions> = {}, { retry = true } = {}) {
     const logGroupName = `/aws/eks/test-${group++}/cluster`;
     standIn.createLogGroup(logGroupName);
     const client = standInClient(standIn.endpoint);
-    const sink = createCloudWatchSink({ client, logGroupName, ...options });
+    const cloudWatch: Sink = createCloudWatchSink({ client, logGroupName, ...options });
+    const sink = withDeduplication(retry ? withRetry(cloudWatch) : cloudWatch);
     const read = async () => {
       const streams = standIn.streams(logGroupName);
       assert.equal(streams.length, 1);
@@ -126,7 +134,7 @@ describe('cloudwatch logs sink over the real SDK', () => {
     assert.deepEqual(await readStream(client, logGroupName, standIn.streams(logGroupName)[0]!), [records[0]!.json]);
   });
 
-  it('retries throttling and 500s with backoff inside the budget', async () => {
+  it('retries throttling and 500s with backoff (withRetry) within the deadline', async () => {
     const { sink, read } = fresh();
     await sink.send([sizedRecord(0, Date.now(), 200)], signal()); // the stream exists from here on
     standIn.faults.throttleNext(2);
@@ -139,17 +147,17 @@ describe('cloudwatch logs sink over the real SDK', () => {
     assert.equal((await read()).length, 3);
   });
 
-  it('gives up with a SinkError when the budget runs out and when aborted', async () => {
-    const { sink } = fresh({ retryBudgetMs: 300 });
+  it('gives up with a SinkError when the deadline nears and when aborted', async () => {
+    const { sink } = fresh();
     standIn.faults.failNext(1_000);
     try {
-      await assert.rejects(sink.send([sizedRecord(0, Date.now(), 200)], signal()), (error: unknown) => {
+      await assert.rejects(sink.send([sizedRecord(0, Date.now(), 200)], sendContext(300)), (error: unknown) => {
         assert.ok(error instanceof SinkError);
         assert.equal(error.failed, 1);
         assert.match(error.message, /ServiceUnavailableException/);
         return true;
       });
-      const aborted = AbortSignal.timeout(50);
+      const aborted = sendContext(50);
       await assert.rejects(createCloudWatchSink({ client: standInClient(standIn.endpoint), logGroupName: 'x' }).send([sizedRecord(1, Date.now(), 200)], aborted));
     } finally {
       standIn.faults.failNext(0);
@@ -178,8 +186,8 @@ describe('cloudwatch logs sink over the real SDK', () => {
     const day = 25 * 3_600_000;
     const records = repeatedLines(1_001, fixtureLines()).map((line, i) => ({ ...recordFromLine(line), timestamp: Date.now() - (i % 2) * day - i }));
     const expected = uniqueByKey(records);
-    // No retry budget: every failed call fails the batch, so the whole-batch replays and the dedupe do the work.
-    const { sink, read } = fresh({ retryBudgetMs: 0 });
+    // No retrying: every failed call fails the batch, so the whole-batch replays and the dedupe do the work.
+    const { sink, read } = fresh({}, { retry: false });
     const batches = Array.from({ length: Math.ceil(records.length / 100) }, (_, i) => records.slice(i * 100, i * 100 + 100));
     standIn.faults.failureRate = 0.3;
     let replays = 0;

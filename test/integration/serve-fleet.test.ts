@@ -165,9 +165,9 @@ describe("--output 'audit-{cluster}.jsonl': a file per cluster", () => {
   test('refused at start when a caller could have no cluster to name its file', async () => {
     const refusal = await serveRefusal(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', join(pki.dir, 'tokens'), '--output', join(pki.dir, 'audit-{cluster}.jsonl')]);
     assert.equal(refusal.code, 2);
-    assert.match(refusal.stderr, /--output \(OUTPUT\): has \{cluster\}, but 1 credential line\(s\) name no cluster and --cluster \(CLUSTER_NAME\) is not set/);
+    assert.match(refusal.stderr, /--output \(OUTPUTS\): has \{cluster\}, but 1 credential line\(s\) name no cluster and --cluster \(CLUSTER_NAME\) is not set/);
     const missing = await serveRefusal(['--cluster', 'prod', '--output', join(pki.dir, 'no-such-dir', 'audit-{cluster}.jsonl')]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--output \(OUTPUT\): the directory .*no-such-dir is not writable \(ENOENT\)/);
+    assert.match(missing.stderr, /--output \(OUTPUTS\): the directory .*no-such-dir is not writable \(ENOENT\)/);
   });
 });

@@ -6,7 +6,7 @@ import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { PipelineConfig } from '../../src/config.ts';
-import { createPipeline } from '../../src/receive.ts';
+import { createPipeline } from '../../src/pipeline.ts';
 import { createAzureMonitorSink } from '../../src/sinks/azure-monitor.ts';
 import { createCloudWatchSink } from '../../src/sinks/cloudwatch.ts';
 import type { Sink } from '../../src/sinks/sink.ts';

@@ -17,6 +17,13 @@ const HANDLER_VARIABLES = [
   'REDACT_PATHS',
   'DROP_RULES',
   'DROP_RULES_FILE',
+  'OUTPUTS',
+  'BEST_EFFORT_OUTPUTS',
+  'AWS_ENDPOINT_URL_S3',
+  'COLD_LOG_GROUP_NAME',
+  'TIERS_PRESET',
+  'TIERS',
+  'TIERS_FILE',
 ] as const;
 
 export interface StandInEndpoints {

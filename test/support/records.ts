@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditApiVersion, AuditEvent } from '../../src/audit/types.ts';
-import type { LogRecord } from '../../src/record.ts';
+import { type LogRecord, recordKey } from '../../src/record.ts';
 
 /** The project's own fixture events: hand-written, except v1-large.jsonl (test/fixtures/generate-large.ts). */
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/events/', import.meta.url));
@@ -29,7 +29,7 @@ export type Fixture = (typeof Fixture)[keyof typeof Fixture];
 export function recordFromLine(line: string): LogRecord {
   const event = JSON.parse(line) as AuditEvent & Record<string, unknown>;
   const time = (event.stageTimestamp ?? event.requestReceivedTimestamp ?? event.timestamp) as string | undefined;
-  return {
+  const record = {
     auditID: event.auditID,
     stage: event.stage,
     timestamp: time ? Date.parse(time) : Date.now(),
@@ -38,6 +38,7 @@ export function recordFromLine(line: string): LogRecord {
     event,
     apiVersion: event.apiVersion as AuditApiVersion,
   };
+  return { ...record, key: recordKey(record) };
 }
 
 /** Every event line of every *.jsonl file in `dir` (default: the project's fixtures). */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRelayMetrics } from '../../src/prometheus.ts';
-import { emptyCounts } from '../../src/receive.ts';
+import { emptyCounts } from '../../src/pipeline.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
 
 const batch = (received: number) => ({ ...emptyCounts(), received, written: received });

@@ -50,6 +50,8 @@ export interface BatchCounts {
   truncated: number;
   /** Events a destination first refused for their time and stored on a second attempt. */
   restamped: number;
+  /** Events best-effort outputs did not get because they had fallen behind (their queue was full). */
+  dropped: number;
   /** Events whose kube-audit-relay.io/cluster named another cluster than the caller's credential: overwritten. */
   spoofed: number;
   /** Canary events (`kube-audit-relay doctor`) in the body; stored like the others, counted apart. */
@@ -109,6 +111,7 @@ export const emptyCounts = (): BatchCounts => ({
   redacted: 0,
   truncated: 0,
   restamped: 0,
+  dropped: 0,
   spoofed: 0,
   canaries: 0,
   bytes: 0,
@@ -218,17 +221,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
 
-      const deadline = sinkDeadline(signal, config.sinkTimeoutMs);
+      const deadline = sinkDeadline(signal, config.sinkTimeoutMs, now);
       try {
+        const context = { signal: deadline.signal, deadline: deadline.at };
         // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
-        const result = await Promise.race([sink.send(records, deadline.signal), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
+        const result = await Promise.race([sink.send(records, context), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
         counts.written = result.written;
         counts.duplicates = result.duplicates;
         counts.restamped = result.restamped;
         counts.truncated += result.truncated ?? 0;
-        counts.filtered += result.dropped ?? 0;
+        counts.dropped = result.dropped ?? 0;
+        counts.filtered += result.routedToDrop ?? 0;
       } catch (error) {
-        const why = error instanceof SinkError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
+        // Several guaranteed outputs failing come as one AggregateError whose message names each.
+        const why = error instanceof SinkError || error instanceof AggregateError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
         return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
       } finally {
         deadline.dispose();
@@ -256,6 +262,8 @@ function certificateCluster(subject: ClientCertificateSubject | undefined, field
 
 interface Deadline {
   readonly signal: AbortSignal;
+  /** Milliseconds since the epoch when the timer fires. */
+  readonly at: number;
   /** Whether the time ran out (rather than the caller aborting). */
   readonly expired: () => boolean;
   dispose(): void;
@@ -265,8 +273,9 @@ interface Deadline {
  * Aborts when `outer` does or after `ms`. A timer and a listener, both cleared by `dispose`: AbortSignal.timeout and
  * AbortSignal.any each hold weak references, which cost GC time on every batch.
  */
-function sinkDeadline(outer: AbortSignal | undefined, ms: number): Deadline {
+function sinkDeadline(outer: AbortSignal | undefined, ms: number, now: () => number): Deadline {
   const controller = new AbortController();
+  const at = now() + ms;
   let expired = false;
   const timer = setTimeout(() => {
     expired = true;
@@ -277,6 +286,7 @@ function sinkDeadline(outer: AbortSignal | undefined, ms: number): Deadline {
   else outer?.addEventListener('abort', forward, { once: true });
   return {
     signal: controller.signal,
+    at,
     expired: () => expired,
     dispose() {
       clearTimeout(timer);

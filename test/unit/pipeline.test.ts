@@ -6,7 +6,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { type Env, readPipelineConfig, SettingsReader } from '../../src/config.ts';
-import { createPipeline, type Pipeline, type ReceiveRequest, type ReceiveResult } from '../../src/receive.ts';
+import { createPipeline, type Pipeline, type ReceiveRequest, type ReceiveResult } from '../../src/pipeline.ts';
+import { withDeduplication } from '../../src/sinks/deduplicate.ts';
 import { createFileSink, createStreamSink } from '../../src/sinks/json-lines.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { realCorpusFiles, realCorpusSkip } from '../support/real-corpus.ts';
@@ -34,7 +35,8 @@ function pipeline(sink: Sink, env: Env = {}): Pipeline {
 
 async function fileTarget(env: Env = {}): Promise<{ path: string; relay: Pipeline; sink: Sink }> {
   const path = join(dir, `audit-${outputs++}.log`);
-  const sink = await createFileSink(path);
+  // Wrapped as every output is, so a retried batch is recognised.
+  const sink = withDeduplication(await createFileSink(path));
   return { path, relay: pipeline(sink, env), sink };
 }
 
@@ -177,7 +179,7 @@ describe('the status contract', () => {
   it('answers 503 with the sink\'s reason when the file cannot be written, so the API server retries', async () => {
     const sink = await createFileSink('/dev/full');
     const result = await pipeline(sink).receive(post(eventList(metadata.slice(0, 2))));
-    assertAnswer(result, 503, /^not stored, the API server will retry the batch: writing 2 events to file failed: ENOSPC on \/dev\/full: no space left on the device \(\d+ bytes free on its filesystem, the batch needs \d+ bytes\); free space or point --output \(OUTPUT\) at a larger filesystem; the character device may have taken part of the batch, which the retry writes again$/);
+    assertAnswer(result, 503, /^not stored, the API server will retry the batch: writing 2 events to file failed: ENOSPC on \/dev\/full: no space left on the device \(\d+ bytes free on its filesystem, the batch needs \d+ bytes\); free space or point --output \(OUTPUTS\) at a larger filesystem; the character device may have taken part of the batch, which the retry writes again$/);
     assert.ok(result.error);
     assert.equal(result.counts.written, 0);
   });
@@ -186,7 +188,7 @@ describe('the status contract', () => {
     const stream = new PassThrough();
     stream.destroy();
     const result = await pipeline(createStreamSink(stream)).receive(post(eventList(metadata.slice(0, 2))));
-    assertAnswer(result, 503, /^not stored, the API server will retry the batch: writing 2 events to stdout failed: ERR_STREAM_DESTROYED on stdout: stdout failed, nothing more can be written; restart the relay with a reader on its stdout, or give --output \(OUTPUT\) a file$/);
+    assertAnswer(result, 503, /^not stored, the API server will retry the batch: writing 2 events to stdout failed: ERR_STREAM_DESTROYED on stdout: stdout failed, nothing more can be written; restart the relay with a reader on its stdout, or give --output \(OUTPUTS\) a file$/);
   });
 
   it('answers 503 once SINK_TIMEOUT_MS has passed, even if the sink never returns', async () => {

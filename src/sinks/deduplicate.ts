@@ -1,0 +1,100 @@
+import type { LogRecord } from '../record.ts';
+import { createSlices, type Slices } from '../slices.ts';
+import { RecentKeys } from './recent-keys.ts';
+import { type Sink, SinkError, type SinkResult } from './sink.ts';
+
+/** How many record keys each output remembers by default: a few hundred of the API server's 400-event batches. */
+export const DEFAULT_DEDUPE_CAPACITY = 100_000;
+
+/**
+ * The sink, skipping records it already stored: the API server retries a whole batch when any of it failed, so the
+ * records stored the first time (`SinkError.stored` says which) are not stored again. Records repeated within one
+ * batch are stored once, and a record that another send is storing right now (the API server gave up on an attempt
+ * that is still running and sent the batch again) waits for that send to settle. Keys come from `LogRecord.key`,
+ * computed once when the record was rendered. The bookkeeping runs in slices, so a batch of 600,000 events does
+ * not hold the event loop.
+ */
+export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY): Sink {
+  const stored = new RecentKeys(capacity);
+  /** Keys of records being sent, with when that send settles (it never rejects). */
+  const inFlight = new Map<string, Promise<void>>();
+  /** Sends pass one at a time from choosing their records to registering them in flight. */
+  let gate: Promise<unknown> = Promise.resolve();
+
+  /** The sends now storing any of these records. */
+  async function sendsOf(records: readonly LogRecord[], slices: Slices): Promise<Set<Promise<void>>> {
+    const sends = new Set<Promise<void>>();
+    for (const record of records) {
+      const settled = inFlight.get(record.key);
+      if (settled) sends.add(settled);
+      if (slices.due()) await slices.next();
+    }
+    return sends;
+  }
+
+  /** Waits out other sends of the same records, then picks the records not stored and marks them in flight. */
+  async function admit(records: readonly LogRecord[], signal: AbortSignal, slices: Slices) {
+    for (let sends = await sendsOf(records, slices); sends.size > 0; sends = await sendsOf(records, slices)) {
+      try {
+        await Promise.race([Promise.all(sends), aborted(signal)]);
+      } catch (error) {
+        throw new SinkError(`${sink.name}: the same events were still being stored by an earlier attempt when the batch ran out of time`, sink.name, records.length, { cause: error });
+      }
+    }
+    let settle = (): void => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const fresh = new Map<string, LogRecord>();
+    for (const record of records) {
+      if (!stored.has(record.key) && !fresh.has(record.key)) {
+        fresh.set(record.key, record);
+        inFlight.set(record.key, settled);
+      }
+      if (slices.due()) await slices.next();
+    }
+    return { fresh, settled, settle };
+  }
+
+  async function remember(records: readonly LogRecord[], slices: Slices): Promise<void> {
+    for (const record of records) {
+      stored.add(record.key);
+      if (slices.due()) await slices.next();
+    }
+  }
+
+  return {
+    name: sink.name,
+    maxRecordBytes: sink.maxRecordBytes,
+    async send(records, context): Promise<SinkResult> {
+      const slices = createSlices();
+      const admitted = gate.then(() => admit(records, context.signal, slices));
+      gate = admitted.catch(() => {});
+      const { fresh, settled, settle } = await admitted;
+      const duplicates = records.length - fresh.size;
+      if (fresh.size === 0) {
+        settle();
+        return { written: 0, duplicates, restamped: 0, calls: 0 };
+      }
+      const batch = [...fresh.values()];
+      try {
+        const result = await sink.send(batch, context);
+        await remember(batch, slices);
+        return { ...result, duplicates: result.duplicates + duplicates };
+      } catch (error) {
+        if (error instanceof SinkError) await remember(error.stored, slices);
+        throw error;
+      } finally {
+        // Remembered first: a send admitted after this one's keys leave the flight finds them stored.
+        for (const key of fresh.keys()) if (inFlight.get(key) === settled) inFlight.delete(key);
+        settle();
+      }
+    },
+    close: () => sink.close(),
+  };
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}

@@ -1,0 +1,161 @@
+import type { Writable } from 'node:stream';
+import type { TokenCredential } from '@azure/identity';
+import type { Env, SettingsReader } from '../config.ts';
+import type { OutputLog } from './append-file.ts';
+import type { OutputNote } from './best-effort-queue.ts';
+import { DEFAULT_DEDUPE_CAPACITY, withDeduplication } from './deduplicate.ts';
+import { createFanOut, DEFAULT_BEST_EFFORT_QUEUE_BYTES, type FanOut } from './fan-out.ts';
+import { createFileSink, createStreamSink } from './json-lines.ts';
+import { type OutputSpec, parseOutputUri } from './output-uri.ts';
+import { withRetry } from './retry.ts';
+import type { Sink } from './sink.ts';
+
+/** Credentials the HTTP forward outputs present; sent over https only, as the API server does. */
+export interface ForwardCredentials {
+  /** FORWARD_TOKEN_FILE: a file holding the bearer token. */
+  readonly token?: string;
+  /** FORWARD_CA_FILE: PEM certificates to trust instead of the system's. */
+  readonly ca?: string;
+  /** FORWARD_CLIENT_CERT_FILE and FORWARD_CLIENT_KEY_FILE: a client certificate and its key, PEM. */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** Where the relay stores events. */
+export interface OutputsConfig {
+  /**
+   * OUTPUTS (serve: --output, repeatable): URIs that must store every event before the relay answers 2xx, after the
+   * entry point's own output if it has one.
+   */
+  readonly guaranteed: readonly OutputSpec[];
+  /** BEST_EFFORT_OUTPUTS (serve: --best-effort-output): URIs that get events if they keep up. Default none. */
+  readonly bestEffort: readonly OutputSpec[];
+  /** BEST_EFFORT_QUEUE_BYTES: event bytes each best-effort output may hold back. Default 67108864 (64 MiB). */
+  readonly bestEffortQueueBytes: number;
+  /** DEDUPE_CAPACITY: record keys each output remembers to skip retried batches. Default 100000. */
+  readonly dedupeCapacity: number;
+  readonly forward: ForwardCredentials;
+}
+
+/**
+ * Reads OUTPUTS and BEST_EFFORT_OUTPUTS (comma- or newline-separated URIs) and the settings they use. With `own`, the
+ * entry point has a guaranteed output of its own (the Lambda's CloudWatch group) and OUTPUTS adds to it; otherwise
+ * OUTPUTS is required, or `defaultOutput` stands in for it.
+ */
+export function readOutputsConfig(reader: SettingsReader, options: { own?: boolean; defaultOutput?: string } = {}): OutputsConfig {
+  const parse = (name: string): OutputSpec[] =>
+    reader.list(name).flatMap((text, index) => {
+      try {
+        return [parseOutputUri(text)];
+      } catch (error) {
+        reader.problem(name, `entry ${index + 1}: ${(error as Error).message}`);
+        return [];
+      }
+    });
+  const listed = parse('OUTPUTS');
+  const guaranteed = listed.length === 0 && !options.own && options.defaultOutput !== undefined ? [parseOutputUri(options.defaultOutput)] : listed;
+  if (guaranteed.length === 0 && !options.own) reader.problem('OUTPUTS', 'is required: list at least one output URI (-, a path, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, http(s)://)');
+  const bestEffort = parse('BEST_EFFORT_OUTPUTS');
+  const stdoutCount = [...guaranteed, ...bestEffort].filter((spec) => spec.kind === 'stdout').length;
+  if (stdoutCount > 1) reader.problem('OUTPUTS', '- (stdout) is listed more than once; the lines would interleave');
+
+  const cert = reader.file('FORWARD_CLIENT_CERT_FILE');
+  const key = reader.file('FORWARD_CLIENT_KEY_FILE');
+  if ((cert === undefined) !== (key === undefined)) reader.problem(cert === undefined ? 'FORWARD_CLIENT_CERT_FILE' : 'FORWARD_CLIENT_KEY_FILE', 'is needed too: a client certificate takes both the certificate and its key');
+  const token = reader.file('FORWARD_TOKEN_FILE')?.trim();
+  const ca = reader.file('FORWARD_CA_FILE');
+  const forwards = [...guaranteed, ...bestEffort].filter((spec) => spec.kind === 'http');
+  if ((token !== undefined || cert !== undefined) && forwards.some((spec) => spec.kind === 'http' && spec.url.protocol !== 'https:')) {
+    reader.problem('FORWARD_TOKEN_FILE', 'credentials are sent over https only, as the API server does; make the http:// forward output https:// or drop the credentials');
+  }
+  return Object.freeze({
+    guaranteed,
+    bestEffort,
+    bestEffortQueueBytes: reader.integer('BEST_EFFORT_QUEUE_BYTES', { default: DEFAULT_BEST_EFFORT_QUEUE_BYTES, min: 1024 }),
+    dedupeCapacity: reader.integer('DEDUPE_CAPACITY', { default: DEFAULT_DEDUPE_CAPACITY, min: 0 }),
+    forward: { ...(token ? { token } : {}), ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) },
+  });
+}
+
+/** What building outputs needs from the entry point. */
+export interface OutputContext {
+  /** Where `-` writes. */
+  readonly stdout: Writable;
+  /** The settings (AWS_ENDPOINT_URL_S3, AZURE_STORAGE_KEY); the SDKs read the rest of their chain themselves. */
+  readonly env: Env;
+  /** SINK_TIMEOUT_MS: each best-effort send's time. */
+  readonly sinkTimeoutMs: number;
+  /** MAX_EVENT_BYTES, for CloudWatch's event limit. */
+  readonly maxEventBytes: number;
+  /** Azure credential for azure-monitor:// and Blob outputs without a SAS or key. Default: DefaultAzureCredential. */
+  readonly azureCredential?: TokenCredential;
+  /** Log lines about best-effort outputs. */
+  readonly note: (note: OutputNote) => void;
+  /** Where stdout and file outputs report what they did outside a batch (a repaired torn line, a closed stdout). */
+  readonly log?: OutputLog;
+  /** Opens a file output; default createFileSink. serve's turns a path it cannot open into a ConfigError. */
+  readonly openFile?: (path: string) => Promise<Sink>;
+}
+
+/** What every destination is wrapped in, once: retrying under the batch's deadline, then deduplication (DEDUPE_CAPACITY). */
+export const withDelivery = (sink: Sink, dedupeCapacity: number): Sink => withDeduplication(withRetry(sink), dedupeCapacity);
+
+/**
+ * Builds every output, each wrapped by `withDelivery`, behind one fan-out. `own` are the entry point's own guaranteed
+ * sinks (the Lambda's CloudWatch sink), first, already wrapped by the entry point: a tiered sink wraps each tier's sink
+ * instead, so that records routed to drop are counted on every attempt and each tier remembers what it stored.
+ */
+export async function createOutputs(config: OutputsConfig, context: OutputContext, own: readonly Sink[] = []): Promise<FanOut> {
+  const build = async (spec: OutputSpec): Promise<Sink> => withDelivery(await createOutputSink(spec, config, context), config.dedupeCapacity);
+  return createFanOut({
+    guaranteed: [...own, ...(await Promise.all(config.guaranteed.map(build)))],
+    bestEffort: await Promise.all(config.bestEffort.map(build)),
+    bestEffortQueueBytes: config.bestEffortQueueBytes,
+    bestEffortTimeoutMs: context.sinkTimeoutMs,
+    note: context.note,
+  });
+}
+
+/** One destination's sink. Cloud SDKs load only when an output needs them. */
+async function createOutputSink(spec: OutputSpec, config: OutputsConfig, context: OutputContext): Promise<Sink> {
+  switch (spec.kind) {
+    case 'stdout':
+      return createStreamSink(context.stdout, context.log ? { log: context.log } : {});
+    case 'file':
+      return context.openFile ? context.openFile(spec.path) : createFileSink(spec.path, context.log ? { log: context.log } : {});
+    case 'http': {
+      const { createHttpForwardSink } = await import('./http-forward.ts');
+      return createHttpForwardSink({ url: spec.url, ...config.forward });
+    }
+    case 's3': {
+      const [{ S3Client }, { createS3ArchiveSink }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3-archive.ts')]);
+      const endpoint = context.env.AWS_ENDPOINT_URL_S3 ?? context.env.AWS_ENDPOINT_URL;
+      // An endpoint of its own means an S3-compatible store, which may not resolve bucket host names: path-style.
+      const client = new S3Client({ maxAttempts: 1, ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
+      return createS3ArchiveSink({ client, bucket: spec.bucket, prefix: spec.prefix });
+    }
+    case 'cloudwatch': {
+      const [{ CloudWatchLogsClient }, { createCloudWatchSink }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./cloudwatch.ts')]);
+      return createCloudWatchSink({ client: new CloudWatchLogsClient({ maxAttempts: 1 }), logGroupName: spec.logGroupName, maxEventBytes: context.maxEventBytes });
+    }
+    case 'azure-monitor': {
+      const { createAzureMonitorSink } = await import('./azure-monitor.ts');
+      return createAzureMonitorSink({ endpoint: spec.endpoint, ruleId: spec.ruleId, streamName: spec.streamName, credential: await azureCredential(context) });
+    }
+    case 'azure-blob': {
+      const [{ AnonymousCredential, ContainerClient, StorageSharedKeyCredential }, { createAzureBlobArchiveSink }] = await Promise.all([import('@azure/storage-blob'), import('./azure-blob-archive.ts')]);
+      const options = { retryOptions: { maxTries: 1 } };
+      const key = context.env.AZURE_STORAGE_KEY;
+      const container = new URL(spec.containerUrl).search.includes('sig=')
+        ? new ContainerClient(spec.containerUrl, new AnonymousCredential(), options)
+        : new ContainerClient(spec.containerUrl, key ? new StorageSharedKeyCredential(spec.account, key) : await azureCredential(context), options);
+      return createAzureBlobArchiveSink({ container, prefix: spec.prefix });
+    }
+  }
+}
+
+async function azureCredential(context: OutputContext): Promise<TokenCredential> {
+  if (context.azureCredential) return context.azureCredential;
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential();
+}
