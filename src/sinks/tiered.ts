@@ -49,7 +49,9 @@ export function createTieredSink(options: TieredSinkOptions): Sink {
           routedToDrop++;
           continue;
         }
-        primary.set(tier, [...(primary.get(tier) ?? []), record]);
+        const batch = primary.get(tier);
+        if (batch) batch.push(record);
+        else primary.set(tier, [record]);
         if (copy) copies.push(record);
       }
       const calls = [...primary].map(([tier, batch]) => sinks[tier]!.send(batch, context));

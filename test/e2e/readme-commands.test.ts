@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../support/serverless.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
 
 const run = promisify(execFile);
-const INVOCATION = /\bkube-audit-relay (serve|kubeconfig|policy|flags|kubeadm-patch|replay)\b/;
+const INVOCATION = /\bkube-audit-relay (serve|kubeconfig|policy|flags|kubeadm-patch|doctor|replay|detect|cost)\b/;
 
 /** Every command line of the README's ```sh blocks, continuation lines joined and trailing comments removed. */
 function readmeCommands(): string[] {

@@ -1,13 +1,13 @@
 // kube-audit-relay cost, run in-process through the real CLI: the --json shape, the arithmetic on a hand-made sample
 // priced by hand below, refusals, and on the public corpus the security preset against EKS's and AKS's own logging.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../support/cli.ts';
 import { fixtureLines } from '../support/event-lists.ts';
-import { FIXTURES_DIR } from '../support/records.ts';
+import { REAL_CORPUS_DIR, realCorpusSkip } from '../support/real-corpus.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kar-cost-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,19 +133,13 @@ describe('kube-audit-relay cost', () => {
   });
 });
 
-const present = existsSync(FIXTURES_DIR);
-const required = process.env.KAR_REAL_CORPUS === 'required';
-const skip = present || required ? false : `the real corpus ${FIXTURES_DIR} is absent (set KAR_REAL_CORPUS=required to fail instead)`;
-if (skip) console.log(`# cost on the real corpus skipped: ${skip}`);
-
-describe('kube-audit-relay cost on the public corpus, security preset', { skip }, () => {
-  const corpus = (): string => `${fixtureLines().join('\n')}\n`;
+describe('kube-audit-relay cost on the public corpus, security preset', { skip: realCorpusSkip() }, () => {
+  const corpus = (): string => `${fixtureLines(REAL_CORPUS_DIR).join('\n')}\n`;
   const ratio = async (argv: string[]): Promise<number> => {
-    assert.ok(present, `KAR_REAL_CORPUS=required but ${FIXTURES_DIR} is absent`);
     const result = await runCommand(['cost', '-', '--preset', 'security', '--json', ...argv], { stdin: corpus() });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout);
-    assert.equal(report.events, fixtureLines().length);
+    assert.equal(report.events, fixtureLines(REAL_CORPUS_DIR).length);
     return report.usdPerMillionEvents / report.nativeUsdPerMillionEvents;
   };
 

@@ -2,7 +2,6 @@
 // security preset keeping hot every event a shipped detection flags (the project's detection fixtures and, when
 // present, the public corpus).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { AuditEvent } from '../../src/audit/types.ts';
@@ -14,7 +13,7 @@ import { parseTierFile } from '../../src/tiers/tier-file.ts';
 import { destinations, routeTier, Tier, type TierRouting } from '../../src/tiers/tier-rule.ts';
 import { detectionFixtures } from '../support/detection-fixtures.ts';
 import { fixtureLines } from '../support/event-lists.ts';
-import { FIXTURES_DIR } from '../support/records.ts';
+import { REAL_CORPUS_DIR, realCorpusSkip } from '../support/real-corpus.ts';
 
 const event = (fields: Partial<AuditEvent>): AuditEvent => ({
   level: 'Metadata',
@@ -91,9 +90,6 @@ describe('tier routing', () => {
   });
 });
 
-const corpus = existsSync(FIXTURES_DIR);
-const required = process.env.KAR_REAL_CORPUS === 'required';
-
 describe('the security preset keeps every detected event hot', () => {
   const rules = loadRules();
   const flaggedNotHot = (events: readonly AuditEvent[], routing: TierRouting): string[] =>
@@ -105,9 +101,8 @@ describe('the security preset keeps every detected event hot', () => {
     for (const name of PRESET_NAMES.filter((preset) => preset !== 'compliance')) assert.deepEqual(flaggedNotHot(positives, PRESETS[name]), [], name);
   });
 
-  it('on the public corpus', { skip: corpus || required ? false : `the real corpus ${FIXTURES_DIR} is absent (set KAR_REAL_CORPUS=required to fail instead)` }, () => {
-    assert.ok(corpus, `KAR_REAL_CORPUS=required but ${FIXTURES_DIR} is absent`);
-    const events = fixtureLines().map((line) => JSON.parse(line) as AuditEvent);
+  it('on the public corpus', { skip: realCorpusSkip() }, () => {
+    const events = fixtureLines(REAL_CORPUS_DIR).map((line) => JSON.parse(line) as AuditEvent);
     const flagged = events.filter((item) => detect(rules, item).length > 0);
     assert.ok(flagged.length > 10, 'the corpus has detections to check');
     for (const name of PRESET_NAMES.filter((preset) => preset !== 'compliance')) assert.deepEqual(flaggedNotHot(events, PRESETS[name]), [], name);
