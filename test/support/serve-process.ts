@@ -8,8 +8,13 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } fro
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { logEntries } from './serve.ts';
+
+// A test that times out never reaches its `finally`; the file's own after hook still runs and stops what is left.
+const running = new Set<() => Promise<number | null>>();
+after(() => Promise.all([...running].map((stop) => stop())));
 
 const bin = fileURLToPath(new URL('../../bin/kube-audit-relay.js', import.meta.url));
 
@@ -52,8 +57,10 @@ export async function spawnServe(args: readonly string[], env: Readonly<Record<s
     }
     stdoutReader.destroy();
     rmSync(dir, { recursive: true, force: true });
+    running.delete(stop);
     return exited;
   };
+  running.add(stop);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${err}`)), 30_000);
