@@ -3,11 +3,12 @@
 // environment, secrets mounted read-only, a read-only root filesystem (so no writable /tmp or HOME), no capabilities
 // and no privilege escalation.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildCompiledPackage, type CompiledPackage } from '../support/compiled-package.ts';
 import { eventList, send } from '../support/http-client.ts';
@@ -37,7 +38,14 @@ exec setpriv --reuid=${uid} --regid=${gid} --clear-groups --inh-caps=-all --boun
   'sh',
 ];
 
-const needsRoot = process.getuid?.() === 0 ? false : 'needs root to start the receiver as uid 65532 on a read-only filesystem';
+const needsRoot = ((): false | string => {
+  if (process.getuid?.() !== 0) return 'needs root to start the receiver as uid 65532 on a read-only filesystem';
+  // uid 65532 reads the project's node_modules through the compiled package's link: a checkout below a directory only
+  // its owner may enter (mktemp -d makes such directories) cannot be read, and the receiver would not start.
+  const modules = fileURLToPath(new URL('../../node_modules/yaml/package.json', import.meta.url));
+  const probe = spawnSync('setpriv', ['--reuid=65532', '--regid=65532', '--clear-groups', 'test', '-r', modules]);
+  return probe.status === 0 ? false : `uid 65532 cannot read ${modules}: a directory above the checkout is closed to other users`;
+})();
 
 describe('the compiled package', () => {
   let pkg: CompiledPackage;
