@@ -106,8 +106,9 @@ describe('withRetry', () => {
     assert.deepEqual(keys(error.stored), keys(destination.stored), 'the error lists what every attempt stored');
     assert.equal(error.failed, records.length - destination.stored.length);
     assert.ok(destination.calls >= 2, 'it did retry');
-    // Ends before the 1 s deadline aborts anything (the last wait would have crossed it); 1 s is the hard bound.
-    assert.ok(elapsed < 1_000, `took ${elapsed} ms`);
+    // The destination's own error above, not the deadline's, shows it gave up instead of waiting into the deadline; the
+    // time is only a sanity bound, since a loaded 2-core machine fired the 100 ms timers late enough to pass 1,000 ms.
+    assert.ok(elapsed < 2_000, `took ${elapsed} ms`);
   });
 
   it('through withDeduplication: a batch that ran out of time is completed by the retried batch, each record stored once', async () => {
