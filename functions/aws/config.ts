@@ -1,5 +1,5 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readFunctionTierRouting, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -62,18 +62,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
   if (coldLogGroupName !== undefined && !LOG_GROUP_NAME.test(coldLogGroupName)) {
     reader.problem('COLD_LOG_GROUP_NAME', 'must be 1 to 512 letters, digits or any of _ - / . #');
   }
-  const tiers = readTierRouting(reader);
-  const reachable = tiers ? reachableTiers(tiers) : [];
-  const tierSetting = (['TIERS_PRESET', 'TIERS'] as const).find((name) => reader.string(name) !== undefined) ?? 'TIERS_FILE';
-  if (reachable.includes('cold') && coldLogGroupName === undefined) {
-    reader.problem('COLD_LOG_GROUP_NAME', `is required: ${tierSetting} sends events to the cold tier`);
-  }
-  if (reachable.includes('archive')) {
-    reader.problem(tierSetting, 'sends events to the archive tier, which the Lambda cannot store yet: route those rules to cold or drop');
-  }
-  if (coldLogGroupName !== undefined && !reachable.includes('cold')) {
-    reader.problem('COLD_LOG_GROUP_NAME', 'is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it');
-  }
+  const tiers = readFunctionTierRouting(reader, 'COLD_LOG_GROUP_NAME', 'Lambda');
 
   const authTokenParameter = reader.string('AUTH_TOKEN_PARAMETER');
   const tokens = authTokenParameter === undefined ? undefined : await readTokens(authTokenParameter, reader, readParameter);

@@ -1,4 +1,4 @@
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readPipelineConfig, readTierRouting, reachableTiers, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readFunctionTierRouting, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** The stream the template's data collection rule declares. */
 export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
@@ -47,11 +47,7 @@ export function readAzureSettings(env: Env): AzureSettings {
       reader.problem(name, 'must be a custom stream the rule declares, "Custom-" and letters, digits or underscores');
     }
   }
-  const tiers = readTierRouting(reader);
-  const reachable = tiers ? reachableTiers(tiers) : [];
-  const tierSetting = (['TIERS_PRESET', 'TIERS'] as const).find((name) => reader.string(name) !== undefined) ?? 'TIERS_FILE';
-  if (reachable.includes('cold') && coldStreamName === undefined) reader.problem('COLD_LOGS_STREAM_NAME', `is required: ${tierSetting} sends events to the cold tier`);
-  if (reachable.includes('archive')) reader.problem(tierSetting, 'sends events to the archive tier, which the function cannot store yet: route those rules to cold or drop');
+  const tiers = readFunctionTierRouting(reader, 'COLD_LOGS_STREAM_NAME', 'function');
   for (const name of SECRET_SETTINGS) {
     if (reader.string(name)?.startsWith('@Microsoft.KeyVault(')) {
       reader.problem(name, "is a Key Vault reference the platform could not resolve; give the app's identity the Key Vault Secrets User role on the vault and check the secret URI");

@@ -42,6 +42,8 @@ describe('azure tier settings', () => {
     ]);
     assert.deepEqual(problemsOf({ ...BASE, TIERS_PRESET: 'minimal', COLD_LOGS_STREAM_NAME: 'cold' }), [
       'COLD_LOGS_STREAM_NAME: must be a custom stream the rule declares, "Custom-" and letters, digits or underscores',
+      // minimal routes nothing to cold: a cold stream would never be written, as the Lambda already says of its group.
+      'COLD_LOGS_STREAM_NAME: is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it',
     ]);
   });
 });

@@ -38,6 +38,7 @@ test('the exported names', () => {
     'emptyCounts',
     'isAccepted',
     'reachableTiers',
+    'readFunctionTierRouting',
     'readOutputsConfig',
     'readPipelineConfig',
     'readTierRouting',
