@@ -6,7 +6,7 @@ import type { SkippedLine } from '../replay/event-log.ts';
 import { loadRules } from '../detect/rule-source.ts';
 import { HitCounter } from '../detect/summary.ts';
 import { RelayError } from '../errors.ts';
-import { parseCommandLine, UsageError, type Command } from './command.ts';
+import { parseCommandLine, unreadable, UsageError, type Command } from './command.ts';
 
 const usage = `usage: kube-audit-relay detect [FILE|-] [--json] [--summary] [--rules FILE]
 
@@ -59,6 +59,6 @@ function readRules(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--rules ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw unreadable('--rules', path, error);
   }
 }
