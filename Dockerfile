@@ -16,8 +16,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY bin ./bin
 COPY --from=build /app/dist ./dist
-# serve --detect and detect read the shipped rule source.
+# serve --detect and detect read the shipped rule source; cost reads the dated prices.
 COPY detections/rules.yaml ./detections/rules.yaml
+COPY prices ./prices
 # Numeric, so the kubelet can check runAsNonRoot without an /etc/passwd lookup; the uid owns no file in the image.
 USER 65532:65532
 EXPOSE 8443
