@@ -26,22 +26,22 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     const env = options.env ?? process.env;
     const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
-    const streamSink = (streamName: string) =>
+    const streamSink = (streamName: string, ruleId: string) =>
       withDelivery(
         createAzureMonitorSink({
           endpoint: settings.endpoint,
           credential,
-          ruleId: settings.ruleId,
+          ruleId,
           streamName,
           ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
         }),
         settings.outputs.dedupeCapacity,
       );
-    const hot = streamSink(settings.streamName);
+    const hot = streamSink(settings.streamName, settings.ruleId);
     const azureMonitor = settings.tiers
       ? createTieredSink({
           routing: settings.tiers,
-          sinks: { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName) } : {}) },
+          sinks: { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId) } : {}) },
           settings: { cold: 'COLD_LOGS_STREAM_NAME', archive: 'no archive output on Azure yet: route archive rules to cold or drop' },
         })
       : hot;

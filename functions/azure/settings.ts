@@ -16,6 +16,11 @@ export interface AzureSettings {
    * sends to cold. Required when the routing can choose cold; default none.
    */
   readonly coldStreamName?: string;
+  /**
+   * COLD_LOGS_DCR_IMMUTABLE_ID: the immutable id of the rule that declares COLD_LOGS_STREAM_NAME, when it is not
+   * LOGS_DCR_IMMUTABLE_ID (the template gives the cold table a rule of its own). Default LOGS_DCR_IMMUTABLE_ID.
+   */
+  readonly coldRuleId?: string;
   /** TIERS_PRESET, TIERS or TIERS_FILE: which tier each event goes to. Default none: every event to LOGS_STREAM_NAME. */
   readonly tiers?: TierRouting;
   /** AZURE_CLIENT_ID: client id of a user-assigned managed identity. Default: the app's system-assigned identity. */
@@ -37,8 +42,11 @@ export function readAzureSettings(env: Env): AzureSettings {
     reader.problem('LOGS_INGESTION_ENDPOINT', 'must be an https URL, the logsIngestion endpoint of the data collection endpoint or rule');
   }
   const ruleId = reader.required('LOGS_DCR_IMMUTABLE_ID');
-  if (ruleId !== '' && !/^dcr-[0-9a-f]{32}$/.test(ruleId)) {
-    reader.problem('LOGS_DCR_IMMUTABLE_ID', 'must be the rule\'s immutable id, "dcr-" and 32 hex digits (az monitor data-collection rule show --query immutableId)');
+  const coldRuleId = reader.string('COLD_LOGS_DCR_IMMUTABLE_ID');
+  for (const [name, value] of [['LOGS_DCR_IMMUTABLE_ID', ruleId], ['COLD_LOGS_DCR_IMMUTABLE_ID', coldRuleId ?? '']] as const) {
+    if (value !== '' && !/^dcr-[0-9a-f]{32}$/.test(value)) {
+      reader.problem(name, 'must be the rule\'s immutable id, "dcr-" and 32 hex digits (az monitor data-collection rule show --query immutableId)');
+    }
   }
   const streamName = reader.string('LOGS_STREAM_NAME') ?? DEFAULT_STREAM_NAME;
   const coldStreamName = reader.string('COLD_LOGS_STREAM_NAME');
@@ -47,6 +55,7 @@ export function readAzureSettings(env: Env): AzureSettings {
       reader.problem(name, 'must be a custom stream the rule declares, "Custom-" and letters, digits or underscores');
     }
   }
+  if (coldRuleId !== undefined && coldStreamName === undefined) reader.problem('COLD_LOGS_DCR_IMMUTABLE_ID', 'is set without COLD_LOGS_STREAM_NAME, the stream it declares: set both or neither');
   const tiers = readFunctionTierRouting(reader, 'COLD_LOGS_STREAM_NAME', 'function');
   for (const name of SECRET_SETTINGS) {
     if (reader.string(name)?.startsWith('@Microsoft.KeyVault(')) {
@@ -57,7 +66,7 @@ export function readAzureSettings(env: Env): AzureSettings {
   const pipeline = readPipelineConfig(reader);
   const outputs = readOutputsConfig(reader, { own: true });
   reader.finish();
-  return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline, outputs };
+  return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(coldRuleId ? { coldRuleId } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline, outputs };
 }
 
 function isHttpsUrl(text: string): boolean {

@@ -123,6 +123,23 @@ function property(target: any, name: unknown): unknown {
   return target[name as keyof typeof target];
 }
 
+/** A given parameter value, refused as ARM refuses it before deploying: outside allowedValues, minValue/maxValue or minLength/maxLength. */
+function checkedParameter(name: string, declared: Record<string, any>, value: unknown): unknown {
+  const refuse = (why: string): never => {
+    throw new Error(`The provided value for the template parameter '${name}' is not valid: ${why}`);
+  };
+  if (declared.allowedValues && !declared.allowedValues.some((allowed: unknown) => JSON.stringify(allowed) === JSON.stringify(value))) refuse(`not one of ${JSON.stringify(declared.allowedValues)}`);
+  if (typeof value === 'number') {
+    if (declared.minValue !== undefined && value < declared.minValue) refuse(`less than ${declared.minValue}`);
+    if (declared.maxValue !== undefined && value > declared.maxValue) refuse(`greater than ${declared.maxValue}`);
+  }
+  if (typeof value === 'string' || Array.isArray(value)) {
+    if (declared.minLength !== undefined && value.length < declared.minLength) refuse(`shorter than ${declared.minLength}`);
+    if (declared.maxLength !== undefined && value.length > declared.maxLength) refuse(`longer than ${declared.maxLength}`);
+  }
+  return value;
+}
+
 export interface Evaluation {
   readonly parametersUsed: Set<string>;
   readonly variablesUsed: Set<string>;
@@ -161,7 +178,7 @@ export class TemplateEvaluator {
     const declared = this.template.parameters?.[name];
     if (!declared) throw new Error(`parameters('${name}') is not declared`);
     this.seen.parametersUsed.add(name);
-    if (Object.hasOwn(this.parameterValues, name)) return this.parameterValues[name];
+    if (Object.hasOwn(this.parameterValues, name)) return checkedParameter(name, declared, this.parameterValues[name]);
     if (!Object.hasOwn(declared, 'defaultValue')) throw new Error(`parameter ${name} has no value and no default`);
     return this.value(declared.defaultValue);
   }
@@ -214,6 +231,18 @@ export class TemplateEvaluator {
         return args().some((value) => value === true);
       case 'not':
         return args()[0] !== true;
+      case 'less':
+      case 'lessOrEquals':
+      case 'greater':
+      case 'greaterOrEquals': {
+        const [a, b] = args() as [number, number];
+        if (typeof a !== 'number' || typeof b !== 'number') throw new Error(`${node.name}() of non-integers is not known to this evaluator; add it if the template needs it`);
+        return { less: a < b, lessOrEquals: a <= b, greater: a > b, greaterOrEquals: a >= b }[node.name];
+      }
+      case 'sub': {
+        const [a, b] = args() as [number, number];
+        return a - b;
+      }
       case 'true':
         return true;
       case 'false':
@@ -279,10 +308,12 @@ export class TemplateEvaluator {
       case 'createArray':
         return args();
       case 'union': {
-        // Arrays only (objects merge in ARM; the template does not union any): the distinct items, first seen first.
-        const arrays = args() as Json[][];
-        if (!arrays.every(Array.isArray)) throw new Error('union() of objects is not known to this evaluator; add it if the template needs it');
-        return arrays.flat().filter((item, index, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === index);
+        // Arrays: the distinct items, first seen first. Objects: the members of all, the last one's value winning (ARM
+        // merges nested objects too; the template unions only objects with distinct members, so that is not needed).
+        const values = args() as Json[];
+        if (values.every((value) => value !== null && typeof value === 'object' && !Array.isArray(value))) return Object.assign({}, ...values);
+        if (!values.every(Array.isArray)) throw new Error('union() of an array and an object is not valid ARM');
+        return (values as Json[][]).flat().filter((item, index, all) => all.findIndex((other) => JSON.stringify(other) === JSON.stringify(item)) === index);
       }
       case 'length':
         return (args()[0] as unknown[] | string).length;

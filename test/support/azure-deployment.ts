@@ -19,10 +19,30 @@ export function exampleValues(): Record<string, unknown> {
   );
 }
 
-/** The template's resources and outputs for the example's values, with `overrides` on top. */
+/** A tiers file for TIERS: what people change hot, the rest of the kept events cold, health probes dropped. */
+export const TIERS_TO_COLD = JSON.stringify({
+  default: 'cold',
+  rules: [
+    { tier: 'drop', nonResourceURLs: ['/healthz*', '/livez*', '/readyz*'] },
+    { tier: 'hot', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
+  ],
+});
+
+/** Parameters that turn every option on: the cold table (Auxiliary, the more restricted plan) and the archive with immutability. */
+export const EVERYTHING_ON: Readonly<Record<string, unknown>> = {
+  coldTablePlan: 'Auxiliary',
+  TIERS: TIERS_TO_COLD,
+  archiveContainer: 'create',
+  archiveImmutabilityDays: 365,
+};
+
+/**
+ * The template's resources and outputs for the example's values, with `overrides` on top: `resources` are those the
+ * deployment creates, `declared` also those whose condition is false (a dependsOn may name them; ARM ignores it).
+ */
 export function expand(overrides: Record<string, unknown> = {}) {
   const evaluator = new TemplateEvaluator(template, { ...exampleValues(), ...overrides });
-  const resources = evaluator.resources();
+  const declared = evaluator.resources();
   const outputs = evaluator.value(template.outputs) as Record<string, { value: unknown }>;
-  return { evaluator, resources, outputs };
+  return { evaluator, declared, resources: declared.filter((resource) => resource.deployed), outputs };
 }

@@ -15,13 +15,17 @@ export interface AzureStandIns {
   close(): Promise<void>;
 }
 
-/** Starts both stand-ins and sets IDENTITY_ENDPOINT / IDENTITY_HEADER for this test process, as Azure Functions does. */
-export async function startAzureStandIns(seed = 1, streams: readonly string[] = [STREAM]): Promise<AzureStandIns> {
+/**
+ * Starts both stand-ins and sets IDENTITY_ENDPOINT / IDENTITY_HEADER for this test process, as Azure Functions does.
+ * RULE_ID declares `streams`; `rules` are further rules with the streams each alone declares.
+ */
+export async function startAzureStandIns(seed = 1, streams: readonly string[] = [STREAM], rules: Readonly<Record<string, readonly string[]>> = {}): Promise<AzureStandIns> {
   const identity = await startManagedIdentityStandIn();
   const ingestion = await startLogsIngestionStandIn({
     ruleId: RULE_ID,
     seed,
     streams,
+    rules,
     acceptsToken: (token) => identity.issued(token, MONITOR_RESOURCE),
   });
   process.env.IDENTITY_ENDPOINT = identity.endpoint;

@@ -88,6 +88,14 @@ export function kqlErrors(query: string, tables: readonly TableSchema[]): string
 
 /** The columns of the query's result, as the language service infers them (what alert dimensions can split by). */
 export function kqlResultColumns(query: string, tables: readonly TableSchema[]): string[] {
+  return kqlResultSchema(query, tables).map((column) => column.name);
+}
+
+/** The columns of the query's result with their KQL types (`string`, `dynamic`, `datetime`...), as the language service infers them. */
+export function kqlResultSchema(query: string, tables: readonly TableSchema[]): { name: string; type: string }[] {
   const columns = Language.KustoCode.ParseAndAnalyze(query, workspace(tables)).ResultType?.Columns;
-  return Array.from({ length: columns?.Count ?? 0 }, (_, index) => String(columns.getItem(index).Name));
+  return Array.from({ length: columns?.Count ?? 0 }, (_, index) => {
+    const column = columns.getItem(index);
+    return { name: String(column.Name), type: String(column.Type.Name) };
+  });
 }

@@ -36,6 +36,8 @@ export interface LogsIngestionStandInOptions {
   readonly ruleId: string;
   /** Stream names the rule declares. Default `Custom-KubeAudit`. */
   readonly streams?: readonly string[];
+  /** Further rules by immutable id, each with the streams it alone declares (as the template's cold table rule). */
+  readonly rules?: Readonly<Record<string, readonly string[]>>;
   /** Whether a bearer token is valid for MONITOR_RESOURCE (e.g. issued by the managed identity stand-in). */
   readonly acceptsToken: (token: string) => boolean;
   /** Seed for the failure-rate generator, so fault tests repeat exactly. */
@@ -102,7 +104,8 @@ function selfSignedCertificate(): { key: string; cert: string } {
 }
 
 export async function startLogsIngestionStandIn(options: LogsIngestionStandInOptions): Promise<LogsIngestionStandIn> {
-  const streams = new Map((options.streams ?? ['Custom-KubeAudit']).map((name) => [name, [] as Row[]]));
+  const declared = new Map<string, readonly string[]>([[options.ruleId, options.streams ?? ['Custom-KubeAudit']], ...Object.entries(options.rules ?? {})]);
+  const streams = new Map([...declared.values()].flat().map((name) => [name, [] as Row[]]));
   const random = seeded(options.seed ?? 1);
   const calls: IngestionCall[] = [];
   const faults = { throttleLeft: 0, failLeft: 0, failureRate: 0, retryAfterSeconds: 1, delayMs: 0, answerLeft: 0, answerStatus: 200 };
@@ -126,8 +129,8 @@ export async function startLogsIngestionStandIn(options: LogsIngestionStandInOpt
       });
     }
     const [, ruleId, stream] = match.map(decodeURIComponent) as [string, string, string];
-    if (ruleId !== options.ruleId) throw new ServiceError(404, 'NotFound', `Data collection rule with immutable Id '${ruleId}' not found.`);
-    const target = streams.get(stream);
+    if (!declared.has(ruleId)) throw new ServiceError(404, 'NotFound', `Data collection rule with immutable Id '${ruleId}' not found.`);
+    const target = declared.get(ruleId)!.includes(stream) ? streams.get(stream) : undefined;
     if (!target) throw new ServiceError(400, 'InvalidStream', `Stream '${stream}' is not declared in data collection rule '${ruleId}'.`);
     const gzip = request.headers['content-encoding'] === 'gzip';
     record({ gzip });

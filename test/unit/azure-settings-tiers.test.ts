@@ -33,6 +33,17 @@ describe('azure tier settings', () => {
     const cold = readAzureSettings({ ...BASE, TIERS_FILE: tiersFile, COLD_LOGS_STREAM_NAME: 'Custom-KubeAuditCold' });
     assert.equal(cold.coldStreamName, 'Custom-KubeAuditCold');
     assert.equal(cold.tiers?.rules.length, 1);
+    assert.equal(cold.coldRuleId, undefined, 'the cold stream is declared by LOGS_DCR_IMMUTABLE_ID unless said otherwise');
+  });
+
+  it('takes the cold stream from a rule of its own with COLD_LOGS_DCR_IMMUTABLE_ID, as the template makes it', () => {
+    const coldRule = 'dcr-fedcba9876543210fedcba9876543210';
+    const cold = readAzureSettings({ ...BASE, TIERS_FILE: tiersFile, COLD_LOGS_STREAM_NAME: 'Custom-KubeAuditCold', COLD_LOGS_DCR_IMMUTABLE_ID: coldRule });
+    assert.deepEqual([cold.ruleId, cold.coldRuleId], [BASE.LOGS_DCR_IMMUTABLE_ID, coldRule]);
+    assert.deepEqual(problemsOf({ ...BASE, COLD_LOGS_DCR_IMMUTABLE_ID: 'my-cold-rule' }), [
+      'COLD_LOGS_DCR_IMMUTABLE_ID: must be the rule\'s immutable id, "dcr-" and 32 hex digits (az monitor data-collection rule show --query immutableId)',
+      'COLD_LOGS_DCR_IMMUTABLE_ID: is set without COLD_LOGS_STREAM_NAME, the stream it declares: set both or neither',
+    ]);
   });
 
   it('refuses a routing without the streams it needs, and a bad stream name', () => {

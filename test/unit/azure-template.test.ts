@@ -4,7 +4,7 @@ import { DEFAULT_STREAM_NAME, readAzureSettings } from '../../functions/azure/se
 import { OutputName, parseStackOutputs } from '../../src/generate/stack-outputs.ts';
 import { AKS_AUDIT_COLUMNS } from '../../src/sinks/aks-audit-row.ts';
 import { parseExpression, typeOfId } from '../support/arm-template.ts';
-import { example, expand, template } from '../support/azure-deployment.ts';
+import { EVERYTHING_ON, example, expand, template } from '../support/azure-deployment.ts';
 import { KUBE_AUDIT_TABLE, kqlErrors } from '../support/kql.ts';
 
 const MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
@@ -22,10 +22,13 @@ const API_VERSIONS: Record<string, readonly string[]> = {
   'Microsoft.Network/privateEndpoints/privateDnsZoneGroups': ['2023-11-01'],
   'Microsoft.Storage/storageAccounts': ['2023-05-01'],
   'Microsoft.Storage/storageAccounts/blobServices/containers': ['2023-05-01'],
+  'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies': ['2023-05-01'],
+  'Microsoft.Storage/storageAccounts/managementPolicies': ['2023-05-01'],
   'Microsoft.KeyVault/vaults': ['2023-07-01'],
   'Microsoft.KeyVault/vaults/secrets': ['2023-07-01'],
   'Microsoft.OperationalInsights/workspaces': ['2023-09-01'],
-  'Microsoft.OperationalInsights/workspaces/tables': ['2022-10-01'],
+  // 2025-07-01 for the cold table: the Auxiliary plan needs 2023-01-01-preview or later (create-custom-table-auxiliary).
+  'Microsoft.OperationalInsights/workspaces/tables': ['2022-10-01', '2025-07-01'],
   'Microsoft.OperationalInsights/workspaces/savedSearches': ['2020-08-01'],
   'Microsoft.Insights/dataCollectionEndpoints': ['2023-03-11'],
   'Microsoft.Insights/dataCollectionRules': ['2023-03-11'],
@@ -68,9 +71,10 @@ describe('infra/azure ARM template', () => {
   });
 
   it('uses every parameter, declares every parameter and variable it reads, and the example sets only declared ones', () => {
-    const { evaluator } = expand();
-    for (const name of Object.keys(template.parameters)) assert.ok(evaluator.seen.parametersUsed.has(name), `parameter ${name} is never used`);
-    for (const name of Object.keys(template.variables)) assert.ok(evaluator.seen.variablesUsed.has(name), `variable ${name} is never used`);
+    // Some variables are read only when an option is on: the union of the default and the everything-on deployment.
+    const used = [expand(), expand(EVERYTHING_ON)].map(({ evaluator }) => evaluator.seen);
+    for (const name of Object.keys(template.parameters)) assert.ok(used.some((seen) => seen.parametersUsed.has(name)), `parameter ${name} is never used`);
+    for (const name of Object.keys(template.variables)) assert.ok(used.some((seen) => seen.variablesUsed.has(name)), `variable ${name} is never used`);
     for (const name of Object.keys(example.parameters)) assert.ok(template.parameters[name], `example sets undeclared parameter ${name}`);
     const required = Object.entries(template.parameters as Record<string, { defaultValue?: unknown }>).filter(([, p]) => !('defaultValue' in p)).map(([n]) => n);
     for (const name of required) assert.ok(example.parameters[name], `example lacks required parameter ${name}`);
@@ -78,7 +82,7 @@ describe('infra/azure ARM template', () => {
   });
 
   it('resolves every resourceId, dependsOn and reference to a resource the template declares', () => {
-    const { evaluator, resources } = expand();
+    const { evaluator, declared: resources } = expand();
     const declared = new Set(resources.map((resource) => resource.id));
     // Subnets are declared inside their virtual network.
     for (const network of resources.filter((r) => r.type === 'Microsoft.Network/virtualNetworks')) {
@@ -93,20 +97,20 @@ describe('infra/azure ARM template', () => {
   });
 
   it('uses only resource types and apiVersions checked against the ARM reference, and reads the same apiVersion it deploys', () => {
-    const { resources } = expand({ alertEmailAddresses: ['oncall@example.com'] });
-    for (const resource of resources) {
+    const { declared } = expand({ alertEmailAddresses: ['oncall@example.com'] });
+    for (const resource of declared) {
       assert.ok(API_VERSIONS[resource.type]?.includes(resource.body.apiVersion), `${resource.type}@${resource.body.apiVersion} is not in the checked list`);
     }
-    const { evaluator } = expand();
-    for (const { id, apiVersion } of evaluator.seen.referenceApiVersions) {
-      assert.ok(API_VERSIONS[typeOfId(id)]?.includes(apiVersion), `reference() reads ${typeOfId(id)} with apiVersion ${apiVersion}`);
+    for (const { evaluator } of [expand(), expand(EVERYTHING_ON)]) {
+      for (const { id, apiVersion } of evaluator.seen.referenceApiVersions) {
+        assert.ok(API_VERSIONS[typeOfId(id)]?.includes(apiVersion), `reference() reads ${typeOfId(id)} with apiVersion ${apiVersion}`);
+      }
     }
   });
 
   it('lists in dependsOn every resource a resource reads with reference(), as ARM requires', () => {
-    const { resources } = expand();
     let checked = 0;
-    for (const resource of resources) {
+    for (const resource of [...expand().resources, ...expand(EVERYTHING_ON).resources]) {
       for (const id of resource.references) {
         assert.ok((resource.body.dependsOn ?? []).includes(id), `${resource.name} reads ${id} without depending on it`);
         checked++;
@@ -117,7 +121,8 @@ describe('infra/azure ARM template', () => {
 
   it('lets nothing accept traffic from public networks', () => {
     const { resources } = expand();
-    for (const resource of resources) {
+    // Every option on adds the archive account, which must be as closed.
+    for (const resource of [...resources, ...expand(EVERYTHING_ON).resources]) {
       for (const [path, object] of objects(resource.body.properties, resource.name)) {
         for (const [key, value] of Object.entries(object)) {
           if (/^publicNetworkAccess/.test(key)) assert.equal(value, 'Disabled', `${path}.${key}`);
