@@ -2,12 +2,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { InflightBudget } from './inflight-budget.ts';
-import { listen } from './listen.ts';
-import { answerMetrics, isMetricsRequest } from './metrics-server.ts';
-import type { RelayMetrics } from './prometheus.ts';
-import { createRateLimitedLog, type Log } from './rate-limited-log.ts';
-import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from './pipeline.ts';
+import { InflightBudget } from '../inflight-budget.ts';
+import { listen } from '../listen.ts';
+import { answerMetrics, isMetricsRequest } from '../metrics-server.ts';
+import type { RelayMetrics } from '../prometheus.ts';
+import { createRateLimitedLog, type Log } from '../rate-limited-log.ts';
+import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from '../pipeline.ts';
 
 /** Default --max-inflight-bytes: one batch of the largest body accepted by default (see docs/hostile-testing.md). */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
