@@ -4,9 +4,11 @@ import { AuditApiVersion } from '../audit/types.ts';
 
 /** Events to send in one EventList, kept as the exact JSON text read. */
 export interface EventBatch {
-  /** apiVersion of the EventList: v1beta1 when its items are v1beta1 (as that API server would send), else v1. */
+  /** apiVersion of the EventList: v1beta1 when all its items are v1beta1 (as that API server would send), else v1. */
   readonly apiVersion: AuditApiVersion;
   readonly items: readonly string[];
+  /** 1-based numbers of the log lines of the first and last item, for messages that must not quote them. */
+  readonly lines: readonly [first: number, last: number];
 }
 
 /** A line of the log that is not an audit event, reported by number and never by content. */
@@ -15,15 +17,31 @@ export interface SkippedLine {
   readonly reason: string;
 }
 
+/** How batches are cut besides their size. */
+export interface BatchCutting {
+  /**
+   * Start a new batch where the log changes between v1beta1 and v1, as two API servers would send them (default).
+   * Off, batches are cut by size alone and one holding both is a v1 EventList (each item keeps its own apiVersion).
+   */
+  readonly byApiVersion?: boolean;
+}
+
 /**
  * Reads an API server audit log (`--audit-log-path`: one JSON event per line) and yields batches of at most
- * `batchSize` events. A batch never mixes v1beta1 events with others. Lines that are not JSON objects with an
- * auditID are passed to `skip` and left out.
+ * `batchSize` events. Lines that are not JSON objects with an auditID are passed to `skip` and left out.
  */
-export async function* readEventBatches(input: Readable, batchSize: number, skip: (skipped: SkippedLine) => void): AsyncGenerator<EventBatch> {
+export async function* readEventBatches(
+  input: Readable,
+  batchSize: number,
+  skip: (skipped: SkippedLine) => void,
+  cutting: BatchCutting = {},
+): AsyncGenerator<EventBatch> {
+  const byApiVersion = cutting.byApiVersion ?? true;
   let items: string[] = [];
   let apiVersion: AuditApiVersion = AuditApiVersion.V1;
   let number = 0;
+  let first = 0;
+  let last = 0;
   for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
     number += 1;
     const line = raw.trim();
@@ -40,14 +58,16 @@ export async function* readEventBatches(input: Readable, batchSize: number, skip
       continue;
     }
     const version = (event as { apiVersion?: unknown }).apiVersion === AuditApiVersion.V1beta1 ? AuditApiVersion.V1beta1 : AuditApiVersion.V1;
-    if (items.length > 0 && (version !== apiVersion || items.length >= batchSize)) {
-      yield { apiVersion, items };
+    if (items.length > 0 && ((byApiVersion && version !== apiVersion) || items.length >= batchSize)) {
+      yield { apiVersion, items, lines: [first, last] };
       items = [];
     }
-    apiVersion = version;
+    if (items.length === 0) first = number;
+    apiVersion = items.length === 0 || version === apiVersion ? version : AuditApiVersion.V1;
     items.push(line);
+    last = number;
   }
-  if (items.length > 0) yield { apiVersion, items };
+  if (items.length > 0) yield { apiVersion, items, lines: [first, last] };
 }
 
 /** The body the API server's webhook POSTs: an EventList around the items, byte for byte. */
