@@ -26,6 +26,33 @@ export interface BatchCutting {
   readonly byApiVersion?: boolean;
 }
 
+/** One non-blank line of a JSON-lines stream, parsed. */
+export interface JsonLine {
+  /** 1-based. */
+  readonly line: number;
+  /** The line as read, without the whitespace around it. */
+  readonly text: string;
+  readonly value: unknown;
+}
+
+/** The non-blank lines of a JSON-lines stream, each parsed; a line that is not JSON goes to `skip` and is left out. */
+export async function* readJsonLines(input: Readable, skip: (skipped: SkippedLine) => void): AsyncGenerator<JsonLine> {
+  let number = 0;
+  for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    number += 1;
+    const text = raw.trim();
+    if (text === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      skip({ line: number, reason: 'not JSON' });
+      continue;
+    }
+    yield { line: number, text, value };
+  }
+}
+
 /**
  * Reads an API server audit log (`--audit-log-path`: one JSON event per line) and yields batches of at most
  * `batchSize` events. Lines that are not JSON objects with an auditID are passed to `skip` and left out.
@@ -39,20 +66,9 @@ export async function* readEventBatches(
   const byApiVersion = cutting.byApiVersion ?? true;
   let items: string[] = [];
   let apiVersion: AuditApiVersion = AuditApiVersion.V1;
-  let number = 0;
   let first = 0;
   let last = 0;
-  for await (const raw of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-    number += 1;
-    const line = raw.trim();
-    if (line === '') continue;
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      skip({ line: number, reason: 'not JSON' });
-      continue;
-    }
+  for await (const { line: number, text: line, value: event } of readJsonLines(input, skip)) {
     if (typeof event !== 'object' || event === null || Array.isArray(event) || typeof (event as { auditID?: unknown }).auditID !== 'string') {
       skip({ line: number, reason: 'not an audit event (no auditID)' });
       continue;
