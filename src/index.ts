@@ -5,7 +5,8 @@ export type { AuditEvent, ObjectReference, ResponseStatus, UserInfo } from './au
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_SINK_TIMEOUT_MS, readPipelineConfig, SettingsReader } from './config.ts';
 export type { Env, PipelineConfig, PipelineDefaults } from './config.ts';
 export { ConfigError, RelayError, RequestError, SinkError } from './errors.ts';
-export { createPipeline, emptyCounts, isAccepted } from './pipeline.ts';
+export { batchLogLevel, batchTally, isAccepted, jsonAnswer } from './edge.ts';
+export { createPipeline, emptyCounts } from './pipeline.ts';
 export type { BatchCounts, Pipeline, PipelineOptions, ReceiveRequest, ReceiveResult } from './pipeline.ts';
 export { recordKey } from './record.ts';
 export type { LogRecord } from './record.ts';

@@ -7,6 +7,7 @@ import { validateEvent } from './audit/validate.ts';
 import { createAuthenticator } from './auth.ts';
 import { isClusterName } from './cluster-name.ts';
 import type { PipelineConfig } from './config.ts';
+import { bodyTooLargeMessage } from './edge.ts';
 import { RequestError, SinkError } from './errors.ts';
 import type { LogRecord } from './record.ts';
 import { createSlices } from './slices.ts';
@@ -98,9 +99,6 @@ export interface Pipeline {
   receive(request: ReceiveRequest, signal?: AbortSignal): Promise<ReceiveResult>;
 }
 
-/** The API server counts a batch as delivered only for these statuses; anything else it retries. */
-export const isAccepted = (status: number): boolean => status >= 200 && status <= 206;
-
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 
 export const emptyCounts = (): BatchCounts => ({
@@ -150,7 +148,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const cluster = checkHead(request);
     if (cluster !== undefined) caller.cluster = cluster;
     if (request.body.byteLength > config.maxBodyBytes) {
-      throw new RequestError(413, `body of ${request.body.byteLength} bytes is over the ${config.maxBodyBytes}-byte limit (MAX_BODY_BYTES); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
+      throw new RequestError(413, bodyTooLargeMessage(config.maxBodyBytes, 'MAX_BODY_BYTES', request.body.byteLength));
     }
 
     const slices = createSlices();

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type BatchCounts, isAccepted } from './pipeline.ts';
+import { isAccepted } from './edge.ts';
+import type { BatchCounts } from './pipeline.ts';
 import type { Sink } from './sinks/sink.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type ReceiveRequest, type ReceiveResult, RequestError } from '../../src/index.ts';
+import { jsonAnswer, type ReceiveRequest, type ReceiveResult, RequestError } from '../../src/index.ts';
 
 /**
  * The pipeline's request from an API Gateway REST proxy event: header names lower-cased (repeated headers joined with
@@ -34,5 +34,5 @@ export function toProxyResult(result: Pick<ReceiveResult, 'status' | 'headers' |
 
 /** A response for something that went wrong before the pipeline ran (a bad event, a configuration error). */
 export function errorResult(status: number, message: string, headers: Readonly<Record<string, string>> = {}): APIGatewayProxyResult {
-  return toProxyResult({ status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ message }) });
+  return toProxyResult(jsonAnswer(status, message, headers));
 }

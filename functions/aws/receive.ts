@@ -6,13 +6,14 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
+  batchLogLevel,
+  batchTally,
   ConfigError,
   createCloudWatchSink,
   createOutputs,
   createPipeline,
   createTieredSink,
   emptyCounts,
-  isAccepted,
   type Pipeline,
   type ReceiveRequest,
   RequestError,
@@ -120,9 +121,10 @@ async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context):
 
   addBatchMetrics(metrics, result.status, result.counts, result.cluster ?? configuredCluster);
   // `reason`, not `message`: Powertools drops a `message` attribute, as it is the key of the log line's own text.
-  const summary = { status: result.status, reason: result.message, ...(result.cluster === undefined ? {} : { cluster: result.cluster }), durationMs: Math.round(result.durationMs), ...result.counts };
-  if (result.status >= 500) logger.error('batch not stored', { ...summary, error: result.error });
-  else if (!isAccepted(result.status)) logger.warn('batch refused', summary);
+  const summary = { status: result.status, reason: result.message, ...(result.cluster === undefined ? {} : { cluster: result.cluster }), ...batchTally(result) };
+  const level = batchLogLevel(result.status);
+  if (level === 'error') logger.error('batch not stored', { ...summary, error: result.error });
+  else if (level === 'warn') logger.warn('batch refused', summary);
   else logger.info('batch stored', summary);
   return toProxyResult(result);
 }

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { ConfigError, createAzureMonitorSink, createOutputs, createPipeline, createTieredSink, type Env, type OutputNote, type Pipeline, withDelivery } from '../../src/index.ts';
+import { batchLogLevel, batchTally, ConfigError, createAzureMonitorSink, createOutputs, createPipeline, createTieredSink, type Env, type OutputNote, jsonAnswer, type Pipeline, withDelivery } from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
 import { readAzureSettings } from './settings.ts';
 
@@ -69,7 +69,8 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       pipelineReady = undefined;
       if (!(error instanceof ConfigError)) throw error;
       context.error(formatBatchLogLine({ status: 500, message: error.message, durationMs: 0, error: error.name }));
-      return { status: 500, headers: { 'content-type': 'application/json' }, jsonBody: { message: error.message } };
+      const { status, headers, body } = jsonAnswer(500, error.message);
+      return { status, headers: { ...headers }, body };
     }
     const result = await pipeline.receive({
       method: request.method,
@@ -77,10 +78,11 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       headers: Object.fromEntries(request.headers),
       body: new Uint8Array(await request.arrayBuffer()),
     });
-    const line = { status: result.status, message: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
-    if (result.status >= 500) {
+    const line = { status: result.status, message: result.message, ...batchTally(result) };
+    const level = batchLogLevel(result.status);
+    if (level === 'error') {
       context.error(formatBatchLogLine({ ...line, ...(result.error ? { error: result.error.name, cause: result.error.message } : {}) }));
-    } else if (result.status >= 400) context.warn(formatBatchLogLine(line));
+    } else if (level === 'warn') context.warn(formatBatchLogLine(line));
     else context.log(formatBatchLogLine(line));
     return { status: result.status, headers: { ...result.headers }, body: result.body };
   };

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { text as readStream } from 'node:stream/consumers';
 import { MIN_RECORD_BYTES } from '../audit/render.ts';
 import { readPipelineConfig, SettingsReader, type Env, type PipelineConfig } from '../config.ts';
@@ -7,8 +8,8 @@ import { estimateCost, fittingBatchSize } from '../cost/estimate.ts';
 import { measureSample, SampleError } from '../cost/measure.ts';
 import { COST_PLATFORMS, PricesError, readPrices, shippedPricesPath, type CostPlatform } from '../cost/prices.ts';
 import { renderCostText } from '../cost/render-text.ts';
-import { sampleBodies } from '../cost/sample.ts';
 import { API_SERVER_DEFAULTS } from '../generate/apiserver-flags.ts';
+import { type EventBatch, readEventBatches, type SkippedLine } from '../replay/event-log.ts';
 import { PRESET_NAMES } from '../tiers/presets.ts';
 import { parseTierFile, presetRouting } from '../tiers/tier-file.ts';
 import { ArchiveCopy, Tier, type TierRouting } from '../tiers/tier-rule.ts';
@@ -86,14 +87,14 @@ export const costCommand: Command = {
     }
     const config = pipelineConfig(io.env, truncateMaxEventSize);
     const file = positionals[0] ?? '-';
-    const sample = await readSample(file, io.stdin);
-    const bodies = sampleBodies(sample, batchMaxSize);
-    if (bodies.length === 0) throw new InputError(`${file === '-' ? 'stdin' : file} holds no audit events: give an audit.log (one Event per line) as FILE`);
+    const source = file === '-' ? 'stdin' : file;
+    const batches = await sampleBatches(await readSample(file, io.stdin), batchMaxSize, source);
+    if (batches.length === 0) throw new InputError(`${source} holds no audit events: give an audit.log (one Event per line) as FILE`);
     let volume;
     try {
-      volume = await measureSample(bodies, { config, routing, platform: platform as CostPlatform, prices });
+      volume = await measureSample(batches, { config, routing, platform: platform as CostPlatform, prices });
     } catch (error) {
-      if (error instanceof SampleError) throw new InputError(`${file === '-' ? 'stdin' : file}: ${error.message}`, { cause: error });
+      if (error instanceof SampleError) throw new InputError(`${source}: ${error.message}`, { cause: error });
       throw error;
     }
     const batching = { batchMaxSize, batchMaxWaitSeconds, truncateMaxEventSize };
@@ -142,6 +143,20 @@ function pipelineConfig(env: Env, truncateMaxEventSize: number): PipelineConfig 
   reader.finish();
   // The API server's truncation comes first; the relay's own MAX_EVENT_BYTES may cut further.
   return { ...config, maxEventBytes: Math.min(config.maxEventBytes, truncateMaxEventSize) };
+}
+
+/**
+ * The sample in the batches the API server's webhook would send, read as `replay` reads a log; a line that is not an
+ * event refuses it. Cut by size alone: a sample joined from clusters of both API versions would otherwise be cut at
+ * every change into small batches, which no one API server sends, and which skew the per-batch costs.
+ */
+async function sampleBatches(text: string, batchMaxSize: number, source: string): Promise<EventBatch[]> {
+  const refuse = (skipped: SkippedLine): never => {
+    throw new InputError(`${source}: line ${skipped.line} is ${skipped.reason}: give an audit.log (one Event per line) as FILE`);
+  };
+  const batches: EventBatch[] = [];
+  for await (const batch of readEventBatches(Readable.from([text]), batchMaxSize, refuse, { byApiVersion: false })) batches.push(batch);
+  return batches;
 }
 
 async function readSample(file: string, stdin: NodeJS.ReadableStream): Promise<string> {

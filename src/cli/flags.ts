@@ -6,8 +6,8 @@ const platforms = Object.values(Platform);
 const formats = Object.values(FlagFormat);
 
 /** Where `kubeadm-patch` mounts the two files, so its paths and these defaults agree. */
-export const DEFAULT_POLICY_PATH = '/etc/kubernetes/audit/policy.yaml';
-export const DEFAULT_KUBECONFIG_PATH = '/etc/kubernetes/audit/webhook-kubeconfig.yaml';
+const DEFAULT_POLICY_PATH = '/etc/kubernetes/audit/policy.yaml';
+const DEFAULT_KUBECONFIG_PATH = '/etc/kubernetes/audit/webhook-kubeconfig.yaml';
 
 const MIB = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import { loadRules } from '../detect/rule-source.ts';
 import { startMetricsServer } from '../metrics-server.ts';
 import { createPipeline } from '../pipeline.ts';
 import { createRelayMetrics } from '../prometheus.ts';
-import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
+import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from './server.ts';
 import { createFileSink } from '../sinks/json-lines.ts';
 import { describeOutput } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';

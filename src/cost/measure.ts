@@ -2,6 +2,7 @@ import { decodeBody } from '../audit/decode.ts';
 import type { AuditEvent } from '../audit/types.ts';
 import type { PipelineConfig } from '../config.ts';
 import { createPipeline } from '../pipeline.ts';
+import { type EventBatch, eventListBody } from '../replay/event-log.ts';
 import { PUT_LOG_EVENTS_LIMITS } from '../sinks/cloudwatch-pack.ts';
 import { MAX_EVENT_BYTES as AZURE_MAX_EVENT_BYTES } from '../sinks/azure-monitor.ts';
 import { createTieredSink } from '../sinks/tiered.ts';
@@ -9,7 +10,6 @@ import { Tier, type TierRouting } from '../tiers/tier-rule.ts';
 import { createMeasuringSink, type TierVolume } from './measuring-sink.ts';
 import type { CostPlatform, Prices } from './prices.ts';
 import { archivedBytes, billedBytes, ReceivedEvent } from './record-size.ts';
-import type { SampleBody } from './sample.ts';
 
 /** A sample run through the pipeline: what each tier's destination would have stored, and the native equivalent. */
 export interface SampleVolume {
@@ -38,11 +38,11 @@ const MAX_RECORD_BYTES: Record<CostPlatform, number> = {
 };
 
 /**
- * Runs EventList bodies through the real pipeline (decode, validate, drop rules, redaction, truncation, render) into a
+ * Runs the sample's batches, as EventList bodies, through the real pipeline (decode, validate, drop rules, redaction, truncation, render) into a
  * tiered sink with the routing, whose tiers measure what their destination would bill. Each body is also decoded on
  * its own to size every event as the platform's native audit logging would store it.
  */
-export async function measureSample(bodies: readonly SampleBody[], options: { config: PipelineConfig; routing: TierRouting; platform: CostPlatform; prices: Prices }): Promise<SampleVolume> {
+export async function measureSample(batches: readonly EventBatch[], options: { config: PipelineConfig; routing: TierRouting; platform: CostPlatform; prices: Prices }): Promise<SampleVolume> {
   const { platform, prices } = options;
   const overhead = prices.overheadBytesPerEvent;
   const sized = (tier: Tier) => createMeasuringSink(`${tier}-measure`, MAX_RECORD_BYTES[platform], (record) => (tier === Tier.Archive ? archivedBytes(record) : billedBytes(platform, record, overhead)));
@@ -56,7 +56,9 @@ export async function measureSample(bodies: readonly SampleBody[], options: { co
   let nativeBytes = 0;
   let dropped = 0;
   let pipelineMs = 0;
-  for (const { body, lines } of bodies) {
+  for (const batch of batches) {
+    const { lines } = batch;
+    const body = eventListBody(batch);
     const result = await pipeline.receive({ method: 'POST', path: '/', headers: {}, body: Buffer.from(body, 'utf8') });
     if (result.status !== 200) {
       const where = lines[0] === lines[1] ? `line ${lines[0]}` : `lines ${lines[0]}-${lines[1]} (items count from the first)`;
@@ -75,7 +77,7 @@ export async function measureSample(bodies: readonly SampleBody[], options: { co
     bytes,
     tiers: { hot: hot.volume, cold: cold.volume, archive: archive.volume, drop: { events: dropped, bytes: 0, batches: 0 } },
     nativeBytes,
-    batches: bodies.length,
-    pipelineMsPerBatch: bodies.length === 0 ? 0 : pipelineMs / bodies.length,
+    batches: batches.length,
+    pipelineMsPerBatch: batches.length === 0 ? 0 : pipelineMs / batches.length,
   };
 }

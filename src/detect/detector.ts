@@ -21,7 +21,7 @@ export interface DetectionMatch {
 }
 
 /** `pods/exec default/web`, `clusterrolebindings/admin-binding`, `/healthz` for non-resource requests. */
-export function objectOf(event: AuditEvent): string {
+function objectOf(event: AuditEvent): string {
   const ref = event.objectRef;
   if (!ref) return (event.requestURI ?? '').split('?')[0] ?? '';
   const resource = [ref.apiGroup ? `${ref.resource ?? ''}.${ref.apiGroup}` : (ref.resource ?? ''), ref.subresource].filter(Boolean).join('/');

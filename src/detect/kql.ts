@@ -5,7 +5,7 @@ import type { DetectionRule } from './rule.ts';
 import { ruleCondition } from './selector-condition.ts';
 
 /** The Log Analytics table the relay writes (infra/azure/azuredeploy.json), shaped like AKSAudit. */
-export const KQL_TABLE = 'KubeAudit_CL';
+const KQL_TABLE = 'KubeAudit_CL';
 
 /** Which column holds each top-level event field (src/sinks/aks-audit-row.ts writes them so). */
 const COLUMN: Readonly<Record<string, { readonly name: string; readonly dynamic: boolean }>> = {

@@ -41,7 +41,7 @@ function compile(condition: Condition): string {
 }
 
 /** The fields every detection query shows: who, what, on which object, from where; never the objects' content. */
-export const INSIGHTS_FIELDS = '@timestamp, auditID, user.username, verb, objectRef.resource, objectRef.subresource, objectRef.namespace, objectRef.name, responseStatus.code, sourceIPs.0, userAgent';
+const INSIGHTS_FIELDS = '@timestamp, auditID, user.username, verb, objectRef.resource, objectRef.subresource, objectRef.namespace, objectRef.name, responseStatus.code, sourceIPs.0, userAgent';
 
 /** The rule's saved Logs Insights query; threshold rules count per user in the rule's window. */
 export function insightsQuery(rule: DetectionRule): string {

@@ -7,7 +7,7 @@ import { parseFieldPath } from './field-path.ts';
 import { Severity, type DetectionRule } from './rule.ts';
 
 /** The project's rule source, shipped with the package. */
-export const RULES_FILE = new URL('../../detections/rules.yaml', import.meta.url);
+const RULES_FILE = new URL('../../detections/rules.yaml', import.meta.url);
 
 /** Applies every allowlist of the source (`allow: control-plane`). */
 const CONTROL_PLANE = 'control-plane';

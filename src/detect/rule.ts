@@ -10,7 +10,7 @@ export const Severity = {
 export type Severity = (typeof Severity)[keyof typeof Severity];
 
 /** Severities that get a metric filter and alarm on AWS and a scheduled query alert on Azure. */
-export const ALERTING_SEVERITIES: readonly Severity[] = [Severity.High, Severity.Critical];
+const ALERTING_SEVERITIES: readonly Severity[] = [Severity.High, Severity.Critical];
 
 /** A rule alerts on a count in a window instead of on every event (401/403 bursts). */
 export interface Threshold {

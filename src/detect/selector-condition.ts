@@ -32,7 +32,7 @@ function groupResources(rule: GroupResources): Condition {
  * conditions into queries; the tests check that the two agree on every fixture. nonResourceURLs and the "" namespace
  * are refused by the rule source, so they need no translation here.
  */
-export function selectorCondition(match: DropRule): Condition {
+function selectorCondition(match: DropRule): Condition {
   const parts: Condition[] = [];
   if (isSet(match.stages)) parts.push(oneOf('stage', match.stages));
   if (isSet(match.users)) parts.push(oneOf('user.username', match.users));

@@ -31,7 +31,7 @@ export interface WebhookKubeconfigSpec {
 }
 
 /** The name used for the cluster, user and context entries. */
-export const WEBHOOK_ENTRY_NAME = 'kube-audit-relay';
+const WEBHOOK_ENTRY_NAME = 'kube-audit-relay';
 
 /**
  * Everything in a spec the API server would silently ignore, drop or refuse: credentials over plain http (it sends
@@ -92,7 +92,7 @@ function fileOrData(field: string, value: FileOrData | undefined): Record<string
 }
 
 /** The webhook kubeconfig as a plain object: one cluster, one user, one context, and current-context naming it. */
-export function buildWebhookKubeconfig(spec: WebhookKubeconfigSpec): Record<string, unknown> {
+function buildWebhookKubeconfig(spec: WebhookKubeconfigSpec): Record<string, unknown> {
   const { credentials } = spec;
   const cluster = {
     server: spec.server,

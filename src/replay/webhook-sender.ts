@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAccepted } from '../edge.ts';
 import { RelayError } from '../errors.ts';
 
 /** How the API server's webhook retries (plugin/pkg/audit/webhook: wait.Backoff{Factor 1.5, Jitter 0.2, Steps 5}). */
@@ -41,9 +42,6 @@ export interface DeliveryOutcome {
   /** Status or error of the last failed attempt, for the summary. */
   readonly lastFailure?: string;
 }
-
-/** Success as the webhook counts it: 200 through 206. */
-const isSuccess = (status: number): boolean => status >= 200 && status <= 206;
 
 /** Sends one body once: resolves with the HTTP status, rejects on a transport error or timeout. */
 export type Poster = (body: string, signal: AbortSignal) => Promise<number>;
@@ -115,7 +113,7 @@ export async function deliverWith(send: Poster, body: string, backoff: Backoff, 
     signal.throwIfAborted();
     try {
       const status = await send(body, signal);
-      if (isSuccess(status)) return { delivered: true, attempts: attempt };
+      if (isAccepted(status)) return { delivered: true, attempts: attempt };
       lastFailure = `HTTP ${status}`;
     } catch (error) {
       if (signal.aborted) throw signal.reason;

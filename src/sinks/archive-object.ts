@@ -6,7 +6,7 @@ import type { LogRecord } from '../record.ts';
 const gzipAsync = promisify(gzip);
 
 /** The partition value for `cluster=` when CLUSTER_NAME is not set. */
-export const UNNAMED_CLUSTER = 'unnamed';
+const UNNAMED_CLUSTER = 'unnamed';
 
 /** One batch as an archive object: where it goes and its gzip-compressed JSON lines. */
 export interface ArchiveObject {

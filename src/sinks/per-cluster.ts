@@ -3,7 +3,7 @@ import type { LogRecord } from '../record.ts';
 import type { Sink, SinkResult } from './sink.ts';
 
 /** Where the cluster's name goes in an output path, e.g. `audit-{cluster}.jsonl`. */
-export const CLUSTER_PLACEHOLDER = '{cluster}';
+const CLUSTER_PLACEHOLDER = '{cluster}';
 
 /** Whether an output path is a per-cluster template. */
 export const isPerClusterPath = (path: string): boolean => path.includes(CLUSTER_PLACEHOLDER);

@@ -6,7 +6,7 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 2_000;
 
 /** Full-jitter backoff for the given attempt (0-based): uniform in [0, min(2 s, 100 ms x 2^attempt)). */
-export const backoffMs = (attempt: number, random: () => number): number =>
+const backoffMs = (attempt: number, random: () => number): number =>
   Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) * random();
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */

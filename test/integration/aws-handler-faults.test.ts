@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { isAccepted } from '../../src/pipeline.ts';
+import { isAccepted } from '../../src/edge.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { type LogRecord, recordKey } from '../../src/record.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';

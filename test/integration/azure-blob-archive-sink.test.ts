@@ -6,13 +6,14 @@ import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } f
 import { SinkError } from '../../src/errors.ts';
 import { createAzureBlobArchiveSink } from '../../src/sinks/azure-blob-archive.ts';
 import { withRetry } from '../../src/sinks/retry.ts';
-import { fixtureRecords } from '../support/records.ts';
+import { fixtureLines } from '../support/event-lists.ts';
+import { renderLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { AZURITE_ACCOUNT, type ServerProcess, startAzuriteBlob } from '../support/server-process.ts';
 
-const records = fixtureRecords()
+const records = fixtureLines()
   .slice(0, 120)
-  .map((record) => ({ ...record, cluster: 'aks-west' }));
+  .map((line) => renderLine(line, { cluster: 'aks-west' }));
 
 const containerClient = (endpoint: string, name: string): ContainerClient =>
   new BlobServiceClient(`${endpoint}/${AZURITE_ACCOUNT.name}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT.name, AZURITE_ACCOUNT.key), {

@@ -120,7 +120,8 @@ describe('kube-audit-relay cost', () => {
       [['cost', sampleFile, '--platform', 'aws', '--prices', file('no-compute.json', JSON.stringify({ ...TEST_PRICES, compute: undefined }))], /compute\.memoryGB must be a number/],
       [['cost', sampleFile, '--platform', 'aws', '--events-per-day', 'many'], /--events-per-day must be a whole number/],
       [['cost', file('empty.jsonl', '\n\n'), '--platform', 'aws'], /holds no audit events/],
-      [['cost', file('junk.jsonl', `${SAMPLE[0]}\n{"secret":"hunter2"}\n`), '--platform', 'aws'], /refused the sample's lines 1-2 .*with 400/],
+      [['cost', file('junk.jsonl', `${SAMPLE[0]}\n{"secret":"hunter2"}\n`), '--platform', 'aws'], /junk\.jsonl: line 2 is not an audit event \(no auditID\): give an audit\.log/],
+      [['cost', file('invalid.jsonl', `${SAMPLE[0]}\n${SAMPLE[1]!.replace('"stage":"RequestReceived"', '"stage":7')}\n`), '--platform', 'aws'], /refused the sample's lines 1-2 .*with 400/],
       [['cost', join(dir, 'missing.jsonl'), '--platform', 'aws'], /FILE .*missing\.jsonl does not exist/],
     ];
     for (const [argv, message] of refusals) {

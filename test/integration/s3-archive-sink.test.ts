@@ -7,16 +7,17 @@ import { SinkError } from '../../src/errors.ts';
 import { withDeduplication } from '../../src/sinks/deduplicate.ts';
 import { withRetry } from '../../src/sinks/retry.ts';
 import { createS3ArchiveSink } from '../../src/sinks/s3-archive.ts';
-import { fixtureRecords } from '../support/records.ts';
+import { fixtureLines } from '../support/event-lists.ts';
+import { renderLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { type ServerProcess, startS3rver } from '../support/server-process.ts';
 
 const client = (endpoint: string): S3Client =>
   new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
 
-const records = fixtureRecords()
+const records = fixtureLines()
   .slice(0, 120)
-  .map((record) => ({ ...record, cluster: 'prod-eu' }));
+  .map((line) => renderLine(line, { cluster: 'prod-eu' }));
 
 async function objects(s3: S3Client, bucket: string): Promise<{ key: string; lines: string[] }[]> {
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));

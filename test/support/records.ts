@@ -1,9 +1,12 @@
-// LogRecords built from fixture lines the way the pipeline renders them (json = the line as received).
+// LogRecords built from fixture lines by the pipeline's own steps (json = the line as received).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuditApiVersion, AuditEvent } from '../../src/audit/types.ts';
-import { type LogRecord, recordKey } from '../../src/record.ts';
+import { decodeBody } from '../../src/audit/decode.ts';
+import { renderRecord } from '../../src/audit/render.ts';
+import type { AuditEvent } from '../../src/audit/types.ts';
+import { validateEvent } from '../../src/audit/validate.ts';
+import type { LogRecord } from '../../src/record.ts';
 
 /** The project's own fixture events: hand-written, except v1-large.jsonl (test/fixtures/generate-large.ts). */
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/events/', import.meta.url));
@@ -25,21 +28,29 @@ export const Fixture = {
 } as const;
 export type Fixture = (typeof Fixture)[keyof typeof Fixture];
 
-/** A record for one event JSON line; `timestamp` from stageTimestamp, else requestReceivedTimestamp, else timestamp. */
-export function recordFromLine(line: string): LogRecord {
-  const event = JSON.parse(line) as AuditEvent & Record<string, unknown>;
-  const time = (event.stageTimestamp ?? event.requestReceivedTimestamp ?? event.timestamp) as string | undefined;
-  const record = {
-    auditID: event.auditID,
-    stage: event.stage,
-    timestamp: time ? Date.parse(time) : Date.now(),
-    json: line,
-    bytes: Buffer.byteLength(line, 'utf8'),
-    event,
-    apiVersion: event.apiVersion as AuditApiVersion,
-  };
-  return { ...record, key: recordKey(record) };
+/** What the pipeline knows beside an event line when it renders the record. */
+export interface LineContext {
+  /** The caller's cluster: the pipeline adds it to the record and to the event as kube-audit-relay.io/cluster. */
+  readonly cluster?: string;
+  /** Milliseconds since the epoch when the line arrived: the record's time when the event carries none. Default now. */
+  readonly receivedAt?: number;
 }
+
+/**
+ * The record the pipeline renders for one event line, through its own decode, validate and render steps, with
+ * nothing redacted and no size limit: the tests' records cannot drift from the relay's (time, API version, key).
+ */
+export function renderLine(line: string, context: LineContext = {}): LogRecord {
+  const items = [...decodeBody(line).items];
+  if (items.length !== 1) throw new Error(`an event line holds one event, this one ${items.length}`);
+  const item = items[0]!;
+  const { event, apiVersion } = validateEvent(item);
+  const receivedAt = context.receivedAt ?? Date.now();
+  return renderRecord({ item, event, apiVersion, redacted: [], cluster: context.cluster, maxRecordBytes: Infinity, receivedAt }).record;
+}
+
+/** The record for one event JSON line received alone, now, from no particular cluster. */
+export const recordFromLine = (line: string): LogRecord => renderLine(line);
 
 /** Every event line of every *.jsonl file in `dir` (default: the project's fixtures). */
 export function fixtureRecords(dir = FIXTURES_DIR): LogRecord[] {
@@ -62,9 +73,10 @@ export function sizedRecord(index: number, timestamp: number, bytes: number): Lo
   const head = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"synthetic-${index}","stage":"ResponseComplete","requestURI":"/`;
   const tail = '"}';
   const json = head + 'x'.repeat(Math.max(0, bytes - head.length - tail.length)) + tail;
-  const record = recordFromLine(json);
+  // The event carries no time, so the record's is when it arrived.
+  const record = renderLine(json, { receivedAt: timestamp });
   if (record.bytes !== bytes) throw new Error(`sized record has ${record.bytes} bytes, wanted ${bytes}`);
-  return { ...record, timestamp };
+  return record;
 }
 
 /** Each *.jsonl file in `dir` (default: the project's fixtures) with its non-empty lines, in file order. */

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { AKS_AUDIT_COLUMNS, MAX_FIELD_BYTES, prune, toAksAuditRow } from '../../src/sinks/aks-audit-row.ts';
 import { isPrunedFrom } from '../support/pruned.ts';
-import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { fixtureLines } from '../support/event-lists.ts';
+import { recordFromLine, renderLine } from '../support/records.ts';
 
 const bytes = (value: unknown) => Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
 const columns = new Set<string>(AKS_AUDIT_COLUMNS.map((column) => column.name));
@@ -13,9 +14,10 @@ describe('AKSAudit rows', () => {
   it('maps every fixture event field for field, cutting only fields over 64 KB and saying which', () => {
     let cutEvents = 0;
     let largeEvents = 0;
-    for (const record of fixtureRecords()) {
+    for (const line of fixtureLines()) {
+      const record = renderLine(line, { cluster: 'prod-1' });
       const event = record.event;
-      const { row } = toAksAuditRow({ ...record, cluster: 'prod-1' });
+      const { row } = toAksAuditRow(record);
       for (const key of Object.keys(row)) assert.ok(columns.has(key), `unexpected column ${key}`);
       for (const value of Object.values(row)) assert.ok(bytes(value) <= MAX_FIELD_BYTES);
       const cut = new Set(String(row.Annotations && (row.Annotations as Record<string, string>)[Annotation.TruncatedFields] || '').split(',').filter(Boolean));

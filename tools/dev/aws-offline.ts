@@ -1,5 +1,6 @@
 // `npm run dev`: the Lambda handler under `serverless offline`, writing to a local CloudWatch Logs (the stand-in the
-// tests use) instead of AWS, so the whole AWS path runs on this machine with nothing sent off it.
+// tests use) instead of AWS, so the whole AWS path runs on this machine with nothing sent off it. No stack creates the
+// groups: the sink does on first use, as it would after a group was deleted (a cold group as Infrequent Access).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startCloudWatchLogsStandIn } from './cloudwatch-logs-standin.ts';
@@ -10,7 +11,7 @@ const SERVERLESS_BIN = fileURLToPath(new URL('../../node_modules/serverless/bin/
 const DENY_NETWORK = fileURLToPath(new URL('./deny-network.cjs', import.meta.url));
 
 const ports = devPorts(process.env);
-const cloudWatch = await startCloudWatchLogsStandIn({ port: ports.logs, createGroupsOnDemand: true }).catch((error: unknown) => {
+const cloudWatch = await startCloudWatchLogsStandIn({ port: ports.logs }).catch((error: unknown) => {
   const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
   process.stderr.write(
     inUse

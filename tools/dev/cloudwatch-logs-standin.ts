@@ -27,11 +27,6 @@ export interface StandInOptions {
   readonly now?: () => number;
   /** Loopback port to listen on; default 0, any free one. */
   readonly port?: number;
-  /**
-   * Act as if the stack had created every group asked for, on first use. For the dev loop, which deploys no stack;
-   * default false: writing to a missing group fails with ResourceNotFoundException, as in the service.
-   */
-  readonly createGroupsOnDemand?: boolean;
 }
 
 const invalid = (message: string) => new ServiceError(400, 'InvalidParameterException', message);
@@ -93,7 +88,6 @@ export async function startCloudWatchLogsStandIn(options: StandInOptions = {}): 
   const late = new LateCall();
 
   const group = (name: unknown): Group => {
-    if (options.createGroupsOnDemand && typeof name === 'string' && !groups.has(name)) groups.set(name, { logGroupClass: 'STANDARD', streams: new Map() });
     const found = typeof name === 'string' ? groups.get(name) : undefined;
     if (!found) throw notFound('The specified log group does not exist.');
     return found;

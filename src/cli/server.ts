@@ -2,12 +2,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { InflightBudget } from './inflight-budget.ts';
-import { listen } from './listen.ts';
-import { answerMetrics, isMetricsRequest } from './metrics-server.ts';
-import type { RelayMetrics } from './prometheus.ts';
-import { createRateLimitedLog, type Log } from './rate-limited-log.ts';
-import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from './pipeline.ts';
+import { batchLogLevel, batchTally, bodyTooLargeMessage, jsonAnswer } from '../edge.ts';
+import { InflightBudget } from '../inflight-budget.ts';
+import { listen } from '../listen.ts';
+import { answerMetrics, isMetricsRequest } from '../metrics-server.ts';
+import type { RelayMetrics } from '../prometheus.ts';
+import { createRateLimitedLog, type Log } from '../rate-limited-log.ts';
+import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from '../pipeline.ts';
 
 /** Default --max-inflight-bytes: one batch of the largest body accepted by default (see docs/hostile-testing.md). */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
@@ -170,7 +171,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
 
   const declared = request.headers['content-length'] === undefined ? undefined : Number(request.headers['content-length']);
   if (declared !== undefined && declared > budget.max && declared <= context.maxBodyBytes) {
-    const refusal = refuse(413, `body of ${declared} bytes is over the ${budget.max}-byte in-flight budget (--max-inflight-bytes) and can never be taken; raise it, or lower --audit-webhook-batch-max-size`);
+    const refusal = jsonAnswer(413, `body of ${declared} bytes is over the ${budget.max}-byte in-flight budget (--max-inflight-bytes) and can never be taken; raise it, or lower --audit-webhook-batch-max-size`);
     send(request, response, refusal, true, context);
     return logAnswer(context, refusal, method, path, remote, client);
   }
@@ -202,7 +203,7 @@ function send(request: IncomingMessage, response: ServerResponse, result: Answer
 function logAnswer(context: AnswerContext, result: Answer, method: string, path: string, remote: string | undefined, client: string | string[] | undefined): void {
   context.metrics?.recordBatch(result.status, result.counts ?? emptyCounts(), result.cluster);
   context.log({
-    level: result.status >= 500 ? 'error' : result.status >= 400 ? 'warn' : 'info',
+    level: batchLogLevel(result.status),
     msg: result.message,
     status: result.status,
     method,
@@ -210,7 +211,7 @@ function logAnswer(context: AnswerContext, result: Answer, method: string, path:
     remote,
     ...(client ? { clientCertificate: client } : {}),
     ...(result.cluster !== undefined ? { cluster: result.cluster } : {}),
-    ...(result.counts ? { ...result.counts, durationMs: Math.round(result.durationMs ?? 0) } : {}),
+    ...(result.counts ? batchTally({ counts: result.counts, durationMs: result.durationMs ?? 0 }) : {}),
     ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}),
   });
 }
@@ -233,7 +234,7 @@ function certificateRefusal(socket: Partial<TLSSocket>, context: AnswerContext):
   const message = presented
     ? `client certificate not accepted (${reason}): it must be signed by the CA given as --client-ca; nothing was written`
     : 'no client certificate: POSTs need one signed by the CA given as --client-ca (client-certificate in the webhook kubeconfig); nothing was written';
-  return { ...refuse(401, message), reason };
+  return { ...jsonAnswer(401, message), reason };
 }
 
 /**
@@ -277,16 +278,11 @@ function readBody(
   });
 }
 
-function refuse(status: number, message: string, headers: Record<string, string> = {}): Answer {
-  return { status, message, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ message }) };
-}
-
-const tooLarge = (maxBodyBytes: number): Answer =>
-  refuse(413, `body is over the ${maxBodyBytes}-byte limit (--max-body-bytes); lower --audit-webhook-batch-max-size or enable --audit-webhook-truncate-enabled (see kube-audit-relay flags)`);
+const tooLarge = (maxBodyBytes: number): Answer => jsonAnswer(413, bodyTooLargeMessage(maxBodyBytes, '--max-body-bytes'));
 
 /** Batches in progress finish within seconds; the API server's own backoff (10 s and more) usually waits longer. */
 const busy = (budget: InflightBudget): Answer =>
-  refuse(503, `busy: ${budget.used} bytes of batches in progress fill the ${budget.max}-byte in-flight budget (--max-inflight-bytes); not stored, the API server will retry`, { 'retry-after': '5' });
+  jsonAnswer(503, `busy: ${budget.used} bytes of batches in progress fill the ${budget.max}-byte in-flight budget (--max-inflight-bytes); not stored, the API server will retry`, { 'retry-after': '5' });
 
 function flatHeaders(request: IncomingMessage): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
