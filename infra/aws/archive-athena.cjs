@@ -6,6 +6,7 @@
 'use strict';
 
 const { EVENT_COLUMNS } = require('./archive-columns.cjs');
+const { PRIVATE_BUCKET, tlsOnlyPolicy } = require('./private-bucket.cjs');
 
 /** Where the sink writes under the bucket, as Athena's storage.location.template: the projected columns as ${name}. */
 const LOCATION_TEMPLATE = 'cluster=${cluster}/date=${date}/hour=${hour}';
@@ -57,32 +58,13 @@ module.exports = async ({ resolveVariable }) => {
       UpdateReplacePolicy: 'Retain',
       Properties: {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: encryption, BucketKeyEnabled: archive.keyArn !== null }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        ...PRIVATE_BUCKET,
         LifecycleConfiguration: {
           Rules: [{ Id: 'query-results', Status: 'Enabled', ExpirationInDays: RESULT_DAYS, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
         },
       },
     },
-    AthenaResultsBucketPolicy: {
-      Type: 'AWS::S3::BucketPolicy',
-      Properties: {
-        Bucket: { Ref: 'AthenaResultsBucket' },
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'DenyInsecureTransport',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 's3:*',
-              Resource: [{ 'Fn::GetAtt': ['AthenaResultsBucket', 'Arn'] }, { 'Fn::Sub': '${AthenaResultsBucket.Arn}/*' }],
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
-        },
-      },
-    },
+    AthenaResultsBucketPolicy: tlsOnlyPolicy('AthenaResultsBucket'),
     ArchiveDatabase: {
       Type: 'AWS::Glue::Database',
       Properties: {

@@ -7,12 +7,13 @@
 // bucket's own key. Other ARCHIVE values add nothing here.
 'use strict';
 
+const { PRIVATE_BUCKET, tlsOnlyPolicy } = require('./private-bucket.cjs');
+
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const clusterName = await resolveVariable('param:CLUSTER_NAME');
   const { archive } = await resolveVariable('self:custom.relay');
   if (archive.archive !== 'create') return { Resources: {} };
-  const bucketArn = { 'Fn::GetAtt': ['ArchiveBucket', 'Arn'] };
   const prefixFilter = archive.prefix === '' ? {} : { Prefix: archive.prefix };
 
   const resources = {
@@ -25,8 +26,7 @@ module.exports = async ({ resolveVariable }) => {
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: archive.keyArn }, BucketKeyEnabled: true }],
         },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
-        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        ...PRIVATE_BUCKET,
         VersioningConfiguration: { Status: 'Enabled' },
         ...(archive.lockDays === null
           ? {}
@@ -51,25 +51,7 @@ module.exports = async ({ resolveVariable }) => {
         Tags: [{ Key: 'kube-audit-relay', Value: `${clusterName}-${stage}` }],
       },
     },
-    ArchiveBucketPolicy: {
-      Type: 'AWS::S3::BucketPolicy',
-      Properties: {
-        Bucket: { Ref: 'ArchiveBucket' },
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'DenyInsecureTransport',
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 's3:*',
-              Resource: [bucketArn, { 'Fn::Sub': '${ArchiveBucket.Arn}/*' }],
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
-        },
-      },
-    },
+    ArchiveBucketPolicy: tlsOnlyPolicy('ArchiveBucket'),
   };
   if (archive.createKey) {
     resources.ArchiveKey = {

@@ -557,6 +557,14 @@ function storageStatements(template: Template): [string | undefined, string[], u
     .map((statement) => [statement.Sid, list(statement.Action), statement.Resource, statement.Condition]);
 }
 
+/** The grant to write the archive: objects under the prefix only, `bucket` as a Fn::Sub names it. */
+const archiveBatches = (bucket: string, prefix: string): [string, string[], unknown, unknown] => [
+  'ArchiveBatches',
+  ['s3:PutObject'],
+  { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}/${prefix}*` },
+  undefined,
+];
+
 /** The grant to encrypt the archive: a data key from `key`, and only through S3. */
 const encryptArchive = (key: unknown): [string, string[], unknown, unknown] => [
   'EncryptArchive',
@@ -637,7 +645,7 @@ describe('serverless package: ARCHIVE=create with the defaults', () => {
   it('lets the function put objects under the prefix and encrypt them with the key, and nothing more in S3 or KMS', () => {
     assertNamedResources(packaged.template);
     assert.deepEqual(storageStatements(packaged.template), [
-      ['ArchiveBatches', ['s3:PutObject'], { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${ArchiveBucket}/audit/*' }, undefined],
+      archiveBatches('${ArchiveBucket}', 'audit/'),
       encryptArchive({ 'Fn::GetAtt': ['AuditLogKey', 'Arn'] }),
     ]);
   });
@@ -690,7 +698,7 @@ describe('serverless package: ARCHIVE=create with its own key, Object Lock and A
     const archiveKey = { 'Fn::GetAtt': ['ArchiveKey', 'Arn'] };
     assert.deepEqual(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID, archiveKey);
     assert.deepEqual(storageStatements(packaged.template), [
-      ['ArchiveBatches', ['s3:PutObject'], { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${ArchiveBucket}/audit/*' }, undefined],
+      archiveBatches('${ArchiveBucket}', 'audit/'),
       encryptArchive(archiveKey),
     ]);
     assertAthena(packaged.template, archiveKey);
@@ -720,7 +728,7 @@ describe('serverless package: ARCHIVE=existing', () => {
     assert.equal(variables.OUTPUTS, `s3://${ARCHIVE_BUCKET}/eks/payments/`);
     assertNamedResources(packaged.template);
     assert.deepEqual(storageStatements(packaged.template), [
-      ['ArchiveBatches', ['s3:PutObject'], { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${ARCHIVE_BUCKET}/eks/payments/*` }, undefined],
+      archiveBatches(ARCHIVE_BUCKET, 'eks/payments/'),
       encryptArchive(ARCHIVE_KEY_ARN),
     ]);
     assertAthena(packaged.template, ARCHIVE_KEY_ARN);
