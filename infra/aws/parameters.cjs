@@ -6,6 +6,7 @@
 'use strict';
 
 const { isIPv4, isIPv6 } = require('node:net');
+const { archiveChoices } = require('./archive-parameters.cjs');
 
 /** CloudWatch Logs' RetentionInDays values (AWS::Logs::LogGroup). */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -150,6 +151,8 @@ module.exports = async ({ resolveVariable }) => {
   }
 
   const silenceAlarms = silenceAlarmIds(clusters, clusterName, problems);
+  const auditLogKeyArn = logGroup === 'create' && kmsKeyArn === 'create' ? { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] } : KMS_KEY_ARN.test(kmsKeyArn ?? '') ? kmsKeyArn : undefined;
+  const archive = await archiveChoices({ param, problems, auditLogKeyArn, lambdaInVpc });
 
   if (problems.length > 0) {
     const error = new Error(`kube-audit-relay: ${problems.length} parameter(s) refused; fix them with --param NAME=VALUE:\n- ${problems.join('\n- ')}`);
@@ -188,6 +191,12 @@ module.exports = async ({ resolveVariable }) => {
     auditStoppedMinutes,
     /** Each audit-stopped alarm's logical id -> the cluster it watches (silence-alarms.cjs), one per CLUSTERS entry. */
     silenceAlarms,
+    /** The archive bucket's settings (archive-parameters.cjs): `archive` is none, create or existing. */
+    archive,
+    /** The function's OUTPUTS: the archive's s3:// URI, so every event is archived as a guaranteed output; else empty. */
+    outputs: archive.archive === 'none' ? '' : archive.archive === 'existing' ? `s3://${archive.bucket}/${archive.prefix}` : { 'Fn::Sub': `s3://\${ArchiveBucket}/${archive.prefix}` },
+    /** The clusters Athena's partition projection enumerates (archive-athena.cjs). */
+    clusters,
     reservedConcurrency: reserved === 'none' ? null : Number(reserved),
     vpcEndpointIds,
     subnetIds,

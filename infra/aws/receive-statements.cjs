@@ -1,12 +1,13 @@
 // The receive function's permissions, only those the parameters call for: writing to the audit group and to its own
 // log group always; reading the token parameter with AUTH_MODE=token; decrypting it when a customer managed key
-// (AUTH_TOKEN_KMS_KEY_ARN) encrypts it. Chosen here rather than with template conditions on fixed strings.
+// (AUTH_TOKEN_KMS_KEY_ARN) encrypts it; with ARCHIVE, writing objects under the archive's prefix and encrypting them
+// with its key. Chosen here rather than with template conditions on fixed strings.
 'use strict';
 
 const sub = (text) => ({ 'Fn::Sub': text });
 
 module.exports = async ({ resolveVariable }) => {
-  const { tokenAccess, authTokenParameter, coldLogGroupName } = await resolveVariable('self:custom.relay');
+  const { tokenAccess, authTokenParameter, coldLogGroupName, archive } = await resolveVariable('self:custom.relay');
   const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
   const groupArn = (name) => `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`;
   const write = ['logs:CreateLogStream', 'logs:PutLogEvents'];
@@ -30,5 +31,23 @@ module.exports = async ({ resolveVariable }) => {
           },
         ]
       : []),
+    ...(archive.archive === 'none'
+      ? []
+      : [
+          // PutObject only: the sink writes each batch once (If-None-Match) and never reads, lists or deletes.
+          { Sid: 'ArchiveBatches', Effect: 'Allow', Action: 's3:PutObject', Resource: sub(`arn:\${AWS::Partition}:s3:::${archive.bucketSub}/${archive.prefix}*`) },
+        ]),
+    ...(archive.archive === 'none' || archive.keyArn === null
+      ? []
+      : [
+          // SSE-KMS: S3 asks KMS for a data key with the writer's permissions; a single-part PutObject needs no Decrypt.
+          {
+            Sid: 'EncryptArchive',
+            Effect: 'Allow',
+            Action: 'kms:GenerateDataKey',
+            Resource: archive.keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazonaws.com') } },
+          },
+        ]),
   ];
 };

@@ -3,11 +3,19 @@
 // INFREQUENT_ACCESS group and an alarm topic; an adopted log group with the function in the VPC. Then assertions on
 // the CloudFormation each writes (private only, resource policy, least privilege, log group, queries, alarms,
 // generated detections, dashboard, outputs), cfn-lint on all of them, the relay's published metrics against the alarms, and the
-// parameters refused at package time.
+// parameters refused at package time. Three variants have the S3 archive: created with the defaults, created with its
+// own key and Object Lock, and an existing bucket; the packaged function's archive is read back through Athena's
+// partition projection.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { readLambdaConfig } from '../../functions/aws/config.ts';
+import { assertProjectionFindsArchive, assertTlsOnly, deployedVariables, tableParameters } from '../support/archive-resources.ts';
+import { generatedEvents } from '../support/apiserver-webhook.ts';
+import { fixtureLines } from '../support/event-lists.ts';
+import { projectedPartition } from '../support/partition-projection.ts';
+import { startS3rver } from '../support/server-process.ts';
 import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
 import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/http-client.ts';
@@ -39,6 +47,12 @@ const FLEET = 'payments, checkout-eu1,payments';
 /** The fields investigations filter on, indexed on created STANDARD groups. */
 const INDEXED_FIELDS = ['auditID', 'user.username', 'verb', 'objectRef.resource', 'objectRef.namespace', 'objectRef.name', 'responseStatus.code'];
 
+/** The archive variants' bucket (created with that name, or existing) and a customer managed key for an existing one. */
+const ARCHIVE_BUCKET = 'payments-audit-archive';
+const ARCHIVE_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/2d3e4f50-6172-8394-a5b6-c7d8e9f0a1b2';
+/** What the created bucket of the variant that lets CloudFormation name it is called in these tests. */
+const GENERATED_BUCKET = 'open-archivebucket-1a2b3c4d5e6f';
+
 /** A tiers file for the variant with a cold group: changes hot, the rest cold. */
 const COLD_TIERS = '{default: cold, rules: [{tier: hot, verbs: [create, update, patch, delete]}]}';
 
@@ -46,7 +60,7 @@ const COLD_TIERS = '{default: cold, rules: [{tier: hot, verbs: [create, update, 
 const VARIANTS = {
   prod: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS },
   staging: { ...CREATED, ALARM_TOPIC_ARN, CLUSTERS: FLEET },
-  open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN, COLD_LOG_GROUP: 'create', TIERS: COLD_TIERS },
+  open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN, COLD_LOG_GROUP: 'create', TIERS: COLD_TIERS, ARCHIVE: 'create' },
   adopted: {
     VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
     LAMBDA_IN_VPC: 'true',
@@ -54,6 +68,28 @@ const VARIANTS = {
     SUBNET_IDS: 'subnet-0aaa1111bbbb2222c',
     LOG_GROUP: 'existing',
     RESERVED_CONCURRENCY: 'none',
+  },
+  locked: {
+    VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
+    AUTH_MODE: 'none',
+    CLUSTER_NAME: 'payments',
+    CLUSTERS: FLEET,
+    ARCHIVE: 'create',
+    ARCHIVE_BUCKET_NAME: ARCHIVE_BUCKET,
+    ARCHIVE_KMS_KEY_ARN: 'create',
+    ARCHIVE_TRANSITION_CLASS: 'STANDARD_IA',
+    ARCHIVE_TRANSITION_DAYS: '30',
+    ARCHIVE_OBJECT_LOCK_DAYS: '2192',
+  },
+  archived: {
+    VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
+    CLUSTERS: FLEET,
+    CLUSTER_NAME: 'payments',
+    ARCHIVE: 'existing',
+    ARCHIVE_BUCKET_NAME: ARCHIVE_BUCKET,
+    ARCHIVE_PREFIX: 'eks/payments/',
+    ARCHIVE_KMS_KEY_ARN: ARCHIVE_KEY_ARN,
+    ARCHIVE_EXPIRY_DAYS: '400',
   },
 } satisfies Record<string, Record<string, string>>;
 type Variant = keyof typeof VARIANTS;
@@ -112,8 +148,8 @@ function assertResourcePolicy(template: Template, expectedEndpoints: unknown): v
   assert.deepEqual(only(template, 'AWS::ApiGateway::RestApi').Properties!.EndpointConfiguration.VpcEndpointIds, expectedEndpoints);
 }
 
-function assertLeastPrivilege(template: Template, { parameterArn, groupName }: { parameterArn: string; groupName: string }): void {
-  assert.equal(template.Resources.IamRoleLambdaExecution, undefined, "the framework's default role must not be created");
+/** No wildcard action, and every resource named (see the exceptions below). */
+function assertNamedResources(template: Template): void {
   const statements = identityStatements(template);
   assert.ok(statements.length > 0);
   for (const statement of statements) {
@@ -124,11 +160,21 @@ function assertLeastPrivilege(template: Template, { parameterArn, groupName }: {
     if (wildcard) assert.ok(list(statement.Action).every((action) => action.startsWith('ec2:Describe')), `statement ${statement.Sid} has Resource "*"`);
     for (const resource of resources.filter((text) => text !== '*' && !text.startsWith('GetAtt:'))) {
       assert.match(resource, /^arn:/, `statement ${statement.Sid}: ${resource} is not an ARN`);
-      // Only the streams of a named group and interfaces not yet created may be left open.
-      const named = resource.replace(/:log-stream:\*$/, '').replace(/:network-interface\/\*$/, ':network-interface');
+      // Only the streams of a named group, interfaces not yet created and objects under a named bucket's prefix may be
+      // left open.
+      const named = resource
+        .replace(/:log-stream:\*$/, '')
+        .replace(/:network-interface\/\*$/, ':network-interface')
+        .replace(/(:s3:::[^/*]+\/(?:[\w.-]+\/)*)\*$/, '$1');
       assert.ok(!named.includes('*'), `statement ${statement.Sid}: ${resource} is not a named resource`);
     }
   }
+}
+
+function assertLeastPrivilege(template: Template, { parameterArn, groupName }: { parameterArn: string; groupName: string }): void {
+  assert.equal(template.Resources.IamRoleLambdaExecution, undefined, "the framework's default role must not be created");
+  assertNamedResources(template);
+  const statements = identityStatements(template);
   const byAction = (action: string) => statements.filter((statement) => list(statement.Action).includes(action)).flatMap((statement) => list(statement.Resource).map(arnText));
   const groupArn = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${groupName}`;
   assert.deepEqual(byAction('logs:PutLogEvents').sort(), [groupArn, `${groupArn}:log-stream:*`, 'GetAtt:ReceiveLogGroup.Arn'].sort());
@@ -435,7 +481,7 @@ describe('serverless package: AUTH_MODE=none, INFREQUENT_ACCESS group, alarm top
     assert.equal(variables.AUTH_MODE, 'none');
     assert.equal(variables.AUTH_TOKEN_PARAMETER, '');
     const statements = identityStatements(packaged.template);
-    assert.deepEqual(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('ssm:') || action.startsWith('kms:'))), []);
+    assert.deepEqual(statements.filter((statement) => list(statement.Action).some((action) => action.startsWith('ssm:') || action === 'kms:Decrypt')), []);
     assertPrivateOnly(packaged.template);
   });
 
@@ -467,8 +513,7 @@ describe('serverless package: AUTH_MODE=none, INFREQUENT_ACCESS group, alarm top
     const write = identityStatements(packaged.template).find((statement) => statement.Sid === 'WriteAuditEvents')!;
     assert.ok(list(write.Resource).some((resource) => JSON.stringify(resource).includes('log-group:/kube-audit-relay/open/audit-cold:log-stream:*')));
     // The function starts with this environment: the routing reaches only hot and cold, and both have a group.
-    const variables = only(packaged.template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, string>;
-    const config = await readLambdaConfig(variables);
+    const config = await readLambdaConfig(deployedVariables(packaged.template, GENERATED_BUCKET));
     assert.equal(config.coldLogGroupName, '/kube-audit-relay/open/audit-cold');
     assert.equal(config.tiers?.rules.length, 1);
   });
@@ -505,6 +550,237 @@ describe('serverless package: adopted log group (LOG_GROUP=existing), Lambda in 
   });
 });
 
+/** The statements of the function's role that touch S3 or KMS, as [Sid, actions, resources, condition]. */
+function storageStatements(template: Template): [string | undefined, string[], unknown, unknown][] {
+  return identityStatements(template)
+    .filter((statement) => list(statement.Action).some((action) => action.startsWith('s3:') || action.startsWith('kms:')))
+    .map((statement) => [statement.Sid, list(statement.Action), statement.Resource, statement.Condition]);
+}
+
+/** The grant to write the archive: objects under the prefix only, `bucket` as a Fn::Sub names it. */
+const archiveBatches = (bucket: string, prefix: string): [string, string[], unknown, unknown] => [
+  'ArchiveBatches',
+  ['s3:PutObject'],
+  { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}/${prefix}*` },
+  undefined,
+];
+
+/** The grant to encrypt the archive: a data key from `key`, and only through S3. */
+const encryptArchive = (key: unknown): [string, string[], unknown, unknown] => [
+  'EncryptArchive',
+  ['kms:GenerateDataKey'],
+  key,
+  { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } },
+];
+
+/** The Athena side of every archive variant: results encrypted with `key`, in a bucket of their own, and the saved queries. */
+function assertAthena(template: Template, key: unknown): void {
+  const workGroup = only(template, 'AWS::Athena::WorkGroup').Properties!;
+  const configuration = workGroup.WorkGroupConfiguration;
+  assert.equal(configuration.EnforceWorkGroupConfiguration, true, 'clients may not send results elsewhere, unencrypted');
+  assert.deepEqual(configuration.ResultConfiguration, {
+    OutputLocation: { 'Fn::Sub': 's3://${AthenaResultsBucket}/' },
+    EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: key },
+  });
+  const results = template.Resources.AthenaResultsBucket!.Properties!;
+  assert.deepEqual(results.BucketEncryption.ServerSideEncryptionConfiguration, [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key }, BucketKeyEnabled: true }]);
+  assert.equal(results.ObjectLockEnabled, undefined, 'results are not kept like evidence');
+  assert.deepEqual(results.LifecycleConfiguration.Rules.map((rule: { ExpirationInDays: number }) => rule.ExpirationInDays), [30]);
+  assertTlsOnly(template, 'AthenaResultsBucket');
+
+  const table = template.Resources.ArchiveTable!.Properties!.TableInput;
+  assert.equal(table.StorageDescriptor.SerdeInfo.SerializationLibrary, 'org.openx.data.jsonserde.JsonSerDe');
+  assert.equal(table.StorageDescriptor.Compressed, true);
+  const columns = (table.StorageDescriptor.Columns as { Name: string }[]).map((column) => column.Name);
+  for (const field of ['auditID', 'verb', 'user', 'objectRef', 'responseStatus', 'sourceIPs', 'requestObject', 'stageTimestamp', 'annotations']) {
+    assert.ok(columns.includes(field.toLowerCase()), `no column for the Event's ${field}`);
+  }
+  assert.deepEqual(table.PartitionKeys.map((key: { Name: string }) => key.Name), ['cluster', 'date', 'hour']);
+
+  const queries = ofType(template, 'AWS::Athena::NamedQuery').map(([, query]) => query.Properties!);
+  assert.deepEqual(queries.map((query) => query.Name.replace(/^[^-]+-/, '')).sort(), ['events-of-one-user', 'rbac-writes', 'who-touched-one-object']);
+  for (const query of queries) {
+    assert.deepEqual([query.Database, query.WorkGroup], [{ Ref: 'ArchiveDatabase' }, { Ref: 'ArchiveWorkGroup' }]);
+    // Every saved query names a date range, so Athena reads only the projected partitions of those days.
+    assert.match(query.QueryString, /FROM audit_events\nWHERE "date" BETWEEN \? AND \?/);
+  }
+}
+
+describe('serverless package: ARCHIVE=create with the defaults', () => {
+  let packaged: PackagedService;
+  let bucket: Record<string, any>;
+  before(() => {
+    packaged = variants.open;
+    bucket = packaged.template.Resources.ArchiveBucket!.Properties!;
+  });
+
+  it('creates the bucket on the audit group\'s key: private, owner-enforced, versioned, kept when the stack goes', () => {
+    const resource = packaged.template.Resources.ArchiveBucket as { DeletionPolicy?: string; UpdateReplacePolicy?: string };
+    assert.deepEqual([resource.DeletionPolicy, resource.UpdateReplacePolicy], ['Retain', 'Retain']);
+    assert.equal(bucket.BucketName, undefined, 'CloudFormation names it without ARCHIVE_BUCKET_NAME');
+    assert.deepEqual(bucket.BucketEncryption.ServerSideEncryptionConfiguration, [
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] } }, BucketKeyEnabled: true },
+    ]);
+    assert.deepEqual(bucket.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    assert.deepEqual(bucket.VersioningConfiguration, { Status: 'Enabled' });
+    assert.equal(bucket.ObjectLockEnabled, undefined);
+    assert.equal(bucket.ObjectLockConfiguration, undefined);
+    assert.deepEqual(ofType(packaged.template, 'AWS::KMS::Key').map(([id]) => id), ['AuditLogKey'], 'no key of its own');
+    assertPrivateOnly(packaged.template);
+  });
+
+  it('denies every request without TLS, to the bucket and to its objects', () => {
+    assertTlsOnly(packaged.template, 'ArchiveBucket');
+  });
+
+  it('moves the archive to GLACIER_IR after 90 days and expires it after 2557, under the prefix', () => {
+    const [retention, markers] = bucket.LifecycleConfiguration.Rules;
+    assert.equal(retention.Prefix, 'audit/');
+    assert.deepEqual(retention.Transitions, [{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }]);
+    assert.equal(retention.ExpirationInDays, 2557);
+    assert.deepEqual(retention.NoncurrentVersionExpiration, { NoncurrentDays: 1 });
+    assert.deepEqual([markers.Prefix, markers.ExpiredObjectDeleteMarker], ['audit/', true]);
+  });
+
+  it('lets the function put objects under the prefix and encrypt them with the key, and nothing more in S3 or KMS', () => {
+    assertNamedResources(packaged.template);
+    assert.deepEqual(storageStatements(packaged.template), [
+      archiveBatches('${ArchiveBucket}', 'audit/'),
+      encryptArchive({ 'Fn::GetAtt': ['AuditLogKey', 'Arn'] }),
+    ]);
+  });
+
+  it('archives every event as a guaranteed output: the function reads its OUTPUTS as the bucket\'s s3:// URI', async () => {
+    const variables = only(packaged.template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, unknown>;
+    assert.deepEqual(variables.OUTPUTS, { 'Fn::Sub': 's3://${ArchiveBucket}/audit/' });
+    const config = await readLambdaConfig(deployedVariables(packaged.template, GENERATED_BUCKET));
+    assert.deepEqual(config.outputs.guaranteed, [{ kind: 's3', bucket: GENERATED_BUCKET, prefix: 'audit/' }]);
+  });
+
+  it('queries the archive with Athena: encrypted results in a bucket of their own, the saved queries', () => {
+    assertAthena(packaged.template, { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] });
+  });
+
+  it('projects exactly the partitions the sink writes: a key archiveObject renders is found where its batch began', async () => {
+    const parameters = tableParameters(packaged.template, GENERATED_BUCKET);
+    assert.equal(parameters['storage.location.template'], `s3://${GENERATED_BUCKET}/audit/cluster=\${cluster}/date=\${date}/hour=\${hour}`);
+    await assertProjectionFindsArchive(parameters, { bucket: GENERATED_BUCKET, prefix: 'audit/', clusters: ['open'], expiryDays: 2557 });
+  });
+});
+
+describe('serverless package: ARCHIVE=create with its own key, Object Lock and ARCHIVE_BUCKET_NAME', () => {
+  let packaged: PackagedService;
+  let bucket: Record<string, any>;
+  before(() => {
+    packaged = variants.locked;
+    bucket = packaged.template.Resources.ArchiveBucket!.Properties!;
+  });
+
+  it('locks every object in COMPLIANCE mode for ARCHIVE_OBJECT_LOCK_DAYS, on a versioned bucket', () => {
+    assert.equal(bucket.BucketName, ARCHIVE_BUCKET);
+    assert.equal(bucket.ObjectLockEnabled, true);
+    assert.deepEqual(bucket.ObjectLockConfiguration, { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2192 } } });
+    assert.deepEqual(bucket.VersioningConfiguration, { Status: 'Enabled' });
+    assertTlsOnly(packaged.template, 'ArchiveBucket');
+  });
+
+  it('moves the archive to STANDARD_IA after 30 days and expires it after the default 2557', () => {
+    const [retention] = bucket.LifecycleConfiguration.Rules;
+    assert.deepEqual(retention.Transitions, [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }]);
+    assert.equal(retention.ExpirationInDays, 2557);
+  });
+
+  it('creates the archive\'s own key with rotation, for the bucket, the function and Athena\'s results', () => {
+    const key = packaged.template.Resources.ArchiveKey! as { DeletionPolicy?: string; Properties: Record<string, any> };
+    assert.equal(key.DeletionPolicy, 'Retain');
+    assert.equal(key.Properties.EnableKeyRotation, true);
+    assert.equal(packaged.template.Resources.ArchiveKeyAlias!.Properties!.AliasName, 'alias/kube-audit-relay-payments-locked-archive');
+    const archiveKey = { 'Fn::GetAtt': ['ArchiveKey', 'Arn'] };
+    assert.deepEqual(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID, archiveKey);
+    assert.deepEqual(storageStatements(packaged.template), [
+      archiveBatches('${ArchiveBucket}', 'audit/'),
+      encryptArchive(archiveKey),
+    ]);
+    assertAthena(packaged.template, archiveKey);
+  });
+
+  it('projects every cluster of CLUSTERS', async () => {
+    const parameters = tableParameters(packaged.template, ARCHIVE_BUCKET);
+    assert.equal(parameters['projection.cluster.values'], 'payments,checkout-eu1');
+    await assertProjectionFindsArchive(parameters, { bucket: ARCHIVE_BUCKET, prefix: 'audit/', clusters: ['payments', 'checkout-eu1'], expiryDays: 2557 });
+  });
+});
+
+describe('serverless package: ARCHIVE=existing', () => {
+  let packaged: PackagedService;
+  before(() => {
+    packaged = variants.archived;
+  });
+
+  it('creates no archive bucket and changes nothing about the existing one', () => {
+    // The framework's deployment bucket, and the one for Athena's results.
+    assert.deepEqual(ofType(packaged.template, 'AWS::S3::Bucket').map(([id]) => id).sort(), ['AthenaResultsBucket', 'ServerlessDeploymentBucket']);
+    assert.deepEqual(ofType(packaged.template, 'AWS::S3::BucketPolicy').map(([id]) => id).sort(), ['AthenaResultsBucketPolicy', 'ServerlessDeploymentBucketPolicy']);
+  });
+
+  it('archives to the bucket and prefix given, with the key given', async () => {
+    const variables = only(packaged.template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, string>;
+    assert.equal(variables.OUTPUTS, `s3://${ARCHIVE_BUCKET}/eks/payments/`);
+    assertNamedResources(packaged.template);
+    assert.deepEqual(storageStatements(packaged.template), [
+      archiveBatches(ARCHIVE_BUCKET, 'eks/payments/'),
+      encryptArchive(ARCHIVE_KEY_ARN),
+    ]);
+    assertAthena(packaged.template, ARCHIVE_KEY_ARN);
+  });
+
+  it('projects the existing bucket\'s prefix over ARCHIVE_EXPIRY_DAYS', async () => {
+    const parameters = tableParameters(packaged.template, ARCHIVE_BUCKET);
+    assert.equal(parameters['projection.date.range'], 'NOW-400DAYS,NOW');
+    await assertProjectionFindsArchive(parameters, { bucket: ARCHIVE_BUCKET, prefix: 'eks/payments/', clusters: ['payments', 'checkout-eu1'], expiryDays: 400 });
+  });
+});
+
+describe('the packaged function archives where Athena looks', () => {
+  it('runs the Object Lock variant\'s function environment against s3rver: every object it writes is in a projected partition', async () => {
+    // Arrange: the locked variant's function environment, CloudWatch Logs and S3 on loopback.
+    const { template } = variants.locked;
+    const logs = await startCloudWatchLogsStandIn({ seed: 15 });
+    const s3rver = await startS3rver();
+    const s3 = new S3Client({ endpoint: s3rver.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const saved = { ...process.env };
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET }));
+      useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: 'http://127.0.0.1:9' }, {});
+      const { NODE_OPTIONS: _nodeOptions, ...handlerVariables } = deployedVariables(template, ARCHIVE_BUCKET);
+      // s3rver knows one access key; the CloudWatch Logs stand-in checks signatures, not who signed.
+      Object.assign(process.env, handlerVariables, { AWS_ENDPOINT_URL_S3: s3rver.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+      logs.createLogGroup(handlerVariables.LOG_GROUP_NAME!);
+      const handler = await coldStart();
+
+      // Act: two batches of recent events.
+      const events = generatedEvents(fixtureLines(), 60, 3_600_000);
+      for (const body of [eventList(events.slice(0, 30)), eventList(events.slice(30))]) {
+        const response = await handler(proxyEvent({ body }), lambdaContext());
+        assert.equal(response.statusCode, 200, response.body);
+      }
+
+      // Assert: each object lies in a partition Athena projects, of the function's cluster.
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: ARCHIVE_BUCKET }));
+      const keys = (listed.Contents ?? []).map((object) => object.Key!);
+      assert.equal(keys.length, 2, `one object per batch: ${keys.join(', ')}`);
+      const parameters = tableParameters(template, ARCHIVE_BUCKET);
+      for (const key of keys) assert.equal(projectedPartition(parameters, `s3://${ARCHIVE_BUCKET}/${key}`)?.cluster, 'payments', key);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      s3.destroy();
+      await s3rver.stop();
+      await logs.close();
+    }
+  });
+});
+
 describe('serverless package: every variant', () => {
   it('resolves every parameter at package time: no conditions, no Fn::If', (t) => {
     t.diagnostic(`packaging ${Object.keys(VARIANTS).length} variants, two at a time: ${packagingSeconds.toFixed(1)} s`);
@@ -535,7 +811,7 @@ describe('serverless package: every variant', () => {
     broken.Resources.AuditLogGroup!.Properties!.RetentionInDays = 42;
     const templates = { ...Object.fromEntries(Object.entries(variants).map(([name, { template }]) => [name, template])), broken };
     const started = performance.now();
-    // 150 s: cfn-lint loads its schemas once and takes 10-25 s for these five on this shared machine.
+    // 150 s: cfn-lint loads its schemas once and takes 10-25 s for these seven on this shared machine.
     const run = await cfnLint(templates, 150_000);
     t.diagnostic(`cfn-lint on ${Object.keys(templates).length} templates: ${((performance.now() - started) / 1000).toFixed(1)} s`);
     assert.ok(run.findings.length > 0 && run.findings.every((line) => line.startsWith('broken.json:')), `findings outside the broken copy:\n${run.findings.join('\n')}\n${run.stderr}`);
@@ -639,6 +915,7 @@ describe('serverless package: refused settings', () => {
       ['COLD_LOG_GROUP', 'yes', /COLD_LOG_GROUP "yes" must be one of none, create/],
       ['CLUSTERS', 'payments,prod.eu1,checkout-eu1,checkout_eu1', /CLUSTERS entry "prod\.eu1" must be 1 to 100 letters, digits, _ or - \(it goes into the KMS alias/],
       ['TIERS_PRESET', 'security', /TIERS_PRESET "security" must be none or minimal: security and compliance also route to an archive/],
+      ['ARCHIVE', 'yes', /ARCHIVE "yes" must be one of none, create, existing/],
     ];
     const params = { ...CREATED, ...Object.fromEntries(refused.map(([name, value]) => [name, value])) };
     const run = await runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs(params)]);
@@ -650,6 +927,64 @@ describe('serverless package: refused settings', () => {
     assert.match(output, /ALLOWED_CIDRS entry "apiserver" is not an IPv4 or IPv6 CIDR/);
     assert.match(output, /ALLOWED_CIDRS entry "fd00::\/129" is not an IPv4 or IPv6 CIDR/);
     assert.match(output, /CLUSTERS entries "checkout-eu1" and "checkout_eu1" would share the alarm AuditStoppedCheckoutEu1Alarm; rename one of the clusters/);
+  });
+
+  it('refuses archive settings S3 would refuse or that contradict each other, each by name', async () => {
+    const refuse = (params: Record<string, string>) => runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs({ VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, ...params })]);
+    const [created, existing, lifetimes] = await Promise.all([
+      refuse({
+        ARCHIVE: 'create',
+        ARCHIVE_BUCKET_NAME: 'Audit_Archive',
+        ARCHIVE_PREFIX: '/audit',
+        ARCHIVE_KMS_KEY_ARN: 's3-managed',
+        ARCHIVE_TRANSITION_CLASS: 'STANDARD_IA',
+        ARCHIVE_TRANSITION_DAYS: '10',
+        ARCHIVE_OBJECT_LOCK_DAYS: 'forever',
+        LAMBDA_IN_VPC: 'true',
+        VPC_ID: CREATED.VPC_ID,
+        SUBNET_IDS: CREATED.SUBNET_IDS,
+      }),
+      refuse({ ARCHIVE: 'existing', ARCHIVE_KMS_KEY_ARN: 'create', ARCHIVE_OBJECT_LOCK_DAYS: '365', ARCHIVE_EXPIRY_DAYS: '0' }),
+      refuse({ ARCHIVE: 'create', LOG_GROUP: 'existing', ARCHIVE_TRANSITION_CLASS: 'GLACIER', ARCHIVE_TRANSITION_DAYS: '30', ARCHIVE_EXPIRY_DAYS: '100', ARCHIVE_OBJECT_LOCK_DAYS: '365' }),
+    ]);
+    const expectations: [typeof created, RegExp[]][] = [
+      [
+        created,
+        [
+          /6 parameter\(s\) refused/,
+          /ARCHIVE_BUCKET_NAME "Audit_Archive" must be an S3 bucket name: 3 to 63 lower-case letters/,
+          /ARCHIVE_PREFIX "\/audit" must be empty or path segments of letters, digits, _ \. - each ending in \//,
+          /ARCHIVE needs LAMBDA_IN_VPC=false/,
+          /ARCHIVE_KMS_KEY_ARN=s3-managed is only for ARCHIVE=existing/,
+          /ARCHIVE_OBJECT_LOCK_DAYS "forever" must be none or a whole number of days from 1 to 36500/,
+          /ARCHIVE_TRANSITION_DAYS "10" must be a whole number of days from 30 to 36500 for STANDARD_IA/,
+        ],
+      ],
+      [
+        existing,
+        [
+          /4 parameter\(s\) refused/,
+          /ARCHIVE_BUCKET_NAME is required with ARCHIVE=existing/,
+          /ARCHIVE_KMS_KEY_ARN=create needs ARCHIVE=create/,
+          /ARCHIVE_EXPIRY_DAYS "0" must be a whole number of days from 1 to 36500/,
+          /ARCHIVE_OBJECT_LOCK_DAYS is only for ARCHIVE=create/,
+        ],
+      ],
+      [
+        lifetimes,
+        [
+          /3 parameter\(s\) refused/,
+          /ARCHIVE_KMS_KEY_ARN=audit-log-key needs the audit group's key \(LOG_GROUP=create, or KMS_KEY_ARN\)/,
+          /ARCHIVE_EXPIRY_DAYS 100 must be at least ARCHIVE_TRANSITION_DAYS \+ 90 = 120: objects expire after they move to GLACIER, whose minimum storage duration is 90 days/,
+          /ARCHIVE_EXPIRY_DAYS 100 must be at least ARCHIVE_OBJECT_LOCK_DAYS 365/,
+        ],
+      ],
+    ];
+    for (const [run, messages] of expectations) {
+      const output = run.stdout + run.stderr;
+      assert.notEqual(run.code, 0);
+      for (const message of messages) assert.match(output, message, output);
+    }
   });
 
   it('requires the network of a created endpoint', async () => {
