@@ -13,6 +13,10 @@ import { createFileSink } from '../sinks/json-lines.ts';
 import { describeOutput } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
 import { createPerClusterSink, isPerClusterPath } from '../sinks/per-cluster.ts';
+import { STORED_TIERS, outputsByTier } from '../tiers/tier-bindings.ts';
+import { readTierBindings } from '../tiers/tier-config.ts';
+import { PRESET_NAMES } from '../tiers/presets.ts';
+import type { TierRouting } from '../tiers/tier-rule.ts';
 import { parseCommandLine, type Command } from './command.ts';
 import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
@@ -22,6 +26,11 @@ const FLAG_VARIABLES = {
   port: 'LISTEN_PORT',
   output: 'OUTPUTS',
   'best-effort-output': 'BEST_EFFORT_OUTPUTS',
+  preset: 'TIERS_PRESET',
+  tiers: 'TIERS_FILE',
+  'hot-output': 'HOT_OUTPUTS',
+  'cold-output': 'COLD_OUTPUTS',
+  'archive-output': 'ARCHIVE_OUTPUTS',
   'forward-token-file': 'FORWARD_TOKEN_FILE',
   'forward-client-cert': 'FORWARD_CLIENT_CERT_FILE',
   'forward-client-key': 'FORWARD_CLIENT_KEY_FILE',
@@ -44,7 +53,7 @@ const FLAG_VARIABLES = {
 
 type Flag = keyof typeof FLAG_VARIABLES;
 /** Flags that may be given more than once; their values join into the variable's list. */
-const REPEATABLE: readonly Flag[] = ['output', 'best-effort-output'];
+const REPEATABLE: readonly Flag[] = ['output', 'best-effort-output', 'hot-output', 'cold-output', 'archive-output'];
 
 const usage = `usage: kube-audit-relay serve [flags]
 
@@ -60,6 +69,12 @@ flags (each overrides the environment variable in brackets):
                            s3://BUCKET/PREFIX/ | https://ACCOUNT.blob.core.windows.net/CONTAINER/ | http(s)://...
                            a {cluster} in PATH makes one file per cluster, e.g. 'audit-{cluster}.jsonl'
   --best-effort-output URI an output that never delays or fails the answer, repeatable [BEST_EFFORT_OUTPUTS]
+  --preset NAME            route each event to a tier: ${PRESET_NAMES.join(', ')} [TIERS_PRESET] (docs/cost.md);
+                           then --output stores hot events, or archive ones for s3:// and Blob archives
+  --tiers FILE             a tiers file instead of a preset [TIERS_FILE]
+  --hot-output URI         a guaranteed output of the hot tier only, repeatable [HOT_OUTPUTS]
+  --cold-output URI        the same for the cold tier [COLD_OUTPUTS]
+  --archive-output URI     the same for the archive tier [ARCHIVE_OUTPUTS] (docs/outputs.md, "Tiers")
   --forward-token-file F   bearer token for http(s) outputs, sent over https only [FORWARD_TOKEN_FILE]
   --forward-client-cert F  client certificate (PEM) for https outputs [FORWARD_CLIENT_CERT_FILE]
   --forward-client-key F   and its key [FORWARD_CLIENT_KEY_FILE]
@@ -122,7 +137,7 @@ export const serveCommand: Command = {
       log,
       // A {cluster} path is a file per cluster, each opened on its cluster's first batch.
       openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
-    });
+    }, settings.routing ? { routing: settings.routing } : {});
     const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
     const metrics = createRelayMetrics({ processMetrics: true });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
@@ -156,6 +171,7 @@ export const serveCommand: Command = {
       url: server.url,
       metricsUrl: metricsServer?.url ?? new URL('metrics', server.url).href,
       outputs: settings.outputs.guaranteed.map(describeOutput),
+      ...(settings.routing ? { tiers: describeTierOutputs(settings.outputs) } : {}),
       bestEffortOutputs: settings.outputs.bestEffort.map(describeOutput),
       ...(rules ? { detections: rules.length } : {}),
     });
@@ -172,6 +188,8 @@ interface ServeSettings {
   readonly host: string;
   readonly port: number;
   readonly outputs: OutputsConfig;
+  /** --preset, --tiers (TIERS_PRESET, TIERS, TIERS_FILE); undefined: every output stores every event. */
+  readonly routing?: TierRouting;
   readonly requestTimeoutMs: number;
   /** Undefined: /metrics is served on `port`. */
   readonly metricsPort?: number;
@@ -190,6 +208,7 @@ function readServeSettings(env: Env): ServeSettings {
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
   // OUTPUT, one destination, is what serve read before OUTPUTS existed.
   const outputs = readOutputsConfig(reader, { defaultOutput: reader.string('OUTPUT') ?? '-' });
+  const routing = readTierBindings(reader, outputs);
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
@@ -207,7 +226,7 @@ function readServeSettings(env: Env): ServeSettings {
   }
   checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
-  const perCluster = [...outputs.guaranteed, ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
+  const perCluster = [...outputs.guaranteed, ...STORED_TIERS.flatMap((tier) => outputs.bound[tier]), ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
   if (perCluster.length > 0) checkEveryCallerHasACluster(reader, pipeline);
   for (const template of perCluster) checkDirectoryWritable(reader, template);
   reader.finish();
@@ -220,7 +239,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, outputs, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, outputs, ...(routing ? { routing } : {}), requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 /** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
@@ -246,6 +265,12 @@ function checkDirectoryWritable(reader: SettingsReader, template: string): void 
   } catch (error) {
     reader.problem('OUTPUTS', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
   }
+}
+
+/** Each tier's outputs, as the listening line names them. */
+function describeTierOutputs(outputs: OutputsConfig): Record<string, string[]> {
+  const byTier = outputsByTier(outputs.guaranteed, outputs.bound);
+  return Object.fromEntries(STORED_TIERS.map((tier) => [tier, byTier[tier].map(describeOutput)]));
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
