@@ -14,40 +14,11 @@ import { eventList } from '../support/event-lists.ts';
 import { coldStart, lambdaContext, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { type ServerProcess, startS3rver } from '../support/server-process.ts';
+import { securitySample, tierEvent } from '../support/tier-events.ts';
 
 const HOT = '/aws/eks/tiered/cluster';
 const COLD = '/aws/eks/tiered/cold';
 const BUCKET = 'audit-archive';
-
-interface EventShape {
-  readonly verb: string;
-  readonly user?: string;
-  readonly groups?: readonly string[];
-  readonly resource?: string;
-  readonly group?: string;
-  readonly nonResourceURL?: string;
-  readonly stage?: string;
-}
-
-/** One Metadata-level event in the namespace shop, as the API server writes it. */
-const event = (auditID: string, shape: EventShape): string => {
-  const now = new Date().toISOString().replace('Z', '000Z');
-  const resource = shape.resource ?? 'configmaps';
-  return JSON.stringify({
-    kind: 'Event',
-    apiVersion: 'audit.k8s.io/v1',
-    level: 'Metadata',
-    auditID,
-    stage: shape.stage ?? 'ResponseComplete',
-    requestURI: shape.nonResourceURL ?? `/api/v1/namespaces/shop/${resource}`,
-    verb: shape.verb,
-    user: { username: shape.user ?? 'alice@example.com', groups: shape.groups ?? ['system:authenticated'] },
-    ...(shape.nonResourceURL ? {} : { objectRef: { resource, namespace: 'shop', name: 'web', apiGroup: shape.group ?? '', apiVersion: 'v1' } }),
-    responseStatus: { code: 200 },
-    requestReceivedTimestamp: now,
-    stageTimestamp: now,
-  });
-};
 
 describe('aws lambda handler with tiers and an S3 archive', () => {
   let logs: CloudWatchLogsStandIn;
@@ -103,15 +74,8 @@ describe('aws lambda handler with tiers and an S3 archive', () => {
 
   it('with TIERS_PRESET=security: hot events in the audit group, cold ones in the Infrequent Access group, archive ones only in the bucket', async () => {
     const handler = await handlerWith('security-archive', { TIERS_PRESET: 'security' });
-    const body = eventList([
-      event('hot-create', { verb: 'create' }),
-      event('hot-secret-read', { verb: 'get', resource: 'secrets' }),
-      event('cold-person-read', { verb: 'get' }),
-      event('cold-lease-renewal', { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', user: 'system:kube-controller-manager' }),
-      event('archive-scheduler-watch', { verb: 'watch', resource: 'pods', user: 'system:kube-scheduler' }),
-      event('archive-health', { verb: 'get', nonResourceURL: '/healthz', user: 'system:node:node-1', groups: ['system:nodes', 'system:authenticated'] }),
-      event('archive-request-received', { verb: 'create', stage: 'RequestReceived' }),
-    ]);
+    const sample = securitySample();
+    const body = eventList(sample.lines);
     const post = async () => handler(proxyEvent({ body }), lambdaContext());
 
     const first = await post();
@@ -121,9 +85,9 @@ describe('aws lambda handler with tiers and an S3 archive', () => {
     assert.equal(retried.statusCode, 200, retried.body);
     assert.equal((JSON.parse(retried.body) as { duplicates: number }).duplicates, 7, 'every tier had stored its events');
 
-    assert.deepEqual(await inGroup(HOT), ['hot-create', 'hot-secret-read']);
-    assert.deepEqual(await inGroup(COLD), ['cold-lease-renewal', 'cold-person-read']);
-    assert.deepEqual(await inBucket('security-archive'), ['archive-health', 'archive-request-received', 'archive-scheduler-watch'], 'archive-only events, once each');
+    assert.deepEqual(await inGroup(HOT), sample.hot);
+    assert.deepEqual(await inGroup(COLD), sample.cold);
+    assert.deepEqual(await inBucket('security-archive'), sample.archive, 'archive-only events, once each');
     const client = standInClient(logs.endpoint);
     try {
       const groups = await client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/eks/tiered/' }));
@@ -135,7 +99,7 @@ describe('aws lambda handler with tiers and an S3 archive', () => {
 
   it('with archive: always: every stored event also in the bucket, drops in neither and counted again on a retry', async () => {
     const handler = await handlerWith('always-archive', { TIERS: '{default: cold, archive: always, rules: [{tier: drop, verbs: [watch]}, {tier: hot, verbs: [create, delete]}]}' });
-    const body = eventList([event('create-1', { verb: 'create' }), event('get-1', { verb: 'get' }), event('watch-1', { verb: 'watch' }), event('delete-1', { verb: 'delete' }), event('list-1', { verb: 'list' })]);
+    const body = eventList([tierEvent('create-1', { verb: 'create' }), tierEvent('get-1', { verb: 'get' }), tierEvent('watch-1', { verb: 'watch' }), tierEvent('delete-1', { verb: 'delete' }), tierEvent('list-1', { verb: 'list' })]);
     const post = async () => handler(proxyEvent({ body }), lambdaContext());
 
     const first = await post();
