@@ -139,7 +139,7 @@ export const serveCommand: Command = {
       openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
     }, settings.routing ? { routing: settings.routing } : {});
     const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
-    const metrics = createRelayMetrics({ processMetrics: true });
+    const metrics = createRelayMetrics({ processMetrics: true, bestEffort: () => outputs.bestEffortStats() });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
