@@ -4,13 +4,15 @@ import { dirname } from 'node:path';
 import { isClusterName } from '../cluster-name.ts';
 import { type PipelineConfig, readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
+import { createMatchOutput, isMatchOutput, type MatchOutput } from '../detect/match-output.ts';
 import { loadRules } from '../detect/rule-source.ts';
+import { ConfigError } from '../errors.ts';
 import { startMetricsServer } from '../metrics-server.ts';
 import { createPipeline } from '../pipeline.ts';
 import { createRelayMetrics } from '../prometheus.ts';
 import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from '../server.ts';
 import { createFileSink } from '../sinks/json-lines.ts';
-import { describeOutput } from '../sinks/output-uri.ts';
+import { describeOutput, type OutputSpec, parseOutputUri } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
 import { createPerClusterSink, isPerClusterPath } from '../sinks/per-cluster.ts';
 import { STORED_TIERS, outputsByTier } from '../tiers/tier-bindings.ts';
@@ -49,6 +51,7 @@ const FLAG_VARIABLES = {
   'drop-rules-file': 'DROP_RULES_FILE',
   'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
   'metrics-port': 'METRICS_PORT',
+  'detect-output': 'DETECT_OUTPUT',
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
@@ -99,6 +102,8 @@ flags (each overrides the environment variable in brackets):
   --metrics-port N         serve GET /metrics (Prometheus) on this port, plain http without credentials, instead
                            of on --port [METRICS_PORT] (default: on --port, behind its TLS but not its credentials)
   --detect                 run the detections (kube-audit-relay detect) on every stored event and log each match
+  --detect-output URI      also send each match, best-effort, to a file (a JSON line each) or an http(s) webhook
+                           (a JSON POST each) [DETECT_OUTPUT]; never delays or fails the answer
   -h, --help               this text
 
 also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS,
@@ -122,7 +127,7 @@ export const serveCommand: Command = {
       const value = values[flag as Flag] as string | string[] | undefined;
       if (value !== undefined) env[variable] = Array.isArray(value) ? value.join('\n') : value;
     }
-    const settings = readServeSettings(env);
+    const settings = readServeSettings(env, values.detect === true);
 
     const log = (entry: Readonly<Record<string, unknown>>): void => {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
@@ -138,8 +143,15 @@ export const serveCommand: Command = {
       // A {cluster} path is a file per cluster, each opened on its cluster's first batch.
       openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
     }, settings.routing ? { routing: settings.routing } : {});
-    const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
-    const metrics = createRelayMetrics({ processMetrics: true, bestEffort: () => outputs.bestEffortStats() });
+    const matchOutput = settings.detectOutput ? await openMatchOutput(settings.detectOutput, settings, log) : undefined;
+    const sink = rules
+      ? withDetections(outputs, rules, (match) => {
+          const { time, ...fields } = match;
+          log({ level: 'warn', msg: 'detection', eventTime: time, ...fields });
+          matchOutput?.offer(match);
+        })
+      : outputs;
+    const metrics = createRelayMetrics({ processMetrics: true, bestEffort: () => [...outputs.bestEffortStats(), ...(matchOutput ? [matchOutput.stats()] : [])] });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
@@ -154,7 +166,7 @@ export const serveCommand: Command = {
       metrics,
       exposeMetrics: settings.metricsPort === undefined,
     }).catch(async (error: unknown) => {
-      await sink.close();
+      await Promise.all([sink.close(), matchOutput?.close(0)]);
       throw listenProblem(error, '--port (LISTEN_PORT)', settings.host, settings.port);
     });
     const metricsServer =
@@ -162,7 +174,7 @@ export const serveCommand: Command = {
         ? undefined
         : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
             await server.close();
-            await sink.close();
+            await Promise.all([sink.close(), matchOutput?.close(0)]);
             throw listenProblem(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
           });
     log({
@@ -179,7 +191,7 @@ export const serveCommand: Command = {
     if (!io.signal.aborted) await once(io.signal, 'abort');
     log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
     await Promise.all([server.close(), metricsServer?.close()]);
-    await sink.close();
+    await Promise.all([sink.close(), matchOutput?.close(settings.pipeline.sinkTimeoutMs)]);
     return 0;
   },
 };
@@ -196,19 +208,22 @@ interface ServeSettings {
   /** MAX_INFLIGHT_BYTES: bytes of bodies read or processed at once. */
   readonly maxInflightBytes: number;
   readonly tls?: TlsSettings;
+  /** --detect-output (DETECT_OUTPUT): where detection matches also go, best-effort. */
+  readonly detectOutput?: OutputSpec;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
 }
 
 const flagOf = Object.fromEntries(Object.entries(FLAG_VARIABLES).map(([flag, variable]) => [variable, flag]));
 
-function readServeSettings(env: Env): ServeSettings {
+function readServeSettings(env: Env, detect: boolean): ServeSettings {
   const reader = new SettingsReader(env, (name) => (flagOf[name] ? `--${flagOf[name]} (${name})` : name));
   const host = reader.string('LISTEN_HOST') ?? '127.0.0.1';
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
   // OUTPUT, one destination, is what serve read before OUTPUTS existed.
   const outputs = readOutputsConfig(reader, { defaultOutput: reader.string('OUTPUT') ?? '-' });
   const routing = readTierBindings(reader, outputs);
+  const detectOutput = readDetectOutput(reader, detect);
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
@@ -239,7 +254,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, outputs, ...(routing ? { routing } : {}), requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, outputs, ...(routing ? { routing } : {}), ...(detectOutput ? { detectOutput } : {}), requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 /** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
@@ -264,6 +279,30 @@ function checkDirectoryWritable(reader: SettingsReader, template: string): void 
     accessSync(directory, constants.W_OK);
   } catch (error) {
     reader.problem('OUTPUTS', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
+  }
+}
+
+/** --detect-output: a file or an http(s) webhook, and only with --detect. */
+function readDetectOutput(reader: SettingsReader, detect: boolean): OutputSpec | undefined {
+  const text = reader.string('DETECT_OUTPUT');
+  if (text === undefined) return undefined;
+  if (!detect) reader.problem('DETECT_OUTPUT', 'needs --detect: only detection matches go there');
+  try {
+    const spec = parseOutputUri(text);
+    if (isMatchOutput(spec)) return spec;
+  } catch {
+    // Said below, with what is accepted.
+  }
+  reader.problem('DETECT_OUTPUT', 'must be a path, file:///PATH or an http(s):// webhook URL');
+  return undefined;
+}
+
+/** The match output; a file that cannot be opened is a configuration error naming the flag. */
+async function openMatchOutput(spec: OutputSpec, settings: ServeSettings, log: (entry: Readonly<Record<string, unknown>>) => void): Promise<MatchOutput> {
+  try {
+    return await createMatchOutput(spec, { timeoutMs: settings.pipeline.sinkTimeoutMs, capacityBytes: settings.outputs.bestEffortQueueBytes, note: (note) => log({ ...note }), log });
+  } catch (error) {
+    throw new ConfigError([`--detect-output (DETECT_OUTPUT): ${(error as Error).message.replace(/; check .*$/, '')}; check the directory exists and is writable, or give another path`]);
   }
 }
 
