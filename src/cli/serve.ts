@@ -133,6 +133,7 @@ export const serveCommand: Command = {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     const rules = values.detect ? loadRules() : undefined;
+    const matchOutput = settings.detectOutput ? await openMatchOutput(settings.detectOutput, settings, log) : undefined;
     const outputs = await createOutputs(settings.outputs, {
       stdout: io.stdout,
       env,
@@ -143,7 +144,6 @@ export const serveCommand: Command = {
       // A {cluster} path is a file per cluster, each opened on its cluster's first batch.
       openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
     }, settings.routing ? { routing: settings.routing } : {});
-    const matchOutput = settings.detectOutput ? await openMatchOutput(settings.detectOutput, settings, log) : undefined;
     const sink = rules
       ? withDetections(outputs, rules, (match) => {
           const { time, ...fields } = match;
