@@ -17,6 +17,16 @@ import { securitySample } from '../support/tier-events.ts';
 const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const auditIDs = (lines: readonly string[]): string[] => lines.map((line) => (JSON.parse(line) as { auditID: string }).auditID).sort();
 
+/** The auditIDs of every event archived in the bucket, sorted. */
+async function archivedIDs(s3: S3Client, bucket: string): Promise<string[]> {
+  const archived: string[] = [];
+  for (const { Key } of (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []) {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
+    archived.push(...gunzipSync(await object.Body!.transformToByteArray()).toString('utf8').split('\n').slice(0, -1));
+  }
+  return auditIDs(archived);
+}
+
 describe('serve routes by tier', () => {
   let s3rver: ServerProcess;
   let s3: S3Client;
@@ -58,15 +68,55 @@ describe('serve routes by tier', () => {
       assert.deepEqual(listening?.tiers, { hot: [hot], cold: [cold], archive: ['s3://bucket/audit/'] });
       assert.deepEqual(auditIDs(readFileSync(hot, 'utf8').split('\n').slice(0, -1)), sample.hot);
       assert.deepEqual(auditIDs(readFileSync(cold, 'utf8').split('\n').slice(0, -1)), sample.cold);
-      const archived: string[] = [];
-      for (const { Key } of (await s3.send(new ListObjectsV2Command({ Bucket: 'bucket' }))).Contents ?? []) {
-        const object = await s3.send(new GetObjectCommand({ Bucket: 'bucket', Key }));
-        archived.push(...gunzipSync(await object.Body!.transformToByteArray()).toString('utf8').split('\n').slice(0, -1));
-      }
-      assert.deepEqual(auditIDs(archived), sample.archive);
+      assert.deepEqual(await archivedIDs(s3, 'bucket'), sample.archive);
       assert.equal(await relay.stop(), 0);
     } finally {
       await relay.stop();
+    }
+  });
+
+  test('an archive that is down: 503 for the batch, then its retry stores the archive events once and nothing twice elsewhere', async () => {
+    const archive = await startS3rver();
+    const hot = join(dir, 'outage-hot.jsonl');
+    const cold = join(dir, 'outage-cold.jsonl');
+    const relay = await spawnServe(['--preset', 'security', '--output', hot, '--cold-output', cold, '--archive-output', 's3://outage/audit/'], {
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_S3: archive.endpoint,
+      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+      // An archive that does not answer fails the attempt within 2 s.
+      SINK_TIMEOUT_MS: '2000',
+    });
+    let store: ServerProcess = archive;
+    const client = () => new S3Client({ endpoint: store.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3_CREDENTIALS });
+    try {
+      const created = client();
+      await created.send(new CreateBucketCommand({ Bucket: 'outage' }));
+      created.destroy();
+      const { port } = new URL(store.endpoint);
+      await store.stop({ keepData: true });
+      const sample = securitySample();
+      const body = eventList(sample.lines);
+      const failed = await send(relay.url, body);
+      assert.equal(failed.status, 503, failed.body);
+      assert.match(failed.body, /s3 archive: 3 events not stored/);
+      store = await startS3rver({ port: Number(port), dir: store.dir });
+      const retried = await send(relay.url, body);
+      assert.equal(retried.status, 200, retried.body);
+      // The files had stored their tiers on the failed attempt: the retry finds those events stored.
+      assert.equal((JSON.parse(retried.body) as { duplicates: number }).duplicates, sample.hot.length + sample.cold.length);
+      assert.deepEqual(auditIDs(readFileSync(hot, 'utf8').split('\n').slice(0, -1)), sample.hot);
+      assert.deepEqual(auditIDs(readFileSync(cold, 'utf8').split('\n').slice(0, -1)), sample.cold);
+      const reader = client();
+      try {
+        assert.deepEqual(await archivedIDs(reader, 'outage'), sample.archive);
+      } finally {
+        reader.destroy();
+      }
+    } finally {
+      await relay.stop();
+      await store.stop();
     }
   });
 
