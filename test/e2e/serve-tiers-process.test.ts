@@ -17,6 +17,15 @@ import { securitySample } from '../support/tier-events.ts';
 const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const auditIDs = (lines: readonly string[]): string[] => lines.map((line) => (JSON.parse(line) as { auditID: string }).auditID).sort();
 
+/** What the relay needs to write to this s3rver: its endpoint and its one access key, no instance metadata. */
+const s3Environment = (store: ServerProcess): Record<string, string> => ({
+  AWS_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ENDPOINT_URL_S3: store.endpoint,
+  AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+});
+
 /** The auditIDs of every event archived in the bucket, sorted. */
 async function archivedIDs(s3: S3Client, bucket: string): Promise<string[]> {
   const archived: string[] = [];
@@ -46,14 +55,7 @@ describe('serve routes by tier', () => {
   test('--preset security: hot to --output FILE, cold to --cold-output FILE, archive to the s3:// --output', async () => {
     const hot = join(dir, 'hot.jsonl');
     const cold = join(dir, 'cold.jsonl');
-    const relay = await spawnServe(['--preset', 'security', '--output', hot, '--cold-output', cold, '--output', 's3://bucket/audit/'], {
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_S3: s3rver.endpoint,
-      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      SINK_TIMEOUT_MS: '5000',
-    });
+    const relay = await spawnServe(['--preset', 'security', '--output', hot, '--cold-output', cold, '--output', 's3://bucket/audit/'], { ...s3Environment(s3rver), SINK_TIMEOUT_MS: '5000' });
     try {
       const sample = securitySample();
       const body = eventList(sample.lines);
@@ -79,15 +81,8 @@ describe('serve routes by tier', () => {
     const archive = await startS3rver();
     const hot = join(dir, 'outage-hot.jsonl');
     const cold = join(dir, 'outage-cold.jsonl');
-    const relay = await spawnServe(['--preset', 'security', '--output', hot, '--cold-output', cold, '--archive-output', 's3://outage/audit/'], {
-      AWS_REGION: 'us-east-1',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_S3: archive.endpoint,
-      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      // An archive that does not answer fails the attempt within 2 s.
-      SINK_TIMEOUT_MS: '2000',
-    });
+    // SINK_TIMEOUT_MS 2 s: an archive that does not answer fails the attempt quickly.
+    const relay = await spawnServe(['--preset', 'security', '--output', hot, '--cold-output', cold, '--archive-output', 's3://outage/audit/'], { ...s3Environment(archive), SINK_TIMEOUT_MS: '2000' });
     let store: ServerProcess = archive;
     const client = () => new S3Client({ endpoint: store.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3_CREDENTIALS });
     try {
