@@ -34,6 +34,6 @@ export type { SendContext, Sink, SinkResult } from './sinks/sink.ts';
 export { createTieredSink, reachableTiers } from './sinks/tiered.ts';
 export type { StoredTier, TieredSinkOptions } from './sinks/tiered.ts';
 export { PRESETS } from './tiers/presets.ts';
-export { readFunctionTierRouting, readTierRouting } from './tiers/tier-config.ts';
+export { readTierBindings, readTierRouting } from './tiers/tier-config.ts';
 export { Tier, TIERS } from './tiers/tier-rule.ts';
 export type { TierRouting, TierRule } from './tiers/tier-rule.ts';

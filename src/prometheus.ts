@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isAccepted } from './edge.ts';
 import type { BatchCounts } from './pipeline.ts';
+import type { BestEffortStats } from './sinks/best-effort-queue.ts';
 import type { Sink } from './sinks/sink.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface RelayMetricsOptions {
   readonly processMetrics?: boolean;
   /** Milliseconds since the epoch, for the last-event age; injectable for tests. Default Date.now. */
   readonly now?: () => number;
+  /** What each best-effort output has done (FanOut.bestEffortStats), read at every scrape. Default: none. */
+  readonly bestEffort?: () => readonly BestEffortStats[];
 }
 
 const clusterLabel = (cluster: string | undefined): { cluster?: string } => (cluster === undefined ? {} : { cluster });
@@ -79,6 +82,8 @@ export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetr
     registers: [registry],
   });
 
+  if (options.bestEffort) registerBestEffortMetrics(registry, options.bestEffort);
+
   return {
     registry,
     recordBatch(status, counts, cluster) {
@@ -105,4 +110,26 @@ export function createRelayMetrics(options: RelayMetricsOptions = {}): RelayMetr
       };
     },
   };
+}
+
+/**
+ * Per best-effort output (label `output`, its URI without credentials): what it holds back now, and what it sent, failed
+ * to send and dropped since the relay started, read from the outputs at scrape time.
+ */
+function registerBestEffortMetrics(registry: Registry, stats: () => readonly BestEffortStats[]): void {
+  const fromStats = (Type: typeof Counter | typeof Gauge, name: string, help: string, value: (stats: BestEffortStats) => number) =>
+    new Type({
+      name: `kube_audit_relay_best_effort_${name}`,
+      help,
+      labelNames: ['output'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const output of stats()) this.inc({ output: output.output }, value(output));
+      },
+    });
+  fromStats(Gauge, 'queued_bytes', 'Bytes of events a best-effort output holds back now, waiting to be sent (at most BEST_EFFORT_QUEUE_BYTES).', (output) => output.queuedBytes);
+  fromStats(Counter, 'events_sent_total', 'Events a best-effort output stored.', (output) => output.stored);
+  fromStats(Counter, 'events_failed_total', 'Events a best-effort output was sent but did not store (an error or SINK_TIMEOUT_MS).', (output) => output.failed);
+  fromStats(Counter, 'events_dropped_total', 'Events never sent to a best-effort output because its queue was full, or the relay stopped first.', (output) => output.dropped);
 }

@@ -1,5 +1,5 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readFunctionTierRouting, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readTierBindings, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -29,7 +29,10 @@ export interface LambdaConfig {
   readonly tiers?: TierRouting;
   /** CLUSTER_NAME, MAX_BODY_BYTES (default 6291456), MAX_EVENT_BYTES (at most 1048576), SINK_TIMEOUT_MS, AUTH_*, REDACT_*, DROP_RULES*. */
   readonly pipeline: PipelineConfig;
-  /** OUTPUTS and BEST_EFFORT_OUTPUTS: where else to store events, e.g. `s3://<archive bucket>/audit/`. Default none. */
+  /**
+   * OUTPUTS, BEST_EFFORT_OUTPUTS and the tier-bound HOT_OUTPUTS, COLD_OUTPUTS, ARCHIVE_OUTPUTS: where else to store
+   * events, e.g. `s3://<archive bucket>/audit/` (with a routing, the archive tier). Default none.
+   */
   readonly outputs: OutputsConfig;
 }
 
@@ -62,7 +65,6 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
   if (coldLogGroupName !== undefined && !LOG_GROUP_NAME.test(coldLogGroupName)) {
     reader.problem('COLD_LOG_GROUP_NAME', 'must be 1 to 512 letters, digits or any of _ - / . #');
   }
-  const tiers = readFunctionTierRouting(reader, 'COLD_LOG_GROUP_NAME', 'Lambda');
 
   const authTokenParameter = reader.string('AUTH_TOKEN_PARAMETER');
   const tokens = authTokenParameter === undefined ? undefined : await readTokens(authTokenParameter, reader, readParameter);
@@ -75,6 +77,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
     reader.problem('MAX_EVENT_BYTES', `must be at most ${CLOUDWATCH_MAX_EVENT_BYTES}, CloudWatch Logs' largest event (message + 26 bytes); use 262144 for accounts with the older limit`);
   }
   const outputs = readOutputsConfig(reader, { own: true });
+  const tiers = readTierBindings(reader, outputs, { alwaysStored: ['hot'], own: { cold: { setting: 'COLD_LOG_GROUP_NAME', given: coldLogGroupName !== undefined } } });
   reader.finish();
   return Object.freeze({
     logGroupName,

@@ -12,7 +12,6 @@ import {
   createCloudWatchSink,
   createOutputs,
   createPipeline,
-  createTieredSink,
   emptyCounts,
   type Pipeline,
   type ReceiveRequest,
@@ -59,14 +58,7 @@ async function buildPipeline(): Promise<Pipeline> {
       createCloudWatchSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
       config.outputs.dedupeCapacity,
     );
-  const hot = groupSink(config.logGroupName);
-  const cloudWatch = config.tiers
-    ? createTieredSink({
-        routing: config.tiers,
-        sinks: { hot, ...(config.coldLogGroupName ? { cold: groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') } : {}) },
-        settings: { cold: 'COLD_LOG_GROUP_NAME', archive: 'no archive output on AWS yet: route archive rules to cold or drop' },
-      })
-    : hot;
+  const cold = config.coldLogGroupName ? groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') : undefined;
   const sink = await createOutputs(
     config.outputs,
     {
@@ -76,7 +68,7 @@ async function buildPipeline(): Promise<Pipeline> {
       maxEventBytes,
       note: ({ level, msg, output, events }) => logger[level](msg, { output, events }),
     },
-    [cloudWatch],
+    { ...(config.tiers ? { routing: config.tiers } : {}), sinks: { hot: groupSink(config.logGroupName), ...(cold ? { cold } : {}) } },
   );
   logger.info('pipeline ready', {
     logGroupName: config.logGroupName,

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { batchLogLevel, batchTally, ConfigError, createAzureMonitorSink, createOutputs, createPipeline, createTieredSink, type Env, type OutputNote, jsonAnswer, type Pipeline, withDelivery } from '../../src/index.ts';
+import { batchLogLevel, batchTally, ConfigError, createAzureMonitorSink, createOutputs, createPipeline, type Env, type OutputNote, jsonAnswer, type Pipeline, withDelivery } from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
 import { readAzureSettings } from './settings.ts';
 
@@ -37,14 +37,6 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
         }),
         settings.outputs.dedupeCapacity,
       );
-    const hot = streamSink(settings.streamName, settings.ruleId);
-    const azureMonitor = settings.tiers
-      ? createTieredSink({
-          routing: settings.tiers,
-          sinks: { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId) } : {}) },
-          settings: { cold: 'COLD_LOGS_STREAM_NAME', archive: 'no archive output on Azure yet: route archive rules to cold or drop' },
-        })
-      : hot;
     const context = {
       stdout: process.stdout,
       env,
@@ -53,7 +45,8 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       azureCredential: credential,
       note: ({ level, msg, output, events }: OutputNote) => log()[level === 'warn' ? 'warn' : 'log'](JSON.stringify({ msg, output, events })),
     };
-    const sink = await createOutputs(settings.outputs, context, [azureMonitor]);
+    const sinks = { hot: streamSink(settings.streamName, settings.ruleId), ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId) } : {}) };
+    const sink = await createOutputs(settings.outputs, context, { ...(settings.tiers ? { routing: settings.tiers } : {}), sinks });
     return createPipeline({ config: settings.pipeline, sink });
   }
 

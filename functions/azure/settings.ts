@@ -1,4 +1,4 @@
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readFunctionTierRouting, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readTierBindings, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
 
 /** The stream the template's data collection rule declares. */
 export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
@@ -27,7 +27,10 @@ export interface AzureSettings {
   readonly clientId?: string;
   /** CLUSTER_NAME, auth (AUTH_TOKENS, usually a Key Vault reference), filter and redaction settings. */
   readonly pipeline: PipelineConfig;
-  /** OUTPUTS and BEST_EFFORT_OUTPUTS: where else to store events, e.g. the archive container's URL. Default none. */
+  /**
+   * OUTPUTS, BEST_EFFORT_OUTPUTS and the tier-bound HOT_OUTPUTS, COLD_OUTPUTS, ARCHIVE_OUTPUTS: where else to store
+   * events, e.g. the archive container's URL (with a routing, the archive tier). Default none.
+   */
   readonly outputs: OutputsConfig;
 }
 
@@ -56,7 +59,6 @@ export function readAzureSettings(env: Env): AzureSettings {
     }
   }
   if (coldRuleId !== undefined && coldStreamName === undefined) reader.problem('COLD_LOGS_DCR_IMMUTABLE_ID', 'is set without COLD_LOGS_STREAM_NAME, the stream it declares: set both or neither');
-  const tiers = readFunctionTierRouting(reader, 'COLD_LOGS_STREAM_NAME', 'function');
   for (const name of SECRET_SETTINGS) {
     if (reader.string(name)?.startsWith('@Microsoft.KeyVault(')) {
       reader.problem(name, "is a Key Vault reference the platform could not resolve; give the app's identity the Key Vault Secrets User role on the vault and check the secret URI");
@@ -65,6 +67,7 @@ export function readAzureSettings(env: Env): AzureSettings {
   const clientId = reader.string('AZURE_CLIENT_ID');
   const pipeline = readPipelineConfig(reader);
   const outputs = readOutputsConfig(reader, { own: true });
+  const tiers = readTierBindings(reader, outputs, { alwaysStored: ['hot'], own: { cold: { setting: 'COLD_LOGS_STREAM_NAME', given: coldStreamName !== undefined } } });
   reader.finish();
   return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(coldRuleId ? { coldRuleId } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline, outputs };
 }

@@ -4,15 +4,21 @@ import { dirname } from 'node:path';
 import { isClusterName } from '../cluster-name.ts';
 import { type PipelineConfig, readPipelineConfig, SettingsReader, type Env } from '../config.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
+import { createMatchOutput, isMatchOutput, type MatchOutput } from '../detect/match-output.ts';
 import { loadRules } from '../detect/rule-source.ts';
+import { ConfigError } from '../errors.ts';
 import { startMetricsServer } from '../metrics-server.ts';
 import { createPipeline } from '../pipeline.ts';
 import { createRelayMetrics } from '../prometheus.ts';
 import { DEFAULT_MAX_INFLIGHT_BYTES, startServer, type TlsSettings } from './server.ts';
 import { createFileSink } from '../sinks/json-lines.ts';
-import { describeOutput } from '../sinks/output-uri.ts';
+import { describeOutput, type OutputSpec, parseOutputUri } from '../sinks/output-uri.ts';
 import { createOutputs, type OutputsConfig, readOutputsConfig } from '../sinks/outputs.ts';
 import { createPerClusterSink, isPerClusterPath } from '../sinks/per-cluster.ts';
+import { STORED_TIERS, outputsByTier } from '../tiers/tier-bindings.ts';
+import { readTierBindings } from '../tiers/tier-config.ts';
+import { PRESET_NAMES } from '../tiers/presets.ts';
+import type { TierRouting } from '../tiers/tier-rule.ts';
 import { parseCommandLine, type Command } from './command.ts';
 import { checkTlsMaterial, listenProblem, openOutputFile } from './serve-startup.ts';
 
@@ -22,6 +28,11 @@ const FLAG_VARIABLES = {
   port: 'LISTEN_PORT',
   output: 'OUTPUTS',
   'best-effort-output': 'BEST_EFFORT_OUTPUTS',
+  preset: 'TIERS_PRESET',
+  tiers: 'TIERS_FILE',
+  'hot-output': 'HOT_OUTPUTS',
+  'cold-output': 'COLD_OUTPUTS',
+  'archive-output': 'ARCHIVE_OUTPUTS',
   'forward-token-file': 'FORWARD_TOKEN_FILE',
   'forward-client-cert': 'FORWARD_CLIENT_CERT_FILE',
   'forward-client-key': 'FORWARD_CLIENT_KEY_FILE',
@@ -40,11 +51,12 @@ const FLAG_VARIABLES = {
   'drop-rules-file': 'DROP_RULES_FILE',
   'request-timeout-ms': 'REQUEST_TIMEOUT_MS',
   'metrics-port': 'METRICS_PORT',
+  'detect-output': 'DETECT_OUTPUT',
 } as const;
 
 type Flag = keyof typeof FLAG_VARIABLES;
 /** Flags that may be given more than once; their values join into the variable's list. */
-const REPEATABLE: readonly Flag[] = ['output', 'best-effort-output'];
+const REPEATABLE: readonly Flag[] = ['output', 'best-effort-output', 'hot-output', 'cold-output', 'archive-output'];
 
 const usage = `usage: kube-audit-relay serve [flags]
 
@@ -60,6 +72,12 @@ flags (each overrides the environment variable in brackets):
                            s3://BUCKET/PREFIX/ | https://ACCOUNT.blob.core.windows.net/CONTAINER/ | http(s)://...
                            a {cluster} in PATH makes one file per cluster, e.g. 'audit-{cluster}.jsonl'
   --best-effort-output URI an output that never delays or fails the answer, repeatable [BEST_EFFORT_OUTPUTS]
+  --preset NAME            route each event to a tier: ${PRESET_NAMES.join(', ')} [TIERS_PRESET] (docs/cost.md);
+                           then --output stores hot events, or archive ones for s3:// and Blob archives
+  --tiers FILE             a tiers file instead of a preset [TIERS_FILE]
+  --hot-output URI         a guaranteed output of the hot tier only, repeatable [HOT_OUTPUTS]
+  --cold-output URI        the same for the cold tier [COLD_OUTPUTS]
+  --archive-output URI     the same for the archive tier [ARCHIVE_OUTPUTS] (docs/outputs.md, "Tiers")
   --forward-token-file F   bearer token for http(s) outputs, sent over https only [FORWARD_TOKEN_FILE]
   --forward-client-cert F  client certificate (PEM) for https outputs [FORWARD_CLIENT_CERT_FILE]
   --forward-client-key F   and its key [FORWARD_CLIENT_KEY_FILE]
@@ -84,6 +102,8 @@ flags (each overrides the environment variable in brackets):
   --metrics-port N         serve GET /metrics (Prometheus) on this port, plain http without credentials, instead
                            of on --port [METRICS_PORT] (default: on --port, behind its TLS but not its credentials)
   --detect                 run the detections (kube-audit-relay detect) on every stored event and log each match
+  --detect-output URI      also send each match, best-effort, to a file (a JSON line each) or an http(s) webhook
+                           (a JSON POST each) [DETECT_OUTPUT]; never delays or fails the answer
   -h, --help               this text
 
 also from the environment: AUTH_TOKENS, REDACT_SECRETS (default true), REDACT_PATHS, DROP_RULES, SINK_TIMEOUT_MS,
@@ -107,12 +127,13 @@ export const serveCommand: Command = {
       const value = values[flag as Flag] as string | string[] | undefined;
       if (value !== undefined) env[variable] = Array.isArray(value) ? value.join('\n') : value;
     }
-    const settings = readServeSettings(env);
+    const settings = readServeSettings(env, values.detect === true);
 
     const log = (entry: Readonly<Record<string, unknown>>): void => {
       io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
     };
     const rules = values.detect ? loadRules() : undefined;
+    const matchOutput = settings.detectOutput ? await openMatchOutput(settings.detectOutput, settings, log) : undefined;
     const outputs = await createOutputs(settings.outputs, {
       stdout: io.stdout,
       env,
@@ -122,9 +143,15 @@ export const serveCommand: Command = {
       log,
       // A {cluster} path is a file per cluster, each opened on its cluster's first batch.
       openFile: (path) => (isPerClusterPath(path) ? Promise.resolve(createPerClusterSink(path, (file) => createFileSink(file, { log }))) : openOutputFile(path, log)),
-    });
-    const sink = rules ? withDetections(outputs, rules, ({ time, ...match }) => log({ level: 'warn', msg: 'detection', eventTime: time, ...match })) : outputs;
-    const metrics = createRelayMetrics({ processMetrics: true });
+    }, settings.routing ? { routing: settings.routing } : {});
+    const sink = rules
+      ? withDetections(outputs, rules, (match) => {
+          const { time, ...fields } = match;
+          log({ level: 'warn', msg: 'detection', eventTime: time, ...fields });
+          matchOutput?.offer(match);
+        })
+      : outputs;
+    const metrics = createRelayMetrics({ processMetrics: true, bestEffort: () => [...outputs.bestEffortStats(), ...(matchOutput ? [matchOutput.stats()] : [])] });
     const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
@@ -139,7 +166,7 @@ export const serveCommand: Command = {
       metrics,
       exposeMetrics: settings.metricsPort === undefined,
     }).catch(async (error: unknown) => {
-      await sink.close();
+      await Promise.all([sink.close(), matchOutput?.close(0)]);
       throw listenProblem(error, '--port (LISTEN_PORT)', settings.host, settings.port);
     });
     const metricsServer =
@@ -147,7 +174,7 @@ export const serveCommand: Command = {
         ? undefined
         : await startMetricsServer({ registry: metrics.registry, host: settings.host, port: settings.metricsPort, log }).catch(async (error: unknown) => {
             await server.close();
-            await sink.close();
+            await Promise.all([sink.close(), matchOutput?.close(0)]);
             throw listenProblem(error, '--metrics-port (METRICS_PORT)', settings.host, settings.metricsPort ?? 0);
           });
     log({
@@ -156,6 +183,7 @@ export const serveCommand: Command = {
       url: server.url,
       metricsUrl: metricsServer?.url ?? new URL('metrics', server.url).href,
       outputs: settings.outputs.guaranteed.map(describeOutput),
+      ...(settings.routing ? { tiers: describeTierOutputs(settings.outputs) } : {}),
       bestEffortOutputs: settings.outputs.bestEffort.map(describeOutput),
       ...(rules ? { detections: rules.length } : {}),
     });
@@ -163,7 +191,7 @@ export const serveCommand: Command = {
     if (!io.signal.aborted) await once(io.signal, 'abort');
     log({ level: 'info', msg: 'shutting down: finishing batches in progress', reason: String((io.signal.reason as Error | undefined)?.message ?? '') });
     await Promise.all([server.close(), metricsServer?.close()]);
-    await sink.close();
+    await Promise.all([sink.close(), matchOutput?.close(settings.pipeline.sinkTimeoutMs)]);
     return 0;
   },
 };
@@ -172,24 +200,30 @@ interface ServeSettings {
   readonly host: string;
   readonly port: number;
   readonly outputs: OutputsConfig;
+  /** --preset, --tiers (TIERS_PRESET, TIERS, TIERS_FILE); undefined: every output stores every event. */
+  readonly routing?: TierRouting;
   readonly requestTimeoutMs: number;
   /** Undefined: /metrics is served on `port`. */
   readonly metricsPort?: number;
   /** MAX_INFLIGHT_BYTES: bytes of bodies read or processed at once. */
   readonly maxInflightBytes: number;
   readonly tls?: TlsSettings;
+  /** --detect-output (DETECT_OUTPUT): where detection matches also go, best-effort. */
+  readonly detectOutput?: OutputSpec;
   readonly pipeline: ReturnType<typeof readPipelineConfig>;
   readonly warnings: readonly string[];
 }
 
 const flagOf = Object.fromEntries(Object.entries(FLAG_VARIABLES).map(([flag, variable]) => [variable, flag]));
 
-function readServeSettings(env: Env): ServeSettings {
+function readServeSettings(env: Env, detect: boolean): ServeSettings {
   const reader = new SettingsReader(env, (name) => (flagOf[name] ? `--${flagOf[name]} (${name})` : name));
   const host = reader.string('LISTEN_HOST') ?? '127.0.0.1';
   const port = reader.integer('LISTEN_PORT', { default: 3000, min: 0, max: 65_535 });
   // OUTPUT, one destination, is what serve read before OUTPUTS existed.
   const outputs = readOutputsConfig(reader, { defaultOutput: reader.string('OUTPUT') ?? '-' });
+  const routing = readTierBindings(reader, outputs);
+  const detectOutput = readDetectOutput(reader, detect);
   const requestTimeoutMs = reader.integer('REQUEST_TIMEOUT_MS', { default: 60_000, min: 100, max: 3_600_000 });
   const metricsPort = reader.string('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', { default: 0, min: 0, max: 65_535 });
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) reader.problem('METRICS_PORT', 'must differ from --port (LISTEN_PORT); leave it unset to serve /metrics on --port');
@@ -207,7 +241,7 @@ function readServeSettings(env: Env): ServeSettings {
   }
   checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
-  const perCluster = [...outputs.guaranteed, ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
+  const perCluster = [...outputs.guaranteed, ...STORED_TIERS.flatMap((tier) => outputs.bound[tier]), ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
   if (perCluster.length > 0) checkEveryCallerHasACluster(reader, pipeline);
   for (const template of perCluster) checkDirectoryWritable(reader, template);
   reader.finish();
@@ -220,7 +254,7 @@ function readServeSettings(env: Env): ServeSettings {
   if (pipeline.auth.mode === 'credentials' && tls === undefined) {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
-  return { host, port, outputs, requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
+  return { host, port, outputs, ...(routing ? { routing } : {}), ...(detectOutput ? { detectOutput } : {}), requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
 }
 
 /** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
@@ -246,6 +280,36 @@ function checkDirectoryWritable(reader: SettingsReader, template: string): void 
   } catch (error) {
     reader.problem('OUTPUTS', `the directory ${directory} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'}): create it, or give another path`);
   }
+}
+
+/** --detect-output: a file or an http(s) webhook, and only with --detect. */
+function readDetectOutput(reader: SettingsReader, detect: boolean): OutputSpec | undefined {
+  const text = reader.string('DETECT_OUTPUT');
+  if (text === undefined) return undefined;
+  if (!detect) reader.problem('DETECT_OUTPUT', 'needs --detect: only detection matches go there');
+  try {
+    const spec = parseOutputUri(text);
+    if (isMatchOutput(spec)) return spec;
+  } catch {
+    // Said below, with what is accepted.
+  }
+  reader.problem('DETECT_OUTPUT', 'must be a path, file:///PATH or an http(s):// webhook URL');
+  return undefined;
+}
+
+/** The match output; a file that cannot be opened is a configuration error naming the flag. */
+async function openMatchOutput(spec: OutputSpec, settings: ServeSettings, log: (entry: Readonly<Record<string, unknown>>) => void): Promise<MatchOutput> {
+  try {
+    return await createMatchOutput(spec, { timeoutMs: settings.pipeline.sinkTimeoutMs, capacityBytes: settings.outputs.bestEffortQueueBytes, note: (note) => log({ ...note }), log });
+  } catch (error) {
+    throw new ConfigError([`--detect-output (DETECT_OUTPUT): ${(error as Error).message.replace(/; check .*$/, '')}; check the directory exists and is writable, or give another path`]);
+  }
+}
+
+/** Each tier's outputs, as the listening line names them. */
+function describeTierOutputs(outputs: OutputsConfig): Record<string, string[]> {
+  const byTier = outputsByTier(outputs.guaranteed, outputs.bound);
+  return Object.fromEntries(STORED_TIERS.map((tier) => [tier, byTier[tier].map(describeOutput)]));
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');

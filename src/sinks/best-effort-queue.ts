@@ -1,6 +1,6 @@
 import type { LogRecord } from '../record.ts';
 import { errorName } from './retry.ts';
-import { type Sink, SinkError } from './sink.ts';
+import { type SendContext, SinkError } from './sink.ts';
 
 /** A line for the relay's log about a best-effort output; never event content. */
 export interface OutputNote {
@@ -24,8 +24,15 @@ export interface BestEffortStats {
   readonly queuedBytes: number;
 }
 
+/** Where a best-effort queue sends its items: any Sink for records, or another destination for items of its own. */
+export interface QueueTarget<T> {
+  readonly name: string;
+  send(items: readonly T[], context: SendContext): Promise<unknown>;
+  close(): Promise<void>;
+}
+
 export interface BestEffortQueueOptions {
-  /** Bytes of records (`LogRecord.bytes`) that may wait; a batch that would go over is dropped. */
+  /** Bytes of items (`LogRecord.bytes`) that may wait; a batch that would go over is dropped. */
   readonly capacityBytes: number;
   /** Time each send may take. */
   readonly timeoutMs: number;
@@ -39,11 +46,11 @@ export interface BestEffortQueueOptions {
  * time, each within its own timeout; a failure is counted and logged, never reported to the caller. When the queue is
  * full the batch is dropped and counted; the first drop and the catching up afterwards are logged once each.
  */
-export class BestEffortQueue {
-  readonly #sink: Sink;
+export class BestEffortQueue<T extends Pick<LogRecord, 'bytes'> = LogRecord> {
+  readonly #sink: QueueTarget<T>;
   readonly #options: BestEffortQueueOptions;
   readonly #now: () => number;
-  readonly #waiting: (readonly LogRecord[])[] = [];
+  readonly #waiting: (readonly T[])[] = [];
   #queuedBytes = 0;
   #stored = 0;
   #failed = 0;
@@ -53,7 +60,7 @@ export class BestEffortQueue {
   #running: Promise<void> | undefined;
   #current: AbortController | undefined;
 
-  constructor(sink: Sink, options: BestEffortQueueOptions) {
+  constructor(sink: QueueTarget<T>, options: BestEffortQueueOptions) {
     this.#sink = sink;
     this.#options = options;
     this.#now = options.now ?? Date.now;
@@ -64,7 +71,7 @@ export class BestEffortQueue {
   }
 
   /** Queues the batch and returns 0, or drops it when the queue is full and returns its event count. */
-  offer(records: readonly LogRecord[]): number {
+  offer(records: readonly T[]): number {
     const bytes = records.reduce((total, record) => total + record.bytes, 0);
     const empty = this.#waiting.length === 0;
     if (!empty && this.#queuedBytes + bytes > this.#options.capacityBytes) {

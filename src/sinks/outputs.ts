@@ -6,9 +6,12 @@ import type { OutputNote } from './best-effort-queue.ts';
 import { DEFAULT_DEDUPE_CAPACITY, withDeduplication } from './deduplicate.ts';
 import { createFanOut, DEFAULT_BEST_EFFORT_QUEUE_BYTES, type FanOut } from './fan-out.ts';
 import { createFileSink, createStreamSink } from './json-lines.ts';
-import { type OutputSpec, parseOutputUri } from './output-uri.ts';
+import { STORED_TIERS, TIER_OUTPUT_SETTINGS, outputsByTier } from '../tiers/tier-bindings.ts';
+import type { TierRouting } from '../tiers/tier-rule.ts';
+import { describeOutput, type OutputSpec, parseOutputUri } from './output-uri.ts';
 import { withRetry } from './retry.ts';
 import type { Sink } from './sink.ts';
+import { createTieredSink, type StoredTier } from './tiered.ts';
 
 /** Credentials the HTTP forward outputs present; sent over https only, as the API server does. */
 export interface ForwardCredentials {
@@ -28,6 +31,12 @@ export interface OutputsConfig {
    * entry point's own output if it has one.
    */
   readonly guaranteed: readonly OutputSpec[];
+  /**
+   * HOT_OUTPUTS, COLD_OUTPUTS, ARCHIVE_OUTPUTS (serve: --hot-output, --cold-output, --archive-output, repeatable):
+   * guaranteed outputs that store only the events a tier routing sends to that tier. Default none; with a routing,
+   * `guaranteed` outputs are bound by kind (archives to archive, the rest to hot), see docs/outputs.md.
+   */
+  readonly bound: Readonly<Record<StoredTier, readonly OutputSpec[]>>;
   /** BEST_EFFORT_OUTPUTS (serve: --best-effort-output): URIs that get events if they keep up. Default none. */
   readonly bestEffort: readonly OutputSpec[];
   /** BEST_EFFORT_QUEUE_BYTES: event bytes each best-effort output may hold back. Default 67108864 (64 MiB). */
@@ -53,10 +62,12 @@ export function readOutputsConfig(reader: SettingsReader, options: { own?: boole
       }
     });
   const listed = parse('OUTPUTS');
-  const guaranteed = listed.length === 0 && !options.own && options.defaultOutput !== undefined ? [parseOutputUri(options.defaultOutput)] : listed;
-  if (guaranteed.length === 0 && !options.own) reader.problem('OUTPUTS', 'is required: list at least one output URI (-, a path, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, http(s)://)');
+  const bound = { hot: parse(TIER_OUTPUT_SETTINGS.hot), cold: parse(TIER_OUTPUT_SETTINGS.cold), archive: parse(TIER_OUTPUT_SETTINGS.archive) };
+  const anyBound = STORED_TIERS.some((tier) => bound[tier].length > 0);
+  const guaranteed = listed.length === 0 && !anyBound && !options.own && options.defaultOutput !== undefined ? [parseOutputUri(options.defaultOutput)] : listed;
+  if (guaranteed.length === 0 && !anyBound && !options.own) reader.problem('OUTPUTS', 'is required: list at least one output URI (-, a path, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, http(s)://)');
   const bestEffort = parse('BEST_EFFORT_OUTPUTS');
-  const stdoutCount = [...guaranteed, ...bestEffort].filter((spec) => spec.kind === 'stdout').length;
+  const stdoutCount = [...guaranteed, ...STORED_TIERS.flatMap((tier) => bound[tier]), ...bestEffort].filter((spec) => spec.kind === 'stdout').length;
   if (stdoutCount > 1) reader.problem('OUTPUTS', '- (stdout) is listed more than once; the lines would interleave');
 
   const cert = reader.file('FORWARD_CLIENT_CERT_FILE');
@@ -64,12 +75,13 @@ export function readOutputsConfig(reader: SettingsReader, options: { own?: boole
   if ((cert === undefined) !== (key === undefined)) reader.problem(cert === undefined ? 'FORWARD_CLIENT_CERT_FILE' : 'FORWARD_CLIENT_KEY_FILE', 'is needed too: a client certificate takes both the certificate and its key');
   const token = reader.file('FORWARD_TOKEN_FILE')?.trim();
   const ca = reader.file('FORWARD_CA_FILE');
-  const forwards = [...guaranteed, ...bestEffort].filter((spec) => spec.kind === 'http');
+  const forwards = [...guaranteed, ...STORED_TIERS.flatMap((tier) => bound[tier]), ...bestEffort].filter((spec) => spec.kind === 'http');
   if ((token !== undefined || cert !== undefined) && forwards.some((spec) => spec.kind === 'http' && spec.url.protocol !== 'https:')) {
     reader.problem('FORWARD_TOKEN_FILE', 'credentials are sent over https only, as the API server does; make the http:// forward output https:// or drop the credentials');
   }
   return Object.freeze({
     guaranteed,
+    bound,
     bestEffort,
     bestEffortQueueBytes: reader.integer('BEST_EFFORT_QUEUE_BYTES', { default: DEFAULT_BEST_EFFORT_QUEUE_BYTES, min: 1024 }),
     dedupeCapacity: reader.integer('DEDUPE_CAPACITY', { default: DEFAULT_DEDUPE_CAPACITY, min: 0 }),
@@ -100,21 +112,56 @@ export interface OutputContext {
 /** What every destination is wrapped in, once: retrying under the batch's deadline, then deduplication (DEDUPE_CAPACITY). */
 export const withDelivery = (sink: Sink, dedupeCapacity: number): Sink => withDeduplication(withRetry(sink), dedupeCapacity);
 
+/** The entry point's own part in `createOutputs`. */
+export interface OwnOutputs {
+  /** TIERS_PRESET, TIERS or TIERS_FILE, read and checked by readTierBindings. Default none: every output stores every event. */
+  readonly routing?: TierRouting;
+  /**
+   * The entry point's own guaranteed sinks, already wrapped by `withDelivery`: its hot destination (without a routing,
+   * the one that stores every event) and its cold one. They come first.
+   */
+  readonly sinks?: Readonly<Partial<Record<StoredTier, Sink>>>;
+}
+
 /**
- * Builds every output, each wrapped by `withDelivery`, behind one fan-out. `own` are the entry point's own guaranteed
- * sinks (the Lambda's CloudWatch sink), first, already wrapped by the entry point: a tiered sink wraps each tier's sink
- * instead, so that records routed to drop are counted on every attempt and each tier remembers what it stored.
+ * Builds every output, each wrapped by `withDelivery`, behind one fan-out. With a routing, the guaranteed outputs are
+ * bound to tiers (outputsByTier) behind one tiered sink, which is not wrapped again: records routed to drop are
+ * counted on every attempt and each output remembers what it stored. Best-effort outputs get every record the drop
+ * rules keep, whatever its tier.
  */
-export async function createOutputs(config: OutputsConfig, context: OutputContext, own: readonly Sink[] = []): Promise<FanOut> {
+export async function createOutputs(config: OutputsConfig, context: OutputContext, own: OwnOutputs = {}): Promise<FanOut> {
   const build = async (spec: OutputSpec): Promise<Sink> => withDelivery(await createOutputSink(spec, config, context), config.dedupeCapacity);
+  const ownSinks = own.sinks ?? {};
+  const guaranteed = own.routing ? [await createTierOutputs(own.routing, config, context, ownSinks, build)] : [...(ownSinks.hot ? [ownSinks.hot] : []), ...(await Promise.all(config.guaranteed.map(build)))];
+  // Best-effort outputs are named by their URI: two forwards to different receivers each get their own log lines and metrics.
+  const bestEffort = await Promise.all(config.bestEffort.map(async (spec) => named(await build(spec), describeOutput(spec))));
   return createFanOut({
-    guaranteed: [...own, ...(await Promise.all(config.guaranteed.map(build)))],
-    bestEffort: await Promise.all(config.bestEffort.map(build)),
+    guaranteed,
+    bestEffort,
     bestEffortQueueBytes: config.bestEffortQueueBytes,
     bestEffortTimeoutMs: context.sinkTimeoutMs,
     note: context.note,
   });
 }
+
+/** One tiered sink over each tier's outputs: the entry point's own first, several of a tier together in a fan-out. */
+async function createTierOutputs(
+  routing: TierRouting,
+  config: OutputsConfig,
+  context: OutputContext,
+  ownSinks: Readonly<Partial<Record<StoredTier, Sink>>>,
+  build: (spec: OutputSpec) => Promise<Sink>,
+): Promise<Sink> {
+  const specs = outputsByTier(config.guaranteed, config.bound);
+  const sinks: Partial<Record<StoredTier, Sink>> = {};
+  for (const tier of STORED_TIERS) {
+    const all = [...(ownSinks[tier] ? [ownSinks[tier]] : []), ...(await Promise.all(specs[tier].map(build)))];
+    if (all.length > 0) sinks[tier] = all.length === 1 ? all[0]! : createFanOut({ guaranteed: all, bestEffortTimeoutMs: context.sinkTimeoutMs, note: context.note });
+  }
+  return createTieredSink({ routing, sinks, settings: { hot: 'OUTPUTS or HOT_OUTPUTS', cold: 'COLD_OUTPUTS', archive: 'ARCHIVE_OUTPUTS, or an archive in OUTPUTS' } });
+}
+
+const named = (sink: Sink, name: string): Sink => ({ name, maxRecordBytes: sink.maxRecordBytes, send: (records, context) => sink.send(records, context), close: () => sink.close() });
 
 /** One destination's sink. Cloud SDKs load only when an output needs them. */
 async function createOutputSink(spec: OutputSpec, config: OutputsConfig, context: OutputContext): Promise<Sink> {

@@ -1,6 +1,7 @@
 // `serve`'s Prometheus metrics through the real server: batches of every outcome are posted, /metrics is scraped
 // and parsed as Prometheus would, and every count the Lambda publishes is there with the value the batches add to.
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { send } from '../support/http-client.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
@@ -135,6 +136,41 @@ describe('serve --metrics-port', () => {
       assert.equal(metrics.value('kube_audit_relay_sink_duration_seconds_count', { sink: 'file' }), 1, 'a failed write is timed too');
       assert.equal(other.status, 404);
       assert.equal(onReceiverPort.status, 405, 'the receiver port no longer answers /metrics');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('serve /metrics of a best-effort output', () => {
+  test('a forward that is down: its failed and dropped events and what it holds back, per output; sent stays 0', async () => {
+    // A port that was free a moment ago and has nothing listening: connections are refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const forward = `http://127.0.0.1:${port}/k8s-audit`;
+    // SINK_TIMEOUT_MS 1 s: each send to the refused forward gives up after retrying for 1 s. The queue holds 1 KiB,
+    // so while the first batch is being sent the second waits and the third, which would not fit, is dropped.
+    const server = await startServe(['--best-effort-output', forward], { SINK_TIMEOUT_MS: '1000', BEST_EFFORT_QUEUE_BYTES: '1024' });
+    try {
+      const bodies = [1, 2, 3].map((n) => eventList([auditEvent(`${n}1`, 'alice'), auditEvent(`${n}2`, 'alice')]));
+      for (const body of bodies) assert.equal((await send(server.url, body)).status, 200);
+      const scrape = async () => parseExposition((await send(server.url, undefined, { method: 'GET', path: '/metrics' })).body);
+      const labels = { output: forward };
+      // Both sends fail within about 2 s; 15 s leaves room for a loaded machine.
+      let metrics = await scrape();
+      for (const end = Date.now() + 15_000; metrics.value('kube_audit_relay_best_effort_events_failed_total', labels) !== 4 && Date.now() < end; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        metrics = await scrape();
+      }
+      assert.equal(metrics.value('kube_audit_relay_best_effort_events_failed_total', labels), 4, 'the first two batches were sent and failed');
+      assert.equal(metrics.value('kube_audit_relay_best_effort_events_dropped_total', labels), 2, 'the third did not fit in the queue');
+      assert.equal(metrics.value('kube_audit_relay_best_effort_events_sent_total', labels), 0);
+      assert.equal(metrics.value('kube_audit_relay_best_effort_queued_bytes', labels), 0, 'nothing is left waiting');
+      assert.equal(metrics.types.get('kube_audit_relay_best_effort_events_dropped_total'), 'counter');
+      assert.equal(metrics.types.get('kube_audit_relay_best_effort_queued_bytes'), 'gauge');
+      assert.equal(server.stdout().split('\n').length - 1, 6, 'the guaranteed output (stdout) stored every event');
     } finally {
       await server.stop();
     }

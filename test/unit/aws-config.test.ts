@@ -70,20 +70,31 @@ describe('lambda configuration', () => {
     assert.equal(config.pipeline.maxEventBytes, 262_144);
   });
 
-  it('reads the tier routing and the cold group, and refuses tiers without a destination', async () => {
+  it('reads the tier routing and the cold group, and refuses tiers without an output and outputs without a tier', async () => {
     const base = { LOG_GROUP_NAME: '/aws/eks/prod/cluster', AUTH_MODE: 'none' };
     const config = await readLambdaConfig({ ...base, TIERS_PRESET: 'minimal' });
     assert.equal(config.tiers?.default, 'drop');
     assert.equal(config.coldLogGroupName, undefined);
     assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'compliance' }), [
-      'COLD_LOG_GROUP_NAME: is required: TIERS_PRESET sends events to the cold tier',
-      'TIERS_PRESET: sends events to the archive tier, which the Lambda cannot store yet: route those rules to cold or drop',
+      'TIERS_PRESET: sends events to the cold tier, but no output is bound to it: set COLD_LOG_GROUP_NAME, or list an output in COLD_OUTPUTS; or route those rules elsewhere',
+      'TIERS_PRESET: sends events to the archive tier, but no output is bound to it: list an s3:// or Azure Blob archive in OUTPUTS, or list any output in ARCHIVE_OUTPUTS; or route those rules elsewhere',
+    ]);
+    // The shipped security preset runs with the cold group and the archive bucket; an explicit binding works as well.
+    const security = await readLambdaConfig({ ...base, TIERS_PRESET: 'security', COLD_LOG_GROUP_NAME: '/aws/eks/prod/cold', OUTPUTS: 's3://audit-archive/eks/' });
+    assert.deepEqual(security.outputs.guaranteed.map((spec) => spec.kind), ['s3']);
+    const bound = await readLambdaConfig({ ...base, TIERS_PRESET: 'security', COLD_OUTPUTS: 'cloudwatch:///aws/eks/prod/cold', ARCHIVE_OUTPUTS: 's3://audit-archive/eks/' });
+    assert.deepEqual([bound.outputs.bound.cold.length, bound.outputs.bound.archive.length], [1, 1]);
+    assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'minimal', OUTPUTS: 's3://audit-archive/eks/' }), [
+      'OUTPUTS: s3://audit-archive/eks/ stores the archive tier, but TIERS_PRESET never sends events to the archive tier: add "archive: always" to a tiers file (TIERS_FILE) to archive every stored event, or list it in HOT_OUTPUTS or COLD_OUTPUTS',
+    ]);
+    assert.deepEqual(await problemsOf({ ...base, ARCHIVE_OUTPUTS: 's3://audit-archive/eks/' }), [
+      'ARCHIVE_OUTPUTS: binds outputs to the archive tier, but no tier routing is set: set TIERS_PRESET or TIERS_FILE, or list them in OUTPUTS',
     ]);
     assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'minimal', TIERS: '{default: hot}' }), ['TIERS_PRESET: set only one of TIERS_PRESET, TIERS']);
     assert.equal((await readLambdaConfig({ ...base, TIERS: '{default: hot, rules: [{tier: drop, verbs: [watch]}]}' })).tiers?.rules[0]?.tier, 'drop');
     assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'cheapest' }), ['TIERS_PRESET: must be one of security, compliance, minimal, not "cheapest"']);
     assert.deepEqual(await problemsOf({ ...base, COLD_LOG_GROUP_NAME: '/aws/eks/prod/cold' }), [
-      'COLD_LOG_GROUP_NAME: is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it',
+      'COLD_LOG_GROUP_NAME: is set, but no tier routing is set: set TIERS_PRESET, TIERS or TIERS_FILE, or remove it',
     ]);
   });
 });

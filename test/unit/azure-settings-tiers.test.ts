@@ -1,5 +1,5 @@
-// The Azure function's tier settings: TIERS_PRESET / TIERS_FILE with the cold stream, refused at start when the
-// routing reaches a tier that has no stream.
+// The Azure function's tier settings: TIERS_PRESET / TIERS_FILE with the cold stream and an archive container,
+// refused at start when the routing reaches a tier that has no output.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,13 +48,15 @@ describe('azure tier settings', () => {
 
   it('refuses a routing without the streams it needs, and a bad stream name', () => {
     assert.deepEqual(problemsOf({ ...BASE, TIERS_PRESET: 'security' }), [
-      'COLD_LOGS_STREAM_NAME: is required: TIERS_PRESET sends events to the cold tier',
-      'TIERS_PRESET: sends events to the archive tier, which the function cannot store yet: route those rules to cold or drop',
+      'TIERS_PRESET: sends events to the cold tier, but no output is bound to it: set COLD_LOGS_STREAM_NAME, or list an output in COLD_OUTPUTS; or route those rules elsewhere',
+      'TIERS_PRESET: sends events to the archive tier, but no output is bound to it: list an s3:// or Azure Blob archive in OUTPUTS, or list any output in ARCHIVE_OUTPUTS; or route those rules elsewhere',
     ]);
+    const security = readAzureSettings({ ...BASE, TIERS_PRESET: 'security', COLD_LOGS_STREAM_NAME: 'Custom-KubeAuditCold', OUTPUTS: 'https://auditarchive.blob.core.windows.net/audit/aks/' });
+    assert.deepEqual(security.outputs.guaranteed.map((spec) => spec.kind), ['azure-blob']);
     assert.deepEqual(problemsOf({ ...BASE, TIERS_PRESET: 'minimal', COLD_LOGS_STREAM_NAME: 'cold' }), [
       'COLD_LOGS_STREAM_NAME: must be a custom stream the rule declares, "Custom-" and letters, digits or underscores',
       // minimal routes nothing to cold: a cold stream would never be written, as the Lambda already says of its group.
-      'COLD_LOGS_STREAM_NAME: is set, but no tier routing sends events to cold: set TIERS or TIERS_FILE, or remove it',
+      'COLD_LOGS_STREAM_NAME: is set, but TIERS_PRESET never sends events to the cold tier: set a routing that does, or remove it',
     ]);
   });
 });
