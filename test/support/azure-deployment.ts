@@ -20,18 +20,22 @@ export function exampleValues(): Record<string, unknown> {
 }
 
 /** A tiers file for TIERS: what people change hot, the rest of the kept events cold, health probes dropped. */
-export const TIERS_TO_COLD = JSON.stringify({
+const TIERS_TO_COLD_FILE = {
   default: 'cold',
   rules: [
     { tier: 'drop', nonResourceURLs: ['/healthz*', '/livez*', '/readyz*'] },
     { tier: 'hot', verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'] },
   ],
-});
+};
+export const TIERS_TO_COLD = JSON.stringify(TIERS_TO_COLD_FILE);
+
+/** The same, with every stored event also copied to the archive: what an archive container in OUTPUTS needs. */
+export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...TIERS_TO_COLD_FILE, archive: 'always' });
 
 /** Parameters that turn every option on: the cold table (Auxiliary, the more restricted plan) and the archive with immutability. */
 export const EVERYTHING_ON: Readonly<Record<string, unknown>> = {
   coldTablePlan: 'Auxiliary',
-  TIERS: TIERS_TO_COLD,
+  TIERS: TIERS_TO_COLD_ARCHIVED,
   archiveContainer: 'create',
   archiveImmutabilityDays: 365,
 };
