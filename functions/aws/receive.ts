@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   ConfigError,
-  createCloudWatchSink,
+  createCloudWatchClusterSink,
   createOutputs,
   createPipeline,
   createTieredSink,
@@ -37,7 +37,8 @@ let pipelineReady: Promise<Pipeline> | undefined;
 
 /**
  * The pipeline of this execution environment, built on first use: configuration, tokens from SSM, the CloudWatch
- * client and the sink with its stream. A failed build is not kept, so the next invocation tries again.
+ * client and the sink, with a stream (and for a templated LOG_GROUP_NAME a group) per cluster. A failed build is not
+ * kept, so the next invocation tries again.
  */
 function pipeline(): Promise<Pipeline> {
   pipelineReady ??= buildPipeline().catch((error: unknown) => {
@@ -55,7 +56,7 @@ async function buildPipeline(): Promise<Pipeline> {
   const client = new CloudWatchLogsClient({ maxAttempts: 1 });
   const groupSink = (logGroupName: string, logGroupClass?: 'INFREQUENT_ACCESS') =>
     withDelivery(
-      createCloudWatchSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
+      createCloudWatchClusterSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
       config.outputs.dedupeCapacity,
     );
   const hot = groupSink(config.logGroupName);
