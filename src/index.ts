@@ -6,7 +6,7 @@ export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_SINK_TIMEOUT_M
 export type { Env, PipelineConfig, PipelineDefaults } from './config.ts';
 export { ConfigError, RelayError, RequestError, SinkError } from './errors.ts';
 export { createPipeline, emptyCounts, isAccepted } from './pipeline.ts';
-export type { BatchCounts, Pipeline, PipelineOptions, ReceiveRequest, ReceiveResult } from './pipeline.ts';
+export type { BatchCounts, ClientCertificateSubject, Pipeline, PipelineOptions, ReceiveRequest, ReceiveResult } from './pipeline.ts';
 export { recordKey } from './record.ts';
 export type { LogRecord } from './record.ts';
 export { AKS_AUDIT_COLUMNS, toAksAuditRow } from './sinks/aks-audit-row.ts';

@@ -1,8 +1,22 @@
+import type { X509Certificate } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { ConfigError, createAzureMonitorSink, createOutputs, createPipeline, createTieredSink, type Env, type OutputNote, type Pipeline, withDelivery } from '../../src/index.ts';
+import {
+  type ClientCertificateSubject,
+  ConfigError,
+  createAzureMonitorSink,
+  createOutputs,
+  createPipeline,
+  createTieredSink,
+  type Env,
+  type OutputNote,
+  type Pipeline,
+  RequestError,
+  withDelivery,
+} from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
+import { CLIENT_CERT_HEADER, verifiedClientCertificate } from './client-certificate.ts';
 import { readAzureSettings } from './settings.ts';
 
 export interface ReceiveHandlerOptions {
@@ -19,10 +33,10 @@ export interface ReceiveHandlerOptions {
  * request and kept for the worker's life; settings that cannot work answer 500 naming each variable at fault.
  */
 export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
-  let pipelineReady: Promise<Pipeline> | undefined;
+  let pipelineReady: Promise<Receiver> | undefined;
 
   /** The pipeline and its outputs; the note goes to the log of the request that is running when it is written. */
-  async function build(log: () => InvocationContext): Promise<Pipeline> {
+  async function build(log: () => InvocationContext): Promise<Receiver> {
     const env = options.env ?? process.env;
     const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
@@ -54,16 +68,16 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       note: ({ level, msg, output, events }: OutputNote) => log()[level === 'warn' ? 'warn' : 'log'](JSON.stringify({ msg, output, events })),
     };
     const sink = await createOutputs(settings.outputs, context, [azureMonitor]);
-    return createPipeline({ config: settings.pipeline, sink });
+    return { pipeline: createPipeline({ config: settings.pipeline, sink }), ...(settings.clientAuthorities ? { clientAuthorities: settings.clientAuthorities } : {}) };
   }
 
   let current: InvocationContext | undefined;
   return async function receiveAuditEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     current = context;
-    let pipeline: Pipeline;
+    let receiver: Receiver;
     try {
       pipelineReady ??= build(() => current ?? context);
-      pipeline = await pipelineReady;
+      receiver = await pipelineReady;
     } catch (error) {
       // A failed build is not kept: the next request tries again.
       pipelineReady = undefined;
@@ -71,17 +85,42 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       context.error(formatBatchLogLine({ status: 500, message: error.message, durationMs: 0, error: error.name }));
       return { status: 500, headers: { 'content-type': 'application/json' }, jsonBody: { message: error.message } };
     }
-    const result = await pipeline.receive({
+    const headers = Object.fromEntries(request.headers);
+    let clientCertificate: ClientCertificateSubject | undefined;
+    // Health checks need no certificate (the template excludes their path from client certificates).
+    if (receiver.clientAuthorities && request.method.toUpperCase() === 'POST') {
+      try {
+        clientCertificate = verifiedClientCertificate(headers[CLIENT_CERT_HEADER], receiver.clientAuthorities);
+      } catch (error) {
+        if (!(error instanceof RequestError)) throw error;
+        context.warn(formatBatchLogLine({ status: error.status, message: error.message, durationMs: 0 }));
+        return { status: error.status, headers: { 'content-type': 'application/json' }, jsonBody: { message: error.message } };
+      }
+    }
+    const result = await receiver.pipeline.receive({
       method: request.method,
       path: new URL(request.url).pathname,
-      headers: Object.fromEntries(request.headers),
+      headers,
       body: new Uint8Array(await request.arrayBuffer()),
+      ...(clientCertificate ? { clientCertificate } : {}),
     });
-    const line = { status: result.status, message: result.message, durationMs: Math.round(result.durationMs), ...result.counts };
+    const line = {
+      status: result.status,
+      message: result.message,
+      ...(result.cluster === undefined ? {} : { cluster: result.cluster }),
+      durationMs: Math.round(result.durationMs),
+      ...result.counts,
+    };
     if (result.status >= 500) {
       context.error(formatBatchLogLine({ ...line, ...(result.error ? { error: result.error.name, cause: result.error.message } : {}) }));
     } else if (result.status >= 400) context.warn(formatBatchLogLine(line));
     else context.log(formatBatchLogLine(line));
     return { status: result.status, headers: { ...result.headers }, body: result.body };
   };
+}
+
+/** What the handler keeps per worker: the pipeline, and the CAs a forwarded client certificate must come from. */
+interface Receiver {
+  readonly pipeline: Pipeline;
+  readonly clientAuthorities?: readonly X509Certificate[];
 }
