@@ -70,7 +70,8 @@ export function createClusterRoutedSink({ name, maxRecordBytes, open }: ClusterR
         try {
           result = await sink.send(group, context);
         } catch (error) {
-          if (stored.length === 0 && error instanceof SinkError) throw error;
+          // The usual batch, one cluster's: its sink's own error says it all.
+          if (byCluster.size === 1 && error instanceof SinkError) throw error;
           throw failure(error, error instanceof SinkError ? error.stored : []);
         }
         stored.push(...group);

@@ -537,12 +537,23 @@ describe('serverless package: a log group per cluster (LOG_GROUP_NAME /aws/eks/{
     assert.deepEqual(forLogs.Condition!.ArnEquals!['kms:EncryptionContext:aws:logs:arn'], Object.values(GROUPS).map((name) => ({ 'Fn::Sub': arn(name) })));
   });
 
-  it('searches every cluster\'s group from the saved queries and the dashboard; the metric filters stay on CLUSTER_NAME\'s', () => {
+  it('searches every cluster\'s group from the saved queries and the dashboard, and filters each for the same alarm metrics', () => {
     for (const [id, query] of ofType(packaged.template, 'AWS::Logs::QueryDefinition')) assert.deepEqual(query.Properties!.LogGroupNames, Object.values(GROUPS), id);
     const body = JSON.parse(only(packaged.template, 'AWS::CloudWatch::Dashboard').Properties!.DashboardBody['Fn::Sub']) as { widgets: { type: string; properties: { query?: string } }[] };
     const sources = Object.values(GROUPS).map((name) => `SOURCE '${name}'`).join(' | ');
     for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.ok(widget.properties.query!.startsWith(`${sources} | `), widget.properties.query);
-    for (const [id, filter] of ofType(packaged.template, 'AWS::Logs::MetricFilter')) assert.deepEqual(filter.Properties!.LogGroupName, { Ref: 'AuditLogGroup' }, id);
+    // Each metric the alarms watch (401/403, every detection) is published from every cluster's group.
+    const groupsByMetric = new Map<string, unknown[]>();
+    for (const [, filter] of ofType(packaged.template, 'AWS::Logs::MetricFilter')) {
+      const { MetricNamespace, MetricName, Dimensions } = filter.Properties!.MetricTransformations[0];
+      const metric = JSON.stringify([MetricNamespace, MetricName, Dimensions]);
+      groupsByMetric.set(metric, [...(groupsByMetric.get(metric) ?? []), filter.Properties!.LogGroupName]);
+    }
+    assert.ok(groupsByMetric.size >= 2, 'the 401/403 filter and at least one detection filter');
+    for (const [metric, groups] of groupsByMetric) assert.deepEqual(groups, Object.keys(GROUPS).map((id) => ({ Ref: id })), metric);
+    for (const { id, properties } of alarmMetrics(packaged.template).filter((alarm) => alarm.properties.Namespace.startsWith('KubeAuditRelay') && alarm.properties.MetricName === 'AuthFailures')) {
+      assert.ok(groupsByMetric.has(JSON.stringify([properties.Namespace, properties.MetricName, [{ Key: 'Cluster', Value: 'payments' }]])), id);
+    }
   });
 
   it('alarms on each cluster, CLUSTER_NAME included though CLUSTERS leaves it out: refusals of unknown callers count under it', () => {

@@ -82,6 +82,22 @@ describe('a sink per cluster', () => {
     assert.deepEqual(error.stored.map((record) => record.key), [...a, b[0]!].map((record) => record.key));
   });
 
+  it('counts the records of clusters not tried yet as failed when the first cluster of a batch fails', async () => {
+    // arrange: a's destination stores nothing and fails; b comes after it in the batch
+    const routed = createClusterRoutedSink({ name: 'routed', maxRecordBytes: 1_000_000, open: async (cluster) => destination(cluster === 'a' ? 0 : undefined) });
+    const records = fixtureRecords();
+    const batch = [...withCluster(records.slice(0, 2), 'a'), ...withCluster(records.slice(2, 4), 'b')];
+
+    // act
+    const error = await routed.send(batch, sendContext()).then(
+      () => assert.fail('the batch must fail'),
+      (thrown: unknown) => thrown as SinkError,
+    );
+
+    // assert
+    assert.deepEqual([error.failed, error.stored.length, error.retryable], [4, 0, true]);
+  });
+
   it('tries a cluster whose sink could not be opened again on its next batch', async () => {
     // arrange
     let attempts = 0;
