@@ -52,6 +52,15 @@ module.exports = async ({ resolveVariable }) => {
       relay('EventsRestamped', 'Sum', 'restamped'),
     ]),
     metricWidget('CloudWatch Logs write time per batch (ms)', [relay('SinkLatency', 'p50', 'p50'), relay('SinkLatency', 'p99', 'p99'), relay('SinkLatency', 'Maximum', 'max')]),
+    // Every cluster the relay has heard from, listed or not: a SEARCH over the Cluster dimension (dashboards take it,
+    // alarms do not).
+    metricWidget(
+      'Per cluster: events written, batches refused and failed',
+      ['EventsWritten', 'BatchesRefused', 'BatchesFailed'].map((name, index) => [
+        { expression: `SEARCH('{${RELAY_NAMESPACE},Cluster,service} MetricName="${name}"', 'Sum', 300)`, id: `cluster${index}` },
+      ]),
+      WIDTH,
+    ),
     metricWidget('API Gateway', [api('Count', 'Sum'), api('4XXError', 'Sum'), api('5XXError', 'Sum')], 12),
     metricWidget('Lambda', [lambda('Errors', 'Sum'), lambda('Throttles', 'Sum'), lambda('ConcurrentExecutions', 'Maximum'), lambda('Duration', 'p99')], 12),
     logWidget('Requests by verb', 'filter stage = "ResponseComplete" | stats count(*) as requests by bin(5m), verb', 'timeSeries', WIDTH),

@@ -281,6 +281,12 @@ describe('serverless package: default parameters', () => {
       assert.ok(titles.includes(title), `no widget ${title} in ${titles.join(', ')}`);
     }
     for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.match(widget.properties.query!, /^SOURCE '\/kube-audit-relay\/prod\/audit' \| /);
+    // Every cluster the relay hears from, listed in CLUSTERS or not, by a SEARCH over the Cluster dimension.
+    const perCluster = body.widgets.find((widget) => widget.properties.title.startsWith('Per cluster'))!;
+    assert.deepEqual(
+      (perCluster.properties.metrics as { expression: string }[][]).map(([metric]) => metric!.expression),
+      ['EventsWritten', 'BatchesRefused', 'BatchesFailed'].map((name) => `SEARCH('{KubeAuditRelay,Cluster,service} MetricName="${name}"', 'Sum', 300)`),
+    );
     // Every alarm is on the dashboard: the relay's in "Alarms", the generated detections' in "Detections".
     const alarmIds = alarmMetrics(packaged.template).map((alarm) => `\${${alarm.id}.Arn}`);
     const alarmWidgets = body.widgets.filter((widget) => widget.type === 'alarm');
