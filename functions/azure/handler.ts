@@ -33,7 +33,7 @@ export interface ReceiveHandlerOptions {
  * request and kept for the worker's life; settings that cannot work answer 500 naming each variable at fault.
  */
 export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
-  let pipelineReady: Promise<Receiver> | undefined;
+  let receiverReady: Promise<Receiver> | undefined;
 
   /** The pipeline and its outputs; the note goes to the log of the request that is running when it is written. */
   async function build(log: () => InvocationContext): Promise<Receiver> {
@@ -76,11 +76,11 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     current = context;
     let receiver: Receiver;
     try {
-      pipelineReady ??= build(() => current ?? context);
-      receiver = await pipelineReady;
+      receiverReady ??= build(() => current ?? context);
+      receiver = await receiverReady;
     } catch (error) {
       // A failed build is not kept: the next request tries again.
-      pipelineReady = undefined;
+      receiverReady = undefined;
       if (!(error instanceof ConfigError)) throw error;
       context.error(formatBatchLogLine({ status: 500, message: error.message, durationMs: 0, error: error.name }));
       return { status: 500, headers: { 'content-type': 'application/json' }, jsonBody: { message: error.message } };
