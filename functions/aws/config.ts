@@ -1,5 +1,16 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readTierBindings, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
+import {
+  checkEveryCallerHasACluster,
+  CLUSTER_PLACEHOLDER,
+  type Env,
+  type OutputsConfig,
+  type PipelineConfig,
+  readOutputsConfig,
+  readTierBindings,
+  readPipelineConfig,
+  SettingsReader,
+  type TierRouting,
+} from '../../src/index.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -14,9 +25,16 @@ const TOKEN_CACHE_SECONDS = 24 * 60 * 60;
 
 /** The Lambda handler's settings, read once per execution environment. */
 export interface LambdaConfig {
-  /** LOG_GROUP_NAME: the CloudWatch Logs group to write to. Required; `/aws/eks/<cluster>/cluster` for EKS's layout. */
+  /**
+   * LOG_GROUP_NAME: the CloudWatch Logs group to write to. Required; `/aws/eks/<cluster>/cluster` for EKS's layout, or
+   * a template `/aws/eks/{cluster}/cluster` for a group per cluster (each must exist: the stack makes one per CLUSTERS
+   * entry), which needs a cluster for every caller (on every token line, or CLUSTER_NAME).
+   */
   readonly logGroupName: string;
-  /** LOG_STREAM_PREFIX: streams are `<prefix><32 hex>`, one per execution environment. Default `kube-apiserver-audit-`. */
+  /**
+   * LOG_STREAM_PREFIX: streams are `<prefix><cluster>-<32 hex>` (`<prefix><32 hex>` with no cluster), one per cluster
+   * and execution environment. Default `kube-apiserver-audit-`; at most 226 characters, so the longest cluster name fits.
+   */
   readonly logStreamPrefix: string;
   /** AUTH_TOKEN_PARAMETER: name of the SSM SecureString holding the accepted bearer token(s). Default: none. */
   readonly authTokenParameter?: string;
@@ -45,6 +63,12 @@ export const readSecureString: ParameterReader = async (name) =>
 
 const LOG_GROUP_NAME = /^[\w\-/.#]{1,512}$/;
 const STREAM_NAME_FORBIDDEN = /[:*]/;
+/** CloudWatch Logs' longest group or stream name. */
+const MAX_NAME = 512;
+/** The longest cluster name a credential may carry (src/cluster-name.ts): what a `{cluster}` may become. */
+const MAX_CLUSTER = 253;
+/** The longest LOG_STREAM_PREFIX: the cluster, a dash and 32 hex digits follow it. */
+const MAX_STREAM_PREFIX = MAX_NAME - MAX_CLUSTER - 1 - 32;
 
 /**
  * Reads the environment and the token parameter it names, reporting every problem at once as a ConfigError that names
@@ -53,12 +77,17 @@ const STREAM_NAME_FORBIDDEN = /[:*]/;
 export async function readLambdaConfig(env: Env, readParameter: ParameterReader = readSecureString): Promise<LambdaConfig> {
   const reader = new SettingsReader(env);
   const logGroupName = reader.required('LOG_GROUP_NAME');
-  if (logGroupName && !LOG_GROUP_NAME.test(logGroupName)) {
-    reader.problem('LOG_GROUP_NAME', 'must be 1 to 512 letters, digits or any of _ - / . #');
+  // A template's {cluster} may become a cluster name of up to 253 characters.
+  const longestGroup = logGroupName.replaceAll(CLUSTER_PLACEHOLDER, 'c'.repeat(MAX_CLUSTER));
+  if (logGroupName && (!LOG_GROUP_NAME.test(longestGroup) || longestGroup.length > MAX_NAME)) {
+    reader.problem(
+      'LOG_GROUP_NAME',
+      `must be 1 to ${MAX_NAME} letters, digits or any of _ - / . #, and may hold {cluster} (then at most ${MAX_NAME - MAX_CLUSTER} characters besides it), e.g. /aws/eks/{cluster}/cluster`,
+    );
   }
   const logStreamPrefix = reader.string('LOG_STREAM_PREFIX') ?? DEFAULT_LOG_STREAM_PREFIX;
-  if (logStreamPrefix.length > 480 || STREAM_NAME_FORBIDDEN.test(logStreamPrefix)) {
-    reader.problem('LOG_STREAM_PREFIX', 'must be at most 480 characters without : or * (32 hex digits follow it in the stream name)');
+  if (logStreamPrefix.length > MAX_STREAM_PREFIX || STREAM_NAME_FORBIDDEN.test(logStreamPrefix)) {
+    reader.problem('LOG_STREAM_PREFIX', `must be at most ${MAX_STREAM_PREFIX} characters without : or * (the cluster, a dash and 32 hex digits follow it in the stream name)`);
   }
 
   const coldLogGroupName = reader.string('COLD_LOG_GROUP_NAME');
@@ -76,6 +105,7 @@ export async function readLambdaConfig(env: Env, readParameter: ParameterReader 
   if (pipeline.maxEventBytes > CLOUDWATCH_MAX_EVENT_BYTES) {
     reader.problem('MAX_EVENT_BYTES', `must be at most ${CLOUDWATCH_MAX_EVENT_BYTES}, CloudWatch Logs' largest event (message + 26 bytes); use 262144 for accounts with the older limit`);
   }
+  if (logGroupName.includes(CLUSTER_PLACEHOLDER)) checkEveryCallerHasACluster(reader, pipeline, { setting: 'LOG_GROUP_NAME', clusterSetting: 'CLUSTER_NAME' });
   const outputs = readOutputsConfig(reader, { own: true });
   const tiers = readTierBindings(reader, outputs, { alwaysStored: ['hot'], own: { cold: { setting: 'COLD_LOG_GROUP_NAME', given: coldLogGroupName !== undefined } } });
   reader.finish();

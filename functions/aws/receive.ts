@@ -9,7 +9,7 @@ import {
   batchLogLevel,
   batchTally,
   ConfigError,
-  createCloudWatchSink,
+  createCloudWatchClusterSink,
   createOutputs,
   createPipeline,
   emptyCounts,
@@ -37,7 +37,8 @@ let pipelineReady: Promise<Pipeline> | undefined;
 
 /**
  * The pipeline of this execution environment, built on first use: configuration, tokens from SSM, the CloudWatch
- * client and the sink with its stream. A failed build is not kept, so the next invocation tries again.
+ * client and the sink, with a stream (and for a templated LOG_GROUP_NAME a group) per cluster. A failed build is not
+ * kept, so the next invocation tries again.
  */
 function pipeline(): Promise<Pipeline> {
   pipelineReady ??= buildPipeline().catch((error: unknown) => {
@@ -55,7 +56,7 @@ async function buildPipeline(): Promise<Pipeline> {
   const client = new CloudWatchLogsClient({ maxAttempts: 1 });
   const groupSink = (logGroupName: string, logGroupClass?: 'INFREQUENT_ACCESS') =>
     withDelivery(
-      createCloudWatchSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
+      createCloudWatchClusterSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
       config.outputs.dedupeCapacity,
     );
   const cold = config.coldLogGroupName ? groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') : undefined;

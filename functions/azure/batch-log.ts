@@ -15,6 +15,8 @@ export interface BatchLogLine extends Partial<BatchCounts> {
   readonly status: number;
   /** The answer's message, as the caller got it. */
   readonly message: string;
+  /** The caller's cluster (named by its credential or client certificate, else CLUSTER_NAME); absent when none is known, e.g. a 401. */
+  readonly cluster?: string;
   readonly durationMs: number;
   /** For 5xx: the error's name, e.g. SinkError or ConfigError. */
   readonly error?: string;

@@ -1,8 +1,24 @@
+import type { X509Certificate } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
-import { batchLogLevel, batchTally, ConfigError, createAzureMonitorSink, createOutputs, createPipeline, type Env, type OutputNote, jsonAnswer, type Pipeline, withDelivery } from '../../src/index.ts';
+import {
+  batchLogLevel,
+  batchTally,
+  type ClientCertificateSubject,
+  ConfigError,
+  createAzureMonitorSink,
+  createOutputs,
+  createPipeline,
+  type Env,
+  jsonAnswer,
+  type OutputNote,
+  type Pipeline,
+  RequestError,
+  withDelivery,
+} from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
+import { CLIENT_CERT_HEADER, verifiedClientCertificate } from './client-certificate.ts';
 import { readAzureSettings } from './settings.ts';
 
 export interface ReceiveHandlerOptions {
@@ -19,10 +35,10 @@ export interface ReceiveHandlerOptions {
  * request and kept for the worker's life; settings that cannot work answer 500 naming each variable at fault.
  */
 export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
-  let pipelineReady: Promise<Pipeline> | undefined;
+  let receiverReady: Promise<Receiver> | undefined;
 
   /** The pipeline and its outputs; the note goes to the log of the request that is running when it is written. */
-  async function build(log: () => InvocationContext): Promise<Pipeline> {
+  async function build(log: () => InvocationContext): Promise<Receiver> {
     const env = options.env ?? process.env;
     const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
@@ -47,31 +63,45 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     };
     const sinks = { hot: streamSink(settings.streamName, settings.ruleId), ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId) } : {}) };
     const sink = await createOutputs(settings.outputs, context, { ...(settings.tiers ? { routing: settings.tiers } : {}), sinks });
-    return createPipeline({ config: settings.pipeline, sink });
+    return { pipeline: createPipeline({ config: settings.pipeline, sink }), ...(settings.clientAuthorities ? { clientAuthorities: settings.clientAuthorities } : {}) };
   }
 
   let current: InvocationContext | undefined;
   return async function receiveAuditEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     current = context;
-    let pipeline: Pipeline;
+    let receiver: Receiver;
     try {
-      pipelineReady ??= build(() => current ?? context);
-      pipeline = await pipelineReady;
+      receiverReady ??= build(() => current ?? context);
+      receiver = await receiverReady;
     } catch (error) {
       // A failed build is not kept: the next request tries again.
-      pipelineReady = undefined;
+      receiverReady = undefined;
       if (!(error instanceof ConfigError)) throw error;
       context.error(formatBatchLogLine({ status: 500, message: error.message, durationMs: 0, error: error.name }));
       const { status, headers, body } = jsonAnswer(500, error.message);
       return { status, headers: { ...headers }, body };
     }
-    const result = await pipeline.receive({
+    const headers = Object.fromEntries(request.headers);
+    let clientCertificate: ClientCertificateSubject | undefined;
+    // Health checks need no certificate (the template excludes their path from client certificates).
+    if (receiver.clientAuthorities && request.method.toUpperCase() === 'POST') {
+      try {
+        clientCertificate = verifiedClientCertificate(headers[CLIENT_CERT_HEADER], receiver.clientAuthorities);
+      } catch (error) {
+        if (!(error instanceof RequestError)) throw error;
+        context.warn(formatBatchLogLine({ status: error.status, message: error.message, durationMs: 0 }));
+        const { status, headers: answerHeaders, body } = jsonAnswer(error.status, error.message);
+        return { status, headers: { ...answerHeaders }, body };
+      }
+    }
+    const result = await receiver.pipeline.receive({
       method: request.method,
       path: new URL(request.url).pathname,
-      headers: Object.fromEntries(request.headers),
+      headers,
       body: new Uint8Array(await request.arrayBuffer()),
+      ...(clientCertificate ? { clientCertificate } : {}),
     });
-    const line = { status: result.status, message: result.message, ...batchTally(result) };
+    const line = { status: result.status, message: result.message, ...(result.cluster === undefined ? {} : { cluster: result.cluster }), ...batchTally(result) };
     const level = batchLogLevel(result.status);
     if (level === 'error') {
       context.error(formatBatchLogLine({ ...line, ...(result.error ? { error: result.error.name, cause: result.error.message } : {}) }));
@@ -79,4 +109,10 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     else context.log(formatBatchLogLine(line));
     return { status: result.status, headers: { ...result.headers }, body: result.body };
   };
+}
+
+/** What the handler keeps per worker: the pipeline, and the CAs a forwarded client certificate must come from. */
+interface Receiver {
+  readonly pipeline: Pipeline;
+  readonly clientAuthorities?: readonly X509Certificate[];
 }

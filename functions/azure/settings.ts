@@ -1,4 +1,6 @@
+import type { X509Certificate } from 'node:crypto';
 import { type Env, type OutputsConfig, type PipelineConfig, readOutputsConfig, readTierBindings, readPipelineConfig, SettingsReader, type TierRouting } from '../../src/index.ts';
+import { readCertificateAuthorities } from './client-certificate.ts';
 
 /** The stream the template's data collection rule declares. */
 export const DEFAULT_STREAM_NAME = 'Custom-KubeAudit';
@@ -25,6 +27,12 @@ export interface AzureSettings {
   readonly tiers?: TierRouting;
   /** AZURE_CLIENT_ID: client id of a user-assigned managed identity. Default: the app's system-assigned identity. */
   readonly clientId?: string;
+  /**
+   * CLIENT_CA_PEM: the CA certificate(s), PEM, that must have issued the client certificate App Service forwards in
+   * X-ARR-ClientCert; with it, every POST needs such a certificate (the app must require client certificates). Default
+   * none: the header is ignored. CLIENT_CERT_CLUSTER (CN or O) then names the cluster from the certificate.
+   */
+  readonly clientAuthorities?: readonly X509Certificate[];
   /** CLUSTER_NAME, auth (AUTH_TOKENS, usually a Key Vault reference), filter and redaction settings. */
   readonly pipeline: PipelineConfig;
   /**
@@ -65,11 +73,40 @@ export function readAzureSettings(env: Env): AzureSettings {
     }
   }
   const clientId = reader.string('AZURE_CLIENT_ID');
+  const clientAuthorities = readClientAuthorities(reader);
   const pipeline = readPipelineConfig(reader);
   const outputs = readOutputsConfig(reader, { own: true });
   const tiers = readTierBindings(reader, outputs, { alwaysStored: ['hot'], own: { cold: { setting: 'COLD_LOGS_STREAM_NAME', given: coldStreamName !== undefined } } });
   reader.finish();
-  return { endpoint, ruleId, streamName, ...(coldStreamName ? { coldStreamName } : {}), ...(coldRuleId ? { coldRuleId } : {}), ...(tiers ? { tiers } : {}), ...(clientId ? { clientId } : {}), pipeline, outputs };
+  return {
+    endpoint,
+    ruleId,
+    streamName,
+    ...(coldStreamName ? { coldStreamName } : {}),
+    ...(coldRuleId ? { coldRuleId } : {}),
+    ...(tiers ? { tiers } : {}),
+    ...(clientId ? { clientId } : {}),
+    ...(clientAuthorities ? { clientAuthorities } : {}),
+    pipeline,
+    outputs,
+  };
+}
+
+/** CLIENT_CA_PEM's certificates; CLIENT_CERT_CLUSTER without them is a problem (only verified certificates may name a cluster). */
+function readClientAuthorities(reader: SettingsReader): X509Certificate[] | undefined {
+  const pem = reader.string('CLIENT_CA_PEM');
+  if (pem === undefined) {
+    if (reader.string('CLIENT_CERT_CLUSTER') !== undefined) {
+      reader.problem('CLIENT_CERT_CLUSTER', 'needs CLIENT_CA_PEM: App Service forwards client certificates without checking who issued them, so the relay checks them against that CA');
+    }
+    return undefined;
+  }
+  try {
+    return readCertificateAuthorities(pem);
+  } catch (error) {
+    reader.problem('CLIENT_CA_PEM', `${(error as Error).message}: give the CA certificate(s) that issue the API servers' client certificates, in PEM`);
+    return undefined;
+  }
 }
 
 function isHttpsUrl(text: string): boolean {

@@ -10,9 +10,10 @@ const WIDTH = 24;
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const cluster = await resolveVariable('param:CLUSTER_NAME');
-  const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
   const apiName = await resolveVariable('self:provider.apiName');
-  const { metricFilters, silenceAlarms } = await resolveVariable('self:custom.relay');
+  const { metricFilters, silenceAlarms, failedAlarms, refusedAlarms, logGroupNames } = await resolveVariable('self:custom.relay');
+  // Every cluster's group with LOG_GROUP_NAME /aws/eks/{cluster}/cluster.
+  const sources = logGroupNames.map((name) => `SOURCE '${name}'`).join(' | ');
   const savedQuery = (id) => resolveVariable(`file(infra/aws/queries.yml):Resources.${id}.Properties.QueryString`);
 
   const relay = (name, stat, label) => [RELAY_NAMESPACE, name, 'service', 'kube-audit-relay', 'Cluster', cluster, { stat, label }];
@@ -28,9 +29,9 @@ module.exports = async ({ resolveVariable }) => {
     type: 'log',
     width,
     height: 8,
-    properties: { title, query: `SOURCE '${logGroupName}' | ${query}`, region: '${AWS::Region}', view },
+    properties: { title, query: `${sources} | ${query}`, region: '${AWS::Region}', view },
   });
-  const alarms = ['BatchesFailedAlarm', 'BatchesRefusedAlarm', ...Object.keys(silenceAlarms), 'ReceiveErrorsAlarm', 'ReceiveThrottlesAlarm', 'Api4xxAlarm', 'Api5xxAlarm'];
+  const alarms = [...Object.keys(failedAlarms), ...Object.keys(refusedAlarms), ...Object.keys(silenceAlarms), 'ReceiveErrorsAlarm', 'ReceiveThrottlesAlarm', 'Api4xxAlarm', 'Api5xxAlarm'];
   if (metricFilters !== 'none') alarms.push('AuthFailureAlarm');
   // The generated detection alarms (none without metric filters), in a widget of their own: findings, not relay health.
   const detections = await resolveVariable(`file(infra/aws/detection-alarms-${metricFilters}.yml):Resources`);
@@ -51,6 +52,15 @@ module.exports = async ({ resolveVariable }) => {
       relay('EventsRestamped', 'Sum', 'restamped'),
     ]),
     metricWidget('CloudWatch Logs write time per batch (ms)', [relay('SinkLatency', 'p50', 'p50'), relay('SinkLatency', 'p99', 'p99'), relay('SinkLatency', 'Maximum', 'max')]),
+    // Every cluster the relay has heard from, listed or not: a SEARCH over the Cluster dimension (dashboards take it,
+    // alarms do not).
+    metricWidget(
+      'Per cluster: events written, batches refused and failed',
+      ['EventsWritten', 'BatchesRefused', 'BatchesFailed'].map((name, index) => [
+        { expression: `SEARCH('{${RELAY_NAMESPACE},Cluster,service} MetricName="${name}"', 'Sum', 300)`, id: `cluster${index}` },
+      ]),
+      WIDTH,
+    ),
     metricWidget('API Gateway', [api('Count', 'Sum'), api('4XXError', 'Sum'), api('5XXError', 'Sum')], 12),
     metricWidget('Lambda', [lambda('Errors', 'Sum'), lambda('Throttles', 'Sum'), lambda('ConcurrentExecutions', 'Maximum'), lambda('Duration', 'p99')], 12),
     logWidget('Requests by verb', 'filter stage = "ResponseComplete" | stats count(*) as requests by bin(5m), verb', 'timeSeries', WIDTH),

@@ -24,19 +24,27 @@ const list = (value) =>
     .map((item) => item.trim())
     .filter((item) => item !== '');
 
+/** A cluster name as a logical id part: `checkout-eu1` -> `CheckoutEu1`. */
+const pascal = (cluster) => cluster.split(/[-_]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+
 /**
- * The logical id of each cluster's audit-stopped alarm: CLUSTER_NAME's keeps AuditStoppedAlarm (the id deployed stacks
- * already have, so an update does not replace it), the others AuditStopped<Name>Alarm with _ and - dropped.
+ * The logical id of one resource per cluster: CLUSTER_NAME's keeps the id deployed stacks already have (`<prefix><suffix>`,
+ * so an update does not replace it), the others `<prefix><Name><suffix>` with _ and - dropped (clashes are refused
+ * once, by clusterIdClashes).
  */
-function silenceAlarmIds(clusters, clusterName, problems) {
-  const ids = {};
-  for (const cluster of clusters) {
-    const pascal = cluster.split(/[-_]/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
-    const id = cluster === clusterName ? 'AuditStoppedAlarm' : `AuditStopped${pascal}Alarm`;
-    if (ids[id] !== undefined) problems.push(`CLUSTERS entries ${JSON.stringify(ids[id])} and ${JSON.stringify(cluster)} would share the alarm ${id}; rename one of the clusters`);
-    else ids[id] = cluster;
+const clusterIds = (clusters, clusterName, [prefix, suffix]) =>
+  Object.fromEntries(clusters.map((cluster) => [cluster === clusterName ? `${prefix}${suffix}` : `${prefix}${pascal(cluster)}${suffix}`, cluster]));
+
+/** Clusters other than CLUSTER_NAME whose resources would share logical ids (checkout-eu1 and checkout_eu1). */
+function clusterIdClashes(clusters, clusterName) {
+  const seen = new Map();
+  const problems = [];
+  for (const cluster of clusters.filter((name) => name !== clusterName)) {
+    const id = `AuditStopped${pascal(cluster)}Alarm`;
+    if (seen.has(id)) problems.push(`CLUSTERS entries ${JSON.stringify(seen.get(id))} and ${JSON.stringify(cluster)} would share the alarm ${id}; rename one of the clusters`);
+    else seen.set(id, cluster);
   }
-  return ids;
+  return problems;
 }
 
 /** An IPv4 or IPv6 CIDR with a prefix length the address family allows. */
@@ -86,9 +94,16 @@ module.exports = async ({ resolveVariable }) => {
   const clusters = [...new Set(list(await param('CLUSTERS')))];
   if (clusters.length === 0) problems.push('CLUSTERS is required: give the names of the clusters that send to this relay, comma-separated, e.g. payments-eu1,payments-us1');
   for (const cluster of clusters.filter((name) => !CLUSTER_NAME.test(name))) problems.push(`CLUSTERS entry ${JSON.stringify(cluster)} must be ${CLUSTER_NAME_FORM}`);
-  await matching('LOG_GROUP_NAME', /^[\w\-/.#]{1,512}$/, '1 to 512 letters, digits or any of _ - / . #, e.g. /aws/eks/payments/cluster');
+  const logGroupName = (await param('LOG_GROUP_NAME')) ?? '';
+  // {cluster} becomes a cluster name of at most 100 characters (CLUSTER_NAME's form).
+  if (!/^[\w\-/.#]{1,512}$/.test(logGroupName.replaceAll('{cluster}', 'c'.repeat(100)))) {
+    problems.push(`LOG_GROUP_NAME ${JSON.stringify(logGroupName)} must be 1 to 512 letters, digits or any of _ - / . # (at most 412 besides a {cluster}), e.g. /aws/eks/payments/cluster or /aws/eks/{cluster}/cluster`);
+  }
+  const perClusterGroups = logGroupName.includes('{cluster}');
   const logStreamPrefix = await param('LOG_STREAM_PREFIX');
-  if ((logStreamPrefix ?? '').length > 480 || /[:*]/.test(logStreamPrefix ?? '')) problems.push('LOG_STREAM_PREFIX must be at most 480 characters without : or *');
+  if ((logStreamPrefix ?? '').length > 226 || /[:*]/.test(logStreamPrefix ?? '')) {
+    problems.push('LOG_STREAM_PREFIX must be at most 226 characters without : or * (the cluster, a dash and 32 hex digits follow it)');
+  }
   await retention('LOG_RETENTION_DAYS');
   await retention('FUNCTION_LOG_RETENTION_DAYS');
   const logGroupClass = await oneOf('LOG_GROUP_CLASS', ['STANDARD', 'INFREQUENT_ACCESS']);
@@ -106,7 +121,7 @@ module.exports = async ({ resolveVariable }) => {
     problems.push(`TIERS_PRESET ${JSON.stringify(tiersPreset ?? '')} must be none or minimal: security and compliance also route to an archive, which the Lambda cannot write yet (give TIERS with those rules sent to cold instead)`);
   }
   if (coldLogGroup === 'create') {
-    if (!/^[\w\-/.#]{1,512}$/.test(coldLogGroupName ?? '') || coldLogGroupName === (await param('LOG_GROUP_NAME'))) {
+    if (!/^[\w\-/.#]{1,512}$/.test(coldLogGroupName ?? '') || coldLogGroupName === logGroupName) {
       problems.push(`COLD_LOG_GROUP_NAME ${JSON.stringify(coldLogGroupName ?? '')} must be 1 to 512 letters, digits or any of _ - / . #, and not LOG_GROUP_NAME`);
     }
     if (logGroup !== 'create') problems.push('COLD_LOG_GROUP=create needs LOG_GROUP=create: the cold group takes the audit group\'s key, retention and deletion protection');
@@ -150,7 +165,17 @@ module.exports = async ({ resolveVariable }) => {
     problems.push(`ALARM_TOPIC_ARN ${JSON.stringify(alarmTopicArn ?? '')} must be none or a topic ARN like arn:aws:sns:eu-west-1:111122223333:audit-alarms`);
   }
 
-  const silenceAlarms = silenceAlarmIds(clusters, clusterName, problems);
+  problems.push(...clusterIdClashes(clusters, clusterName));
+  const silenceAlarms = clusterIds(clusters, clusterName, ['AuditStopped', 'Alarm']);
+  // Refusals before the caller is known (a wrong token, an invalid configuration) count under CLUSTER_NAME, so its
+  // batch alarms exist even when CLUSTERS leaves it out; a group per cluster exists for it too (tokens naming no cluster).
+  const fleet = [...new Set([clusterName, ...clusters])];
+  const failedAlarms = clusterIds(fleet, clusterName, ['BatchesFailed', 'Alarm']);
+  const refusedAlarms = clusterIds(fleet, clusterName, ['BatchesRefused', 'Alarm']);
+  const auditLogGroups = perClusterGroups
+    ? Object.fromEntries(Object.entries(clusterIds(fleet, clusterName, ['AuditLogGroup', ''])).map(([id, cluster]) => [id, logGroupName.replaceAll('{cluster}', cluster)]))
+    : { AuditLogGroup: logGroupName };
+  const logGroupNames = Object.values(auditLogGroups);
   const auditLogKeyArn = logGroup === 'create' && kmsKeyArn === 'create' ? { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] } : KMS_KEY_ARN.test(kmsKeyArn ?? '') ? kmsKeyArn : undefined;
   const archive = await archiveChoices({ param, problems, auditLogKeyArn, lambdaInVpc });
 
@@ -181,9 +206,18 @@ module.exports = async ({ resolveVariable }) => {
     coldLogGroupName: coldLogGroup === 'create' ? coldLogGroupName : '',
     /** The function's TIERS_PRESET: empty for none. */
     tiersPreset: tiersPreset === 'none' ? '' : tiersPreset,
-    /** The group(s) a created key may encrypt (its policy's kms:EncryptionContext:aws:logs:arn): one, or a list with the cold group. */
+    /**
+     * The audit group of each cluster with LOG_GROUP_NAME /aws/eks/{cluster}/cluster (logical id -> name, CLUSTER_NAME's
+     * AuditLogGroup, the others AuditLogGroup<Name>), else { AuditLogGroup: LOG_GROUP_NAME }.
+     */
+    auditLogGroups,
+    /** Every audit group's name: what the saved queries, the dashboard and the role name. */
+    logGroupNames,
+    /** CLUSTER_NAME's audit group: the one the metric filters watch and the stack outputs. */
+    logGroupName: logGroupNames[0],
+    /** The group(s) a created key may encrypt (its policy's kms:EncryptionContext:aws:logs:arn): one, or a list (clusters, cold group). */
     encryptedGroupArns: ((arns) => (arns.length === 1 ? arns[0] : arns))(
-      [await param('LOG_GROUP_NAME'), ...(coldLogGroup === 'create' ? [coldLogGroupName] : [])].map((name) => ({
+      [...logGroupNames, ...(coldLogGroup === 'create' ? [coldLogGroupName] : [])].map((name) => ({
         'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`,
       })),
     ),
@@ -197,6 +231,9 @@ module.exports = async ({ resolveVariable }) => {
     outputs: archive.archive === 'none' ? '' : archive.archive === 'existing' ? `s3://${archive.bucket}/${archive.prefix}` : { 'Fn::Sub': `s3://\${ArchiveBucket}/${archive.prefix}` },
     /** The clusters Athena's partition projection enumerates (archive-athena.cjs). */
     clusters,
+    /** The BatchesFailed and BatchesRefused alarms' logical ids -> their cluster (batch-alarms.cjs): CLUSTERS and CLUSTER_NAME. */
+    failedAlarms,
+    refusedAlarms,
     reservedConcurrency: reserved === 'none' ? null : Number(reserved),
     vpcEndpointIds,
     subnetIds,

@@ -1,4 +1,4 @@
-// The receive function's permissions, only those the parameters call for: writing to the audit group and to its own
+// The receive function's permissions, only those the parameters call for: writing to the audit group(s) and to its own
 // log group always; reading the token parameter with AUTH_MODE=token; decrypting it when a customer managed key
 // (AUTH_TOKEN_KMS_KEY_ARN) encrypts it; with ARCHIVE, writing objects under the archive's prefix and encrypting them
 // with its key. Chosen here rather than with template conditions on fixed strings.
@@ -7,11 +7,12 @@
 const sub = (text) => ({ 'Fn::Sub': text });
 
 module.exports = async ({ resolveVariable }) => {
-  const { tokenAccess, authTokenParameter, coldLogGroupName, archive } = await resolveVariable('self:custom.relay');
-  const logGroupName = await resolveVariable('param:LOG_GROUP_NAME');
+  const { tokenAccess, authTokenParameter, coldLogGroupName, logGroupNames, archive } = await resolveVariable('self:custom.relay');
   const groupArn = (name) => `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`;
   const write = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-  const groups = [logGroupName, ...(coldLogGroupName ? [coldLogGroupName] : [])];
+  // Every cluster's group by name (LOG_GROUP_NAME /aws/eks/{cluster}/cluster), never the template as a wildcard:
+  // /aws/eks/*/cluster would also let the relay write into the audit log EKS keeps for its own clusters.
+  const groups = [...logGroupNames, ...(coldLogGroupName ? [coldLogGroupName] : [])];
   return [
     // CreateLogStream is authorized on the group, PutLogEvents on its streams.
     { Sid: 'WriteAuditEvents', Effect: 'Allow', Action: write, Resource: groups.flatMap((name) => [sub(groupArn(name)), sub(`${groupArn(name)}:log-stream:*`)]) },

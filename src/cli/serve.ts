@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import { isClusterName } from '../cluster-name.ts';
-import { type PipelineConfig, readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { readPipelineConfig, SettingsReader, type Env } from '../config.ts';
+import { checkEveryCallerHasACluster } from '../every-caller-has-a-cluster.ts';
 import { withDetections } from '../detect/detecting-sink.ts';
 import { createMatchOutput, isMatchOutput, type MatchOutput } from '../detect/match-output.ts';
 import { loadRules } from '../detect/rule-source.ts';
@@ -242,7 +242,7 @@ function readServeSettings(env: Env, detect: boolean): ServeSettings {
   checkTlsMaterial(reader, { ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }), ...(clientCa === undefined ? {} : { clientCa }) });
   const pipeline = readPipelineConfig(reader, { authMode: 'none' });
   const perCluster = [...outputs.guaranteed, ...STORED_TIERS.flatMap((tier) => outputs.bound[tier]), ...outputs.bestEffort].flatMap((spec) => (spec.kind === 'file' && isPerClusterPath(spec.path) ? [spec.path] : []));
-  if (perCluster.length > 0) checkEveryCallerHasACluster(reader, pipeline);
+  if (perCluster.length > 0) checkEveryCallerHasACluster(reader, pipeline, { setting: 'OUTPUTS', clusterSetting: '--cluster (CLUSTER_NAME)' });
   for (const template of perCluster) checkDirectoryWritable(reader, template);
   reader.finish();
 
@@ -255,20 +255,6 @@ function readServeSettings(env: Env, detect: boolean): ServeSettings {
     warnings.push('tokens or basic auth are configured without --tls-cert/--tls-key: the API server sends credentials only over https, so its requests will be refused with 401 unless a TLS proxy sits in front');
   }
   return { host, port, outputs, ...(routing ? { routing } : {}), ...(detectOutput ? { detectOutput } : {}), requestTimeoutMs, maxInflightBytes, ...(metricsPort === undefined ? {} : { metricsPort }), ...(tls ? { tls } : {}), pipeline, warnings };
-}
-
-/** With `--output 'audit-{cluster}.jsonl'`, every accepted caller must end up with a cluster that is file-name safe. */
-function checkEveryCallerHasACluster(reader: SettingsReader, pipeline: PipelineConfig): void {
-  if (pipeline.cluster !== undefined) {
-    if (!isClusterName(pipeline.cluster)) reader.problem('CLUSTER_NAME', "must be letters, digits, '.', '_' or '-' when --output names a file per {cluster}");
-    return;
-  }
-  if (pipeline.clientCertCluster !== undefined) return;
-  const { auth } = pipeline;
-  const unnamed = auth.mode === 'none' ? 1 : [...auth.tokens, ...auth.basic].filter((credential) => credential.cluster === undefined).length;
-  if (unnamed > 0) {
-    reader.problem('OUTPUTS', `has {cluster}, but ${auth.mode === 'none' ? 'callers are not authenticated' : `${unnamed} credential line(s) name no cluster`} and --cluster (CLUSTER_NAME) is not set: name the cluster on every line (\`<token> <cluster>\`) or set --cluster`);
-  }
 }
 
 /** The files of a per-cluster output are opened on each cluster's first batch: check their directory at start. */

@@ -33,7 +33,7 @@ export function awsDetectionQueriesTemplate(rules: readonly DetectionRule[]): st
   const resources: Record<string, unknown> = {};
   const query = (name: string, text: string) => ({
     Type: 'AWS::Logs::QueryDefinition',
-    Properties: { Name: `kube-audit-relay/\${param:CLUSTER_NAME}/${name}`, LogGroupNames: ['${param:LOG_GROUP_NAME}'], QueryString: text },
+    Properties: { Name: `kube-audit-relay/\${param:CLUSTER_NAME}/${name}`, LogGroupNames: '${self:custom.relay.logGroupNames}', QueryString: text },
   });
   for (const rule of rules) resources[`Detect${pascal(rule.id)}Query`] = query(`detections/${rule.id}`, insightsQuery(rule));
   for (const [name, text] of Object.entries(INSIGHTS_INVESTIGATIONS)) resources[`Investigate${pascal(name)}Query`] = query(`investigate/${name}`, text);

@@ -12,6 +12,9 @@ import { packCalls, PUT_LOG_EVENTS_LIMITS } from './cloudwatch-pack.ts';
 import { errorName } from './retry.ts';
 import type { SendContext, Sink, SinkResult } from './sink.ts';
 
+/** Where stream names start unless told otherwise, as EKS names its audit streams. */
+export const DEFAULT_STREAM_PREFIX = 'kube-apiserver-audit-';
+
 /** Settings of the CloudWatch Logs sink. */
 export interface CloudWatchSinkOptions {
   /**
@@ -25,6 +28,11 @@ export interface CloudWatchSinkOptions {
    * INFREQUENT_ACCESS, for a cold tier.
    */
   readonly logGroupClass?: 'STANDARD' | 'INFREQUENT_ACCESS';
+  /**
+   * Whether to create the group when it does not exist. Default true; false where the stack must have made it (a
+   * group per cluster, encrypted and with retention), so a missing group fails the batch instead.
+   */
+  readonly createLogGroup?: boolean;
   /** Start of this sink's stream name; 32 random hex digits follow. Default `kube-apiserver-audit-` (as EKS). */
   readonly streamPrefix?: string;
   /** Largest event the account accepts, message bytes + 26: 1,048,576 (default), or 262,144 on older accounts. */
@@ -51,7 +59,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
   const concurrency = options.concurrency ?? 4;
   const maxEventBytes = options.maxEventBytes ?? 1_048_576;
   const hex = Array.from({ length: 16 }, () => Math.floor(random() * 256).toString(16).padStart(2, '0')).join('');
-  const logStreamName = `${options.streamPrefix ?? 'kube-apiserver-audit-'}${hex}`;
+  const logStreamName = `${options.streamPrefix ?? DEFAULT_STREAM_PREFIX}${hex}`;
   let streamReady: Promise<void> | undefined;
 
   const ensureStream = (): Promise<void> => {
@@ -67,7 +75,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): Sink {
       await client.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));
     } catch (error) {
       if (errorName(error) === 'ResourceAlreadyExistsException') return;
-      if (errorName(error) !== 'ResourceNotFoundException') throw error;
+      if (errorName(error) !== 'ResourceNotFoundException' || options.createLogGroup === false) throw error;
       await client.send(new CreateLogGroupCommand({ logGroupName, ...(options.logGroupClass ? { logGroupClass: options.logGroupClass } : {}) })).catch((groupError: unknown) => {
         if (errorName(groupError) !== 'ResourceAlreadyExistsException') throw groupError;
       });

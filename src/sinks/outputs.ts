@@ -182,8 +182,9 @@ async function createOutputSink(spec: OutputSpec, config: OutputsConfig, context
       return createS3ArchiveSink({ client, bucket: spec.bucket, prefix: spec.prefix });
     }
     case 'cloudwatch': {
-      const [{ CloudWatchLogsClient }, { createCloudWatchSink }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./cloudwatch.ts')]);
-      return createCloudWatchSink({ client: new CloudWatchLogsClient({ maxAttempts: 1 }), logGroupName: spec.logGroupName, maxEventBytes: context.maxEventBytes });
+      // A stream per cluster, as the Lambda writes them.
+      const [{ CloudWatchLogsClient }, { createCloudWatchClusterSink }] = await Promise.all([import('@aws-sdk/client-cloudwatch-logs'), import('./cloudwatch-per-cluster.ts')]);
+      return createCloudWatchClusterSink({ client: new CloudWatchLogsClient({ maxAttempts: 1 }), logGroupName: spec.logGroupName, maxEventBytes: context.maxEventBytes });
     }
     case 'azure-monitor': {
       const { createAzureMonitorSink } = await import('./azure-monitor.ts');

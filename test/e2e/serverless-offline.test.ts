@@ -53,7 +53,7 @@ describe('serverless offline', () => {
     assert.equal(answer.status, 200, answer.body);
     const streams = cloudWatch.streams(LOG_GROUP);
     assert.equal(streams.length, 1);
-    assert.match(streams[0]!, /^kube-apiserver-audit-[0-9a-f]{32}$/);
+    assert.match(streams[0]!, /^kube-apiserver-audit-dev-cluster-[0-9a-f]{32}$/, 'the stream carries CLUSTER_NAME');
     const stored = (await readStream(standInClient(cloudWatch.endpoint), LOG_GROUP, streams[0]!)).map((message) => JSON.parse(message) as AuditEvent);
     // A line repeated in the corpus is one event to the relay: it stores it once.
     const sent = [...new Set(batchLines)].map((line) => JSON.parse(line) as AuditEvent);

@@ -1,6 +1,7 @@
 // `serverless package` offline for every documented variant, packaged once and in parallel: existing endpoints with
 // the defaults; created endpoint + Lambda in the VPC with customer managed keys; AUTH_MODE=none with an
-// INFREQUENT_ACCESS group and an alarm topic; an adopted log group with the function in the VPC. Then assertions on
+// INFREQUENT_ACCESS group and an alarm topic; an adopted log group with the function in the VPC; a fleet with a log
+// group per cluster. Then assertions on
 // the CloudFormation each writes (private only, resource policy, least privilege, log group, queries, alarms,
 // generated detections, dashboard, outputs), cfn-lint on all of them, the relay's published metrics against the alarms, and the
 // parameters refused at package time. Three variants have the S3 archive: created with the defaults, created with its
@@ -61,6 +62,7 @@ const VARIANTS = {
   prod: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS },
   staging: { ...CREATED, ALARM_TOPIC_ARN, CLUSTERS: FLEET },
   open: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, AUTH_MODE: 'none', LOG_GROUP_CLASS: 'INFREQUENT_ACCESS', ALARM_TOPIC_ARN, COLD_LOG_GROUP: 'create', TIERS: COLD_TIERS, ARCHIVE: 'create' },
+  fleet: { VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, CLUSTER_NAME: 'payments', CLUSTERS: 'checkout-eu1,search_us2', LOG_GROUP_NAME: '/aws/eks/{cluster}/cluster' },
   adopted: {
     VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
     LAMBDA_IN_VPC: 'true',
@@ -171,13 +173,13 @@ function assertNamedResources(template: Template): void {
   }
 }
 
-function assertLeastPrivilege(template: Template, { parameterArn, groupName }: { parameterArn: string; groupName: string }): void {
+function assertLeastPrivilege(template: Template, { parameterArn, groupName, extraGroups = [] }: { parameterArn: string; groupName: string; extraGroups?: readonly string[] }): void {
   assert.equal(template.Resources.IamRoleLambdaExecution, undefined, "the framework's default role must not be created");
   assertNamedResources(template);
   const statements = identityStatements(template);
   const byAction = (action: string) => statements.filter((statement) => list(statement.Action).includes(action)).flatMap((statement) => list(statement.Resource).map(arnText));
-  const groupArn = `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${groupName}`;
-  assert.deepEqual(byAction('logs:PutLogEvents').sort(), [groupArn, `${groupArn}:log-stream:*`, 'GetAtt:ReceiveLogGroup.Arn'].sort());
+  const groupArns = [groupName, ...extraGroups].map((name) => `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`);
+  assert.deepEqual(byAction('logs:PutLogEvents').sort(), [...groupArns.flatMap((arn) => [arn, `${arn}:log-stream:*`]), 'GetAtt:ReceiveLogGroup.Arn'].sort());
   assert.deepEqual(byAction('ssm:GetParameter'), [parameterArn]);
   const role = only(template, 'AWS::IAM::Role');
   assert.deepEqual(only(template, 'AWS::Lambda::Function').Properties!.Role, { 'Fn::Sub': '${ReceiveRole.Arn}' });
@@ -325,6 +327,12 @@ describe('serverless package: default parameters', () => {
       assert.ok(titles.includes(title), `no widget ${title} in ${titles.join(', ')}`);
     }
     for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.match(widget.properties.query!, /^SOURCE '\/kube-audit-relay\/prod\/audit' \| /);
+    // Every cluster the relay hears from, listed in CLUSTERS or not, by a SEARCH over the Cluster dimension.
+    const perCluster = body.widgets.find((widget) => widget.properties.title.startsWith('Per cluster'))!;
+    assert.deepEqual(
+      (perCluster.properties.metrics as { expression: string }[][]).map(([metric]) => metric!.expression),
+      ['EventsWritten', 'BatchesRefused', 'BatchesFailed'].map((name) => `SEARCH('{KubeAuditRelay,Cluster,service} MetricName="${name}"', 'Sum', 300)`),
+    );
     // Every alarm is on the dashboard: the relay's in "Alarms", the generated detections' in "Detections".
     const alarmIds = alarmMetrics(packaged.template).map((alarm) => `\${${alarm.id}.Arn}`);
     const alarmWidgets = body.widgets.filter((widget) => widget.type === 'alarm');
@@ -462,6 +470,25 @@ describe('serverless package: created VPC endpoint, Lambda in the VPC', () => {
     for (const { id } of stopped) assert.ok(shown.includes(`\${${id}.Arn}`), `${id} is not on the dashboard`);
   });
 
+  it("alarms on every cluster's failed and refused batches, not only CLUSTER_NAME's", () => {
+    const relay = (name: string, Cluster: string) => metricIdentity('KubeAuditRelay', name, { service: 'kube-audit-relay', Cluster });
+    const batches = alarmMetrics(packaged.template).filter((alarm) => ['BatchesFailed', 'BatchesRefused'].includes(alarm.properties.MetricName));
+    assert.deepEqual(
+      batches.map((alarm) => [alarm.id, alarm.identity]).sort(),
+      [
+        ['BatchesFailedAlarm', relay('BatchesFailed', 'payments')],
+        ['BatchesFailedCheckoutEu1Alarm', relay('BatchesFailed', 'checkout-eu1')],
+        ['BatchesRefusedAlarm', relay('BatchesRefused', 'payments')],
+        ['BatchesRefusedCheckoutEu1Alarm', relay('BatchesRefused', 'checkout-eu1')],
+      ],
+    );
+    for (const { id, properties } of batches) {
+      assert.match(properties.AlarmDescription, new RegExp(`to cluster ${properties.Dimensions[1].Value} `), id);
+      assert.deepEqual([properties.Period, properties.Threshold, properties.ComparisonOperator, properties.TreatMissingData], [300, 0, 'GreaterThanThreshold', 'notBreaching'], id);
+      assert.deepEqual(properties.AlarmActions, [ALARM_TOPIC_ARN], id);
+    }
+  });
+
   it('outputs the private invoke URL naming the created endpoint', () => {
     const url = invokeUrl(packaged.template);
     assert.equal(url.text, 'https://${ApiGatewayRestApi}-${VpcEndpointId}.execute-api.${AWS::Region}.${AWS::URLSuffix}/staging/');
@@ -522,6 +549,86 @@ describe('serverless package: AUTH_MODE=none, INFREQUENT_ACCESS group, alarm top
     const alarms = alarmMetrics(packaged.template);
     assert.equal(alarms.length, 7);
     for (const alarm of alarms) assert.deepEqual(alarm.properties.AlarmActions, [ALARM_TOPIC_ARN], alarm.id);
+  });
+});
+
+describe('serverless package: a log group per cluster (LOG_GROUP_NAME /aws/eks/{cluster}/cluster)', () => {
+  let packaged: PackagedService;
+  before(() => {
+    packaged = variants.fleet;
+  });
+  /** CLUSTER_NAME's group keeps the id AuditLogGroup; CLUSTERS' others get their own. */
+  const GROUPS = { AuditLogGroup: '/aws/eks/payments/cluster', AuditLogGroupCheckoutEu1: '/aws/eks/checkout-eu1/cluster', AuditLogGroupSearchUs2: '/aws/eks/search_us2/cluster' };
+  const arn = (name: string) => `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${name}`;
+
+  it('creates every cluster\'s group alike: retention, key, deletion protection, field indexes, kept when the stack goes', () => {
+    const groups = ofType(packaged.template, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('AuditLogGroup'));
+    assert.deepEqual(Object.fromEntries(groups.map(([id, group]) => [id, group.Properties!.LogGroupName])), GROUPS);
+    assertCreatedGroup(packaged.template, GROUPS.AuditLogGroup);
+    const { LogGroupName: _name, ...shared } = packaged.template.Resources.AuditLogGroup!.Properties!;
+    for (const [id, group] of groups) {
+      const { LogGroupName: _other, ...properties } = group.Properties!;
+      assert.deepEqual(properties, shared, id);
+      assert.equal((group as { DeletionPolicy?: string }).DeletionPolicy, 'Retain', id);
+    }
+  });
+
+  it('lets the function write to exactly these groups, never a wildcard over /aws/eks, and create none', () => {
+    assert.ok(!identityStatements(packaged.template).some((statement) => list(statement.Action).includes('logs:CreateLogGroup')), 'the function may not create groups');
+    assertLeastPrivilege(packaged.template, {
+      groupName: GROUPS.AuditLogGroup,
+      extraGroups: [GROUPS.AuditLogGroupCheckoutEu1, GROUPS.AuditLogGroupSearchUs2],
+      parameterArn: 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kube-audit-relay/payments/auth-token',
+    });
+  });
+
+  it('lets CloudWatch Logs use the created key for every cluster\'s group', () => {
+    const key = only(packaged.template, 'AWS::KMS::Key').Properties!;
+    const forLogs = (key.KeyPolicy.Statement as Statement[]).find((statement) => statement.Sid === 'CloudWatchLogsEncryptsThisGroup')!;
+    assert.deepEqual(forLogs.Condition!.ArnEquals!['kms:EncryptionContext:aws:logs:arn'], Object.values(GROUPS).map((name) => ({ 'Fn::Sub': arn(name) })));
+  });
+
+  it('searches every cluster\'s group from the saved queries and the dashboard, and filters each for the same alarm metrics', () => {
+    for (const [id, query] of ofType(packaged.template, 'AWS::Logs::QueryDefinition')) assert.deepEqual(query.Properties!.LogGroupNames, Object.values(GROUPS), id);
+    const body = JSON.parse(only(packaged.template, 'AWS::CloudWatch::Dashboard').Properties!.DashboardBody['Fn::Sub']) as { widgets: { type: string; properties: { query?: string } }[] };
+    const sources = Object.values(GROUPS).map((name) => `SOURCE '${name}'`).join(' | ');
+    for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.ok(widget.properties.query!.startsWith(`${sources} | `), widget.properties.query);
+    // Each metric the alarms watch (401/403, every detection) is published from every cluster's group.
+    const groupsByMetric = new Map<string, unknown[]>();
+    for (const [, filter] of ofType(packaged.template, 'AWS::Logs::MetricFilter')) {
+      const { MetricNamespace, MetricName, Dimensions } = filter.Properties!.MetricTransformations[0];
+      const metric = JSON.stringify([MetricNamespace, MetricName, Dimensions]);
+      groupsByMetric.set(metric, [...(groupsByMetric.get(metric) ?? []), filter.Properties!.LogGroupName]);
+    }
+    assert.ok(groupsByMetric.size >= 2, 'the 401/403 filter and at least one detection filter');
+    for (const [metric, groups] of groupsByMetric) assert.deepEqual(groups, Object.keys(GROUPS).map((id) => ({ Ref: id })), metric);
+    for (const { id, properties } of alarmMetrics(packaged.template).filter((alarm) => alarm.properties.Namespace.startsWith('KubeAuditRelay') && alarm.properties.MetricName === 'AuthFailures')) {
+      assert.ok(groupsByMetric.has(JSON.stringify([properties.Namespace, properties.MetricName, [{ Key: 'Cluster', Value: 'payments' }]])), id);
+    }
+  });
+
+  it('alarms on each cluster, CLUSTER_NAME included though CLUSTERS leaves it out: refusals of unknown callers count under it', () => {
+    const ids = alarmMetrics(packaged.template).map((alarm) => alarm.id).filter((id) => /^(BatchesFailed|BatchesRefused|AuditStopped)/.test(id)).sort();
+    assert.deepEqual(ids, [
+      'AuditStoppedCheckoutEu1Alarm',
+      'AuditStoppedSearchUs2Alarm',
+      'BatchesFailedAlarm',
+      'BatchesFailedCheckoutEu1Alarm',
+      'BatchesFailedSearchUs2Alarm',
+      'BatchesRefusedAlarm',
+      'BatchesRefusedCheckoutEu1Alarm',
+      'BatchesRefusedSearchUs2Alarm',
+    ]);
+  });
+
+  it('gives the function the template, which it starts with', async () => {
+    const variables = only(packaged.template, 'AWS::Lambda::Function').Properties!.Environment.Variables as Record<string, string>;
+    assert.equal(variables.LOG_GROUP_NAME, '/aws/eks/{cluster}/cluster');
+    // The token parameter as SSM would hand it over: one token per cluster, and one falling back to CLUSTER_NAME.
+    const tokens = async () => '0123456789abcdef0123456789abcdef checkout-eu1\nfedcba9876543210fedcba9876543210\n';
+    const config = await readLambdaConfig(variables, tokens);
+    assert.equal(config.logGroupName, '/aws/eks/{cluster}/cluster');
+    assert.equal(config.pipeline.cluster, 'payments');
   });
 });
 

@@ -42,7 +42,8 @@ describe('aws lambda handler over the real SDKs and stand-ins', () => {
   async function storedEvents(logGroupName: string): Promise<Map<string, AuditEvent>> {
     const streams = logs.streams(logGroupName);
     assert.equal(streams.length, 1, 'one stream per execution environment');
-    assert.match(streams[0]!, /^kube-apiserver-audit-[0-9a-f]{32}$/);
+    // The cluster (CLUSTER_NAME, when the test sets one) follows the prefix.
+    assert.match(streams[0]!, /^kube-apiserver-audit-(?:[\w.-]+-)?[0-9a-f]{32}$/);
     const stored = new Map<string, AuditEvent>();
     for (const message of await readStream(reader(), logGroupName, streams[0]!)) {
       const event = JSON.parse(message) as AuditEvent;

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Annotation } from '../../src/audit/annotations.ts';
+import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList, send } from '../support/http-client.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
@@ -127,7 +128,7 @@ describe('the cluster from the client certificate (mTLS)', () => {
   });
 });
 
-describe("--output 'audit-{cluster}.jsonl': a file per cluster", () => {
+describe("--output per cluster: a file per cluster ('audit-{cluster}.jsonl'), a stream per cluster (cloudwatch://)", () => {
   test("each cluster's events go to its own file, whatever cluster they claimed", async () => {
     // arrange
     const dir = join(pki.dir, 'per-cluster');
@@ -159,6 +160,47 @@ describe("--output 'audit-{cluster}.jsonl': a file per cluster", () => {
       }
     } finally {
       await server.stop();
+    }
+  });
+
+  test("a cloudwatch:// output writes each cluster's events to streams named after it", async () => {
+    // arrange: the SDK finds the stand-in through its standard variables, as it would find CloudWatch Logs
+    const logs = await startCloudWatchLogsStandIn({ seed: 31 });
+    const group = '/kube-audit-relay/fleet/audit';
+    logs.createLogGroup(group);
+    const sdk = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDSTANDIN', AWS_SECRET_ACCESS_KEY: 'stand-in-secret', AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint };
+    const saved = Object.fromEntries(Object.keys(sdk).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, sdk);
+    const server = await startServe(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', join(pki.dir, 'tokens'), '--cluster', 'default-cluster', '--output', `cloudwatch://${group}`]);
+    try {
+      // act
+      const sent: [string, string[]][] = [
+        [PROD[0]!, claiming(0, 3, 'staging')],
+        [STAGING, claiming(3, 2, 'prod-eu-1')],
+        [LEGACY, claiming(5, 1, 'prod-eu-1')],
+      ];
+      for (const [token, batch] of sent) {
+        const answer = await send(server.url, eventList(batch), { ca, headers: { authorization: `Bearer ${token}` } });
+        assert.equal(answer.status, 200, answer.body);
+      }
+
+      // assert
+      const streams = Object.fromEntries(
+        logs.streams(group).map((stream) => [stream.replace(/-[0-9a-f]{32}$/, ''), logs.events(group, stream).map((event) => keyOf(JSON.parse(event.message) as Stored)).sort()]),
+      );
+      const ids = (batch: string[]) => batch.map((line) => keyOf(JSON.parse(line) as Stored)).sort();
+      assert.deepEqual(streams, {
+        'kube-apiserver-audit-prod-eu-1': ids(sent[0]![1]),
+        'kube-apiserver-audit-staging': ids(sent[1]![1]),
+        'kube-apiserver-audit-default-cluster': ids(sent[2]![1]),
+      });
+    } finally {
+      await server.stop();
+      await logs.close();
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 

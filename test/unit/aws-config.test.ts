@@ -59,6 +59,20 @@ describe('lambda configuration', () => {
     assert.ok(!problems.join('\n').includes('tooshort'), 'token values never appear in messages');
   });
 
+  it('takes a LOG_GROUP_NAME with {cluster} only if every cluster name fits it and the stream prefix leaves room for the cluster', async () => {
+    const fleet = { AUTH_MODE: 'none', CLUSTER_NAME: 'prod-eu-1' };
+    assert.equal((await readLambdaConfig({ ...fleet, LOG_GROUP_NAME: '/aws/eks/{cluster}/cluster' })).logGroupName, '/aws/eks/{cluster}/cluster');
+    // 260 characters besides {cluster}: a 253-character cluster name would make a group name longer than 512.
+    const problems = await problemsOf({ ...fleet, LOG_GROUP_NAME: `/${'a'.repeat(250)}/{cluster}/cluster`, LOG_STREAM_PREFIX: 'p'.repeat(227) });
+    assert.deepEqual(problems, [
+      'LOG_GROUP_NAME: must be 1 to 512 letters, digits or any of _ - / . #, and may hold {cluster} (then at most 259 characters besides it), e.g. /aws/eks/{cluster}/cluster',
+      'LOG_STREAM_PREFIX: must be at most 226 characters without : or * (the cluster, a dash and 32 hex digits follow it in the stream name)',
+    ]);
+    assert.deepEqual(await problemsOf({ AUTH_MODE: 'none', LOG_GROUP_NAME: '/aws/eks/{cluster}/cluster' }), [
+      'LOG_GROUP_NAME: has {cluster}, but callers are not authenticated and CLUSTER_NAME is not set: name the cluster on every line (`<token> <cluster>`) or set CLUSTER_NAME',
+    ]);
+  });
+
   it('says which parameter is missing and what to do', async () => {
     const problems = await problemsOf({ LOG_GROUP_NAME: 'audit', AUTH_TOKEN_PARAMETER: '/relay/none', AUTH_MODE: 'token' });
     assert.match(problems[0]!, /^AUTH_TOKEN_PARAMETER: SSM parameter "\/relay\/none" does not exist; create it as a SecureString/);

@@ -88,13 +88,18 @@ describe('infra/azure monitoring: Application Insights, diagnostic settings, ale
     assert.deepEqual(kqlErrors(query, TABLES), []);
   });
 
-  it('counts failed and refused batches from the lines the function logs, split by status class', () => {
+  it('counts failed and refused batches from the lines the function logs, split by status class and cluster', () => {
     const rule = alertRules({ failedBatchesThreshold: 7 }).get('failed-batches')!;
     const criterion = rule.properties.criteria.allOf[0];
     assert.ok(criterion.query.startsWith(READS_BATCH_LINES), criterion.query);
     assert.match(criterion.query, /\| where Status >= 400\n/);
     assert.deepEqual([criterion.operator, criterion.threshold], ['GreaterThanOrEqual', 7]);
-    assert.deepEqual(criterion.dimensions, [{ name: 'StatusClass', operator: 'Include', values: ['*'] }]);
+    // One alert per cluster too, so the page names whose API server is losing audit; a 401 has no cluster.
+    assert.match(criterion.query, /\| extend Cluster = iif\(isempty\(tostring\(Batch\.cluster\)\), "unknown caller", tostring\(Batch\.cluster\)\)$/);
+    assert.deepEqual(criterion.dimensions, [
+      { name: 'StatusClass', operator: 'Include', values: ['*'] },
+      { name: 'Cluster', operator: 'Include', values: ['*'] },
+    ]);
     // Host errors are everything at Error or Critical that is not one of those lines, so nothing counts twice.
     const host = alertRules().get('function-host-errors')!.properties.criteria.allOf[0].query;
     assert.ok(host.includes(`not(Message startswith '${BATCH_LOG_PREFIX}')`), host);

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
 import { DEFAULT_STREAM_NAME, readAzureSettings } from '../../functions/azure/settings.ts';
 import { OutputName, parseStackOutputs } from '../../src/generate/stack-outputs.ts';
 import { AKS_AUDIT_COLUMNS } from '../../src/sinks/aks-audit-row.ts';
 import { parseExpression, typeOfId } from '../support/arm-template.ts';
 import { EVERYTHING_ON, example, expand, template } from '../support/azure-deployment.ts';
 import { KUBE_AUDIT_TABLE, kqlErrors } from '../support/kql.ts';
+import { createTestPki } from '../support/tls.ts';
+
+/** A CA certificate for CLIENT_CA_PEM. */
+const pki = createTestPki();
+after(() => rmSync(pki.dir, { recursive: true, force: true }));
 
 const MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
 
@@ -241,6 +247,18 @@ describe('infra/azure ARM template', () => {
     assert.equal(config.streamName, DEFAULT_STREAM_NAME);
     assert.equal(config.pipeline.cluster, example.parameters.CLUSTER_NAME.value);
     assert.equal(config.pipeline.dropRules.length, 1);
+  });
+
+  it('requires client certificates on the app only with CLIENT_CA_PEM, excluding the health paths, and hands the handler both settings', () => {
+    const site = (parameters: Record<string, unknown> = {}) => expand(parameters).resources.find((r) => r.type === 'Microsoft.Web/sites')!.body.properties;
+    assert.equal(site().clientCertEnabled, false);
+    const ca = pki.read(pki.caCert);
+    const withCa = site({ CLIENT_CA_PEM: ca, CLIENT_CERT_CLUSTER: 'CN' });
+    assert.deepEqual([withCa.clientCertEnabled, withCa.clientCertMode, withCa.clientCertExclusionPaths], [true, 'Required', '/healthz;/livez;/readyz']);
+    const settings = Object.fromEntries(withCa.siteConfig.appSettings.map((s: any) => [s.name, String(s.value)]));
+    const config = readAzureSettings({ ...settings, LOGS_INGESTION_ENDPOINT: 'https://kar-dce-x.westeurope-1.ingest.monitor.azure.com', LOGS_DCR_IMMUTABLE_ID: 'dcr-0123456789abcdef0123456789abcdef', AUTH_TOKENS: '0123456789abcdef0123456789abcdef' });
+    assert.equal(config.clientAuthorities?.length, 1);
+    assert.equal(config.pipeline.clientCertCluster, 'CN');
   });
 
   it('saves the audit questions as KQL over the table, naming only its columns', () => {
