@@ -1,10 +1,10 @@
 // Benchmark 4: the Lambda handler bundle, built with esbuild as serverless.yml's custom.esbuild does (bundle, minify,
-// node22, ESM with a require shim, source map, NODE_OPTIONS=--enable-source-maps), then without source maps, then
+// node22, ESM split into chunks with a require shim, source map, NODE_OPTIONS=--enable-source-maps), then without source maps, then
 // with the AWS SDK left to the nodejs22.x runtime: size, what is big (from the metafile), and cold import time in
 // fresh processes against a bare process. Then the deployed variant's peak resident set per invocation, against the
 // CloudWatch Logs stand-in, which sizes serverless.yml's memorySize.
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,7 @@ export interface WarmRow {
 
 export interface BundleRow {
   readonly variant: string;
+  /** The entry and every chunk it may load, source maps left out. */
   readonly bytes: number;
   readonly importMedianMs: number;
   readonly importSpreadMs: readonly [number, number];
@@ -97,9 +98,11 @@ async function bundle(variant: Variant, index: number): Promise<{ file: string; 
   mkdirSync(dir, { recursive: true });
   const { metafile } = await build({
     entryPoints: [join(ROOT, 'functions/aws/receive.ts')],
-    outfile: file,
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     minify: true,
+    splitting: true,
     platform: 'node',
     target: 'node22',
     format: 'esm',
@@ -111,6 +114,9 @@ async function bundle(variant: Variant, index: number): Promise<{ file: string; 
   });
   return { file, metafile };
 }
+
+const codeBytes = (metafile: Metafile): number =>
+  Object.entries(metafile.outputs).reduce((sum, [path, output]) => (path.endsWith('.map') ? sum : sum + output.bytes), 0);
 
 /** Output bytes per package (node_modules/<name> or <scope>/<name>), else per project directory. */
 function largestPackages(metafile: Metafile, count: number): { name: string; bytes: number }[] {
@@ -183,7 +189,7 @@ export async function benchBundle(): Promise<BundleResults> {
     const imports = (await coldStarts(COLD_STARTS, variant.nodeOptions, HANDLER_ENV, file)).map((run) => run.importMs);
     variants.push({
       variant: variant.name,
-      bytes: statSync(file).size,
+      bytes: codeBytes(metafile),
       importMedianMs: median(imports),
       importSpreadMs: spread(imports),
       bareMedianMs: median(bare),
