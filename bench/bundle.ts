@@ -58,10 +58,12 @@ export interface BundleResults {
   readonly warm: WarmRow[];
 }
 
-/** Warm invocations of the deployed bundle with 400-event batches, against the bare pipeline on the same bodies. */
+/** Warm invocations of the deployed bundle with batches of up to 400 events, against the bare pipeline on the same bodies. */
 export interface WarmRow {
   readonly mix: Mix;
   readonly batches: number;
+  /** Events per batch: 400, or fewer when 400 of the mix's events are over Lambda's payload limit. */
+  readonly events: number;
   /** Median ms per warm invocation: the handler, the pipeline and PutLogEvents to the stand-in. */
   readonly handlerMs: number;
   readonly handlerSpreadMs: readonly [number, number];
@@ -199,7 +201,7 @@ export async function benchBundle(): Promise<BundleResults> {
   return { variants, ...(await invocations(files[0]!, VARIANTS[0]!.nodeOptions)) };
 }
 
-/** 400-event batches per warm measurement, after one cold invocation. */
+/** Batches per warm measurement, after one cold invocation. */
 const WARM_BATCHES = 20;
 
 /**
@@ -231,7 +233,8 @@ async function invocations(file: string, nodeOptions: readonly string[]): Promis
     const warm: WarmRow[] = [];
     for (const mix of [Mix.Metadata, Mix.RequestResponse]) {
       // Distinct auditIDs per batch, so that no invocation is skipped as a retry; recent times for CloudWatch Logs.
-      const bodies = Array.from({ length: WARM_BATCHES + 1 }, (_, i) => eventListBody(mix, 400, { at: Date.now(), firstId: 1_000_000 + i * 400 }));
+      const events = Math.min(400, sixMegabyteBody(mix).events);
+      const bodies = Array.from({ length: WARM_BATCHES + 1 }, (_, i) => eventListBody(mix, events, { at: Date.now(), firstId: 1_000_000 + i * 400 }));
       const bodyFiles = bodies.map((body, i) => {
         const bodyFile = join(dir, `warm-${mix}-${i}.json`);
         writeFileSync(bodyFile, body);
@@ -241,7 +244,7 @@ async function invocations(file: string, nodeOptions: readonly string[]): Promis
       if (run!.status !== 200) throw new Error(`bundle bench: the handler answered ${run!.status} to a warm ${mix} batch`);
       const pipelineMs = median(await pipelineTimes(mix, bodies.slice(1)));
       const handlerMs = median(run!.warmMs);
-      warm.push({ mix, batches: WARM_BATCHES, handlerMs, handlerSpreadMs: spread(run!.warmMs), pipelineMs, handlerOverPipeline: ratio(handlerMs, pipelineMs) });
+      warm.push({ mix, batches: WARM_BATCHES, events, handlerMs, handlerSpreadMs: spread(run!.warmMs), pipelineMs, handlerOverPipeline: ratio(handlerMs, pipelineMs) });
     }
     return { invocations: rows, warm };
   } finally {
