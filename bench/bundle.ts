@@ -1,10 +1,10 @@
 // Benchmark 4: the Lambda handler bundle, built with esbuild as serverless.yml's custom.esbuild does (bundle, minify,
-// node22, ESM with a require shim, source map, NODE_OPTIONS=--enable-source-maps), then without source maps, then
+// node22, ESM split into chunks with a require shim, source map, NODE_OPTIONS=--enable-source-maps), then without source maps, then
 // with the AWS SDK left to the nodejs22.x runtime: size, what is big (from the metafile), and cold import time in
 // fresh processes against a bare process. Then the deployed variant's peak resident set per invocation, against the
 // CloudWatch Logs stand-in, which sizes serverless.yml's memorySize.
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,10 +58,12 @@ export interface BundleResults {
   readonly warm: WarmRow[];
 }
 
-/** Warm invocations of the deployed bundle with 400-event batches, against the bare pipeline on the same bodies. */
+/** Warm invocations of the deployed bundle with batches of up to 400 events, against the bare pipeline on the same bodies. */
 export interface WarmRow {
   readonly mix: Mix;
   readonly batches: number;
+  /** Events per batch: 400, or fewer when 400 of the mix's events are over Lambda's payload limit. */
+  readonly events: number;
   /** Median ms per warm invocation: the handler, the pipeline and PutLogEvents to the stand-in. */
   readonly handlerMs: number;
   readonly handlerSpreadMs: readonly [number, number];
@@ -72,6 +74,7 @@ export interface WarmRow {
 
 export interface BundleRow {
   readonly variant: string;
+  /** The entry and every chunk it may load, source maps left out. */
   readonly bytes: number;
   readonly importMedianMs: number;
   readonly importSpreadMs: readonly [number, number];
@@ -97,9 +100,11 @@ async function bundle(variant: Variant, index: number): Promise<{ file: string; 
   mkdirSync(dir, { recursive: true });
   const { metafile } = await build({
     entryPoints: [join(ROOT, 'functions/aws/receive.ts')],
-    outfile: file,
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     minify: true,
+    splitting: true,
     platform: 'node',
     target: 'node22',
     format: 'esm',
@@ -111,6 +116,9 @@ async function bundle(variant: Variant, index: number): Promise<{ file: string; 
   });
   return { file, metafile };
 }
+
+const codeBytes = (metafile: Metafile): number =>
+  Object.entries(metafile.outputs).reduce((sum, [path, output]) => (path.endsWith('.map') ? sum : sum + output.bytes), 0);
 
 /** Output bytes per package (node_modules/<name> or <scope>/<name>), else per project directory. */
 function largestPackages(metafile: Metafile, count: number): { name: string; bytes: number }[] {
@@ -183,7 +191,7 @@ export async function benchBundle(): Promise<BundleResults> {
     const imports = (await coldStarts(COLD_STARTS, variant.nodeOptions, HANDLER_ENV, file)).map((run) => run.importMs);
     variants.push({
       variant: variant.name,
-      bytes: statSync(file).size,
+      bytes: codeBytes(metafile),
       importMedianMs: median(imports),
       importSpreadMs: spread(imports),
       bareMedianMs: median(bare),
@@ -193,7 +201,7 @@ export async function benchBundle(): Promise<BundleResults> {
   return { variants, ...(await invocations(files[0]!, VARIANTS[0]!.nodeOptions)) };
 }
 
-/** 400-event batches per warm measurement, after one cold invocation. */
+/** Batches per warm measurement, after one cold invocation. */
 const WARM_BATCHES = 20;
 
 /**
@@ -225,7 +233,8 @@ async function invocations(file: string, nodeOptions: readonly string[]): Promis
     const warm: WarmRow[] = [];
     for (const mix of [Mix.Metadata, Mix.RequestResponse]) {
       // Distinct auditIDs per batch, so that no invocation is skipped as a retry; recent times for CloudWatch Logs.
-      const bodies = Array.from({ length: WARM_BATCHES + 1 }, (_, i) => eventListBody(mix, 400, { at: Date.now(), firstId: 1_000_000 + i * 400 }));
+      const events = Math.min(400, sixMegabyteBody(mix).events);
+      const bodies = Array.from({ length: WARM_BATCHES + 1 }, (_, i) => eventListBody(mix, events, { at: Date.now(), firstId: 1_000_000 + i * 400 }));
       const bodyFiles = bodies.map((body, i) => {
         const bodyFile = join(dir, `warm-${mix}-${i}.json`);
         writeFileSync(bodyFile, body);
@@ -235,7 +244,7 @@ async function invocations(file: string, nodeOptions: readonly string[]): Promis
       if (run!.status !== 200) throw new Error(`bundle bench: the handler answered ${run!.status} to a warm ${mix} batch`);
       const pipelineMs = median(await pipelineTimes(mix, bodies.slice(1)));
       const handlerMs = median(run!.warmMs);
-      warm.push({ mix, batches: WARM_BATCHES, handlerMs, handlerSpreadMs: spread(run!.warmMs), pipelineMs, handlerOverPipeline: ratio(handlerMs, pipelineMs) });
+      warm.push({ mix, batches: WARM_BATCHES, events, handlerMs, handlerSpreadMs: spread(run!.warmMs), pipelineMs, handlerOverPipeline: ratio(handlerMs, pipelineMs) });
     }
     return { invocations: rows, warm };
   } finally {

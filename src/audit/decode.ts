@@ -1,16 +1,17 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { RequestError } from '../errors.ts';
 import {
+  type ArrayElement,
   compactJson,
   countKeys,
   JsonScanError,
   type ObjectScan,
   parseSpan,
   prototypeIsClean,
+  scanDocument,
   scanObject,
   skipWhitespace,
   type Span,
-  stringEnd,
   valueEnd,
 } from './json-scan.ts';
 import { runAtOnce, runInSlices, type Slices, type Steps } from '../slices.ts';
@@ -185,7 +186,7 @@ function* decodeThoroughly(body: Uint8Array | string): Steps<DecodedBody> {
     return yield* decodeText(textSource(typeof body === 'string' ? body : utf8.decode(body)), false);
   } catch (error) {
     if (error instanceof JsonScanError) {
-      throw new RequestError(400, `body is not valid JSON: ${error.message}`);
+      throw new RequestError(400, error.element ? `${error.element} is not valid JSON: ${error.message}` : `body is not valid JSON: ${error.message}`);
     }
     throw error;
   }
@@ -202,7 +203,7 @@ function* decodeText(source: Source, fast: boolean): Steps<DecodedBody> {
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const { end, members, elements } = yield* scanTopObject(text, start, fast);
+  const { end, members, elements } = yield* scanDocument(text, start, fast, 'items');
   const next = skipWhitespace(text, end);
   const kind = readString(text, members, 'kind');
   if (next < text.length) {
@@ -220,82 +221,7 @@ function* decodeText(source: Source, fast: boolean): Steps<DecodedBody> {
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-/**
- * An element of the top-level `items` array: scanned by scanObject the fast way; the thorough way checks it with
- * valueEnd and finds its members' spans only when the item is reached, so a body's elements do not all hold a map.
- */
-interface Element {
-  readonly span: Span;
-  readonly scan?: ObjectScan;
-}
-
-interface TopObject {
-  readonly end: number;
-  readonly members: Map<string, Span>;
-  /** The elements of `items` when it is an array. */
-  readonly elements: readonly Element[];
-}
-
-/**
- * Walks the top-level object member by member, checking keys and separators, and scans an `items` array element by
- * element, so that a broken item is named (`items[3]`).
- */
-function* scanTopObject(text: string, start: number, fast: boolean): Steps<TopObject> {
-  const members = new Map<string, Span>();
-  let elements: Element[] = [];
-  let i = skipWhitespace(text, start + 1);
-  if (text.charCodeAt(i) === 0x7d) return { end: i + 1, members, elements };
-  for (;;) {
-    if (text.charCodeAt(i) !== 0x22) throw new JsonScanError('expected an object key', i);
-    const keyEnd = stringEnd(text, i);
-    const key = parseSpan(text, { start: i, end: keyEnd }) as string;
-    if (members.has(key)) throw new JsonScanError('duplicate object key', i);
-    i = skipWhitespace(text, keyEnd);
-    if (text.charCodeAt(i) !== 0x3a) throw new JsonScanError("expected ':' after an object key", i);
-    const valueStart = skipWhitespace(text, i + 1);
-    let end: number;
-    if (key === 'items' && text.charCodeAt(valueStart) === 0x5b) {
-      ({ end, elements } = yield* scanElements(text, valueStart, fast));
-    } else {
-      end = valueEnd(text, valueStart);
-    }
-    members.set(key, { start: valueStart, end });
-    i = skipWhitespace(text, end);
-    const separator = text.charCodeAt(i);
-    if (separator === 0x7d) return { end: i + 1, members, elements };
-    if (separator !== 0x2c) throw separatorError(text, i, "expected ',' or '}' after a value");
-    i = skipWhitespace(text, i + 1);
-  }
-}
-
-function* scanElements(text: string, open: number, fast: boolean): Steps<{ end: number; elements: Element[] }> {
-  const elements: Element[] = [];
-  let i = skipWhitespace(text, open + 1);
-  if (text.charCodeAt(i) === 0x5d) return { end: i + 1, elements };
-  for (;;) {
-    const start = i;
-    let end: number;
-    if (fast) {
-      const scan = scanObject(text, start);
-      end = scan.end;
-      elements.push({ span: { start, end }, scan });
-    } else {
-      end = labelled(`items[${elements.length}]`, () => valueEnd(text, start));
-      elements.push({ span: { start, end } });
-    }
-    yield;
-    i = skipWhitespace(text, end);
-    const separator = text.charCodeAt(i);
-    if (separator === 0x5d) return { end: i + 1, elements };
-    if (separator !== 0x2c) throw separatorError(text, i, "expected ',' or ']' after an item");
-    i = skipWhitespace(text, i + 1);
-  }
-}
-
-const separatorError = (text: string, at: number, expected: string): JsonScanError =>
-  new JsonScanError(at < text.length ? expected : 'unexpected end of input', at);
-
-function decodeEventList(source: Source, members: ReadonlyMap<string, Span>, elements: readonly Element[]): DecodedBody {
+function decodeEventList(source: Source, members: ReadonlyMap<string, Span>, elements: readonly ArrayElement[]): DecodedBody {
   const text = source.text;
   // Every member must be valid JSON even where the pipeline does not read it.
   for (const [key, span] of members) if (key !== 'items') parseSpan(text, span);
@@ -315,7 +241,7 @@ function decodeEventList(source: Source, members: ReadonlyMap<string, Span>, ele
   return { format: BodyFormat.EventList, count: elements.length, items: eventListItems(source, elements, apiVersion as AuditApiVersion) };
 }
 
-function* eventListItems(source: Source, elements: readonly Element[], apiVersion: AuditApiVersion): Generator<DecodedItem> {
+function* eventListItems(source: Source, elements: readonly ArrayElement[], apiVersion: AuditApiVersion): Generator<DecodedItem> {
   for (const [index, element] of elements.entries()) {
     const label = `items[${index}]`;
     if (source.text.charCodeAt(element.span.start) !== 0x7b) {

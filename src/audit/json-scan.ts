@@ -1,9 +1,12 @@
 /**
- * A structural JSON scanner: finds where values begin and end in a string without building them, so the pipeline can
- * keep each audit event's received text unchanged. It checks nesting depth and rejects duplicate object keys (which
- * JSON.parse silently resolves to the last one, while a reader of the stored text may take the first: redaction
- * would then check one value and store another). Values' contents are validated by JSON.parse on their spans.
+ * The structural JSON scanner, the one place that walks nesting: finds where values begin and end in a string without
+ * building them, so the pipeline can keep each audit event's received text unchanged. It checks nesting depth and
+ * rejects duplicate object keys (which JSON.parse silently resolves to the last one, while a reader of the stored text
+ * may take the first: redaction would then check one value and store another). Values' contents are validated by
+ * JSON.parse on their spans.
  */
+import type { Steps } from '../slices.ts';
+
 
 /** Deeper than any real Kubernetes object, and well inside what JSON.stringify can handle on Node's default stack. */
 export const MAX_NESTING_DEPTH = 1000;
@@ -14,6 +17,8 @@ export class JsonScanError extends Error {
   constructor(
     readonly reason: string,
     readonly offset: number,
+    /** Which element of the scanned array holds the problem (`items[3]`), when {@link scanDocument} knows. */
+    readonly element?: string,
   ) {
     super(`${reason} at character ${offset}`);
   }
@@ -142,6 +147,92 @@ export function valueEnd(text: string, offset: number, members?: Map<string, Spa
   }
   throw new JsonScanError('unexpected end of input', text.length);
 }
+
+/**
+ * An element of the document's array member: scanned by {@link scanObject} the fast way; the thorough way checks it
+ * with {@link valueEnd} and leaves its members' spans to be found when the element is used, so that a large array's
+ * elements do not all hold a map.
+ */
+export interface ArrayElement {
+  readonly span: Span;
+  readonly scan?: ObjectScan;
+}
+
+/** What {@link scanDocument} found. */
+export interface DocumentScan {
+  /** Index just past the top-level object's closing brace. */
+  readonly end: number;
+  /** The top-level object's members' value spans, by key. */
+  readonly members: Map<string, Span>;
+  /** The elements of the array member, when it is an array. */
+  readonly elements: readonly ArrayElement[];
+}
+
+/**
+ * Walks the top-level object that opens at `start` member by member, checking keys and separators, and the array
+ * member named `arrayKey` element by element, pausing after each element, so that a broken element is named
+ * (`items[3]`, in {@link JsonScanError.element}). `fast`: elements are scanned with {@link scanObject}, whose caller
+ * must check their keys by count after parsing; otherwise with {@link valueEnd}, which names the first problem exactly.
+ */
+export function* scanDocument(text: string, start: number, fast: boolean, arrayKey: string): Steps<DocumentScan> {
+  const members = new Map<string, Span>();
+  let elements: ArrayElement[] = [];
+  let i = skipWhitespace(text, start + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACE) return { end: i + 1, members, elements };
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) throw new JsonScanError('expected an object key', i);
+    const keyEnd = stringEnd(text, i);
+    const key = parseSpan(text, { start: i, end: keyEnd }) as string;
+    if (members.has(key)) throw new JsonScanError('duplicate object key', i);
+    i = skipWhitespace(text, keyEnd);
+    if (text.charCodeAt(i) !== COLON) throw new JsonScanError("expected ':' after an object key", i);
+    const valueStart = skipWhitespace(text, i + 1);
+    let end: number;
+    if (key === arrayKey && text.charCodeAt(valueStart) === OPEN_BRACKET) {
+      ({ end, elements } = yield* scanElements(text, valueStart, fast, arrayKey));
+    } else {
+      end = valueEnd(text, valueStart);
+    }
+    members.set(key, { start: valueStart, end });
+    i = skipWhitespace(text, end);
+    const separator = text.charCodeAt(i);
+    if (separator === CLOSE_BRACE) return { end: i + 1, members, elements };
+    if (separator !== COMMA) throw separatorError(text, i, "expected ',' or '}' after a value");
+    i = skipWhitespace(text, i + 1);
+  }
+}
+
+function* scanElements(text: string, open: number, fast: boolean, arrayKey: string): Steps<{ end: number; elements: ArrayElement[] }> {
+  const elements: ArrayElement[] = [];
+  let i = skipWhitespace(text, open + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACKET) return { end: i + 1, elements };
+  for (;;) {
+    const start = i;
+    let end: number;
+    if (fast) {
+      const scan = scanObject(text, start);
+      end = scan.end;
+      elements.push({ span: { start, end }, scan });
+    } else {
+      try {
+        end = valueEnd(text, start);
+      } catch (error) {
+        if (error instanceof JsonScanError) throw new JsonScanError(error.reason, error.offset, `${arrayKey}[${elements.length}]`);
+        throw error;
+      }
+      elements.push({ span: { start, end } });
+    }
+    yield;
+    i = skipWhitespace(text, end);
+    const separator = text.charCodeAt(i);
+    if (separator === CLOSE_BRACKET) return { end: i + 1, elements };
+    if (separator !== COMMA) throw separatorError(text, i, "expected ',' or ']' after an item");
+    i = skipWhitespace(text, i + 1);
+  }
+}
+
+const separatorError = (text: string, at: number, expected: string): JsonScanError =>
+  new JsonScanError(at < text.length ? expected : 'unexpected end of input', at);
 
 /** What {@link scanObject} found in one object. */
 export interface ObjectScan {

@@ -43,10 +43,12 @@ export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY
     }
     let settle = (): void => {};
     const settled = new Promise<void>((resolve) => (settle = resolve));
-    const fresh = new Map<string, LogRecord>();
+    const fresh: LogRecord[] = [];
     for (const record of records) {
-      if (!stored.has(record.key) && !fresh.has(record.key)) {
-        fresh.set(record.key, record);
+      // No other send holds these keys now (waited out above, under the gate): a key in flight is one this batch
+      // repeats.
+      if (!stored.has(record.key) && !inFlight.has(record.key)) {
+        fresh.push(record);
         inFlight.set(record.key, settled);
       }
       if (slices.due()) await slices.next();
@@ -69,22 +71,21 @@ export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY
       const admitted = gate.then(() => admit(records, context.signal, slices));
       gate = admitted.catch(() => {});
       const { fresh, settled, settle } = await admitted;
-      const duplicates = records.length - fresh.size;
-      if (fresh.size === 0) {
+      const duplicates = records.length - fresh.length;
+      if (fresh.length === 0) {
         settle();
         return { written: 0, duplicates, restamped: 0, calls: 0 };
       }
-      const batch = [...fresh.values()];
       try {
-        const result = await sink.send(batch, context);
-        await remember(batch, slices);
+        const result = await sink.send(fresh, context);
+        await remember(fresh, slices);
         return { ...result, duplicates: result.duplicates + duplicates };
       } catch (error) {
         if (error instanceof SinkError) await remember(error.stored, slices);
         throw error;
       } finally {
         // Remembered first: a send admitted after this one's keys leave the flight finds them stored.
-        for (const key of fresh.keys()) if (inFlight.get(key) === settled) inFlight.delete(key);
+        for (const { key } of fresh) if (inFlight.get(key) === settled) inFlight.delete(key);
         settle();
       }
     },
