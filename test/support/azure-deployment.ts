@@ -46,3 +46,9 @@ export function expand(overrides: Record<string, unknown> = {}) {
   const outputs = evaluator.value(template.outputs) as Record<string, { value: unknown }>;
   return { evaluator, declared, resources: declared.filter((resource) => resource.deployed), outputs };
 }
+
+/** The function app's settings in an expansion, by name; values the platform resolves appear as `<reference(...)>`. */
+export function appSettings(resources: ReturnType<typeof expand>['resources']): Record<string, string> {
+  const site = resources.find((resource) => resource.type === 'Microsoft.Web/sites')!;
+  return Object.fromEntries(site.body.properties.siteConfig.appSettings.map((setting: { name: string; value: unknown }) => [setting.name, String(setting.value)]));
+}
