@@ -20,9 +20,9 @@ import { fixtureLines } from '../support/event-lists.ts';
 import { projectedPartition } from '../support/partition-projection.ts';
 import { startS3rver } from '../support/server-process.ts';
 import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
-import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/http-client.ts';
-import { captureOutput, coldStart, lambdaContext, type OutputLine, proxyEvent } from '../support/lambda.ts';
+import { captureOutput, coldStart, lambdaContext, type OutputLine, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { assertDetections } from '../support/detection-resources.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
@@ -757,23 +757,46 @@ describe('serverless package: ARCHIVE=existing', () => {
   });
 });
 
+/** What a packaged function runs against: the CloudWatch Logs stand-in and s3rver, on loopback. */
+interface PackagedFunction {
+  readonly handler: ProxyHandler;
+  /** The function's environment as deployed. */
+  readonly variables: Record<string, string>;
+  readonly logs: CloudWatchLogsStandIn;
+  readonly s3: S3Client;
+}
+
+/**
+ * Runs `act` with the handler of a packaged variant, its environment as deployed with the archive bucket `bucket`
+ * (created in s3rver), and the log groups the stack would create; restores the environment and stops both after.
+ */
+async function withPackagedFunction(template: Template, bucket: string, act: (run: PackagedFunction) => Promise<void>): Promise<void> {
+  const logs = await startCloudWatchLogsStandIn({ seed: 15 });
+  const s3rver = await startS3rver();
+  const s3 = new S3Client({ endpoint: s3rver.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const saved = { ...process.env };
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: 'http://127.0.0.1:9' }, {});
+    const { NODE_OPTIONS: _nodeOptions, ...variables } = deployedVariables(template, bucket);
+    // s3rver knows one access key; the CloudWatch Logs stand-in checks signatures, not who signed.
+    Object.assign(process.env, variables, { AWS_ENDPOINT_URL_S3: s3rver.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+    logs.createLogGroup(variables.LOG_GROUP_NAME!);
+    if (variables.COLD_LOG_GROUP_NAME) logs.createLogGroup(variables.COLD_LOG_GROUP_NAME, undefined, 'INFREQUENT_ACCESS');
+    await act({ handler: await coldStart(), variables, logs, s3 });
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    s3.destroy();
+    await s3rver.stop();
+    await logs.close();
+  }
+}
+
 describe('the packaged function archives where Athena looks', () => {
   it('runs the Object Lock variant\'s function environment against s3rver: every object it writes is in a projected partition', async () => {
-    // Arrange: the locked variant's function environment, CloudWatch Logs and S3 on loopback.
     const { template } = variants.locked;
-    const logs = await startCloudWatchLogsStandIn({ seed: 15 });
-    const s3rver = await startS3rver();
-    const s3 = new S3Client({ endpoint: s3rver.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const saved = { ...process.env };
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET }));
-      useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: 'http://127.0.0.1:9' }, {});
-      const { NODE_OPTIONS: _nodeOptions, ...handlerVariables } = deployedVariables(template, ARCHIVE_BUCKET);
-      // s3rver knows one access key; the CloudWatch Logs stand-in checks signatures, not who signed.
-      Object.assign(process.env, handlerVariables, { AWS_ENDPOINT_URL_S3: s3rver.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
-      logs.createLogGroup(handlerVariables.LOG_GROUP_NAME!);
-      const handler = await coldStart();
-
+    await withPackagedFunction(template, ARCHIVE_BUCKET, async ({ handler, s3 }) => {
       // Act: two batches of recent events.
       const events = generatedEvents(fixtureLines(), 60, 3_600_000);
       for (const body of [eventList(events.slice(0, 30)), eventList(events.slice(30))]) {
@@ -787,13 +810,7 @@ describe('the packaged function archives where Athena looks', () => {
       assert.equal(keys.length, 2, `one object per batch: ${keys.join(', ')}`);
       const parameters = tableParameters(template, ARCHIVE_BUCKET);
       for (const key of keys) assert.equal(projectedPartition(parameters, `s3://${ARCHIVE_BUCKET}/${key}`)?.cluster, 'payments', key);
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-      s3.destroy();
-      await s3rver.stop();
-      await logs.close();
-    }
+    });
   });
 });
 
@@ -807,38 +824,14 @@ describe('serverless package: TIERS_PRESET=security with the cold group and the 
   });
 
   it('runs the packaged function against the CloudWatch Logs stand-in and s3rver: hot in the audit group, cold in the cold group, archive-only in the bucket', async () => {
-    // Arrange: the variant's function environment as deployed, CloudWatch Logs and S3 on loopback.
-    const logs = await startCloudWatchLogsStandIn({ seed: 16 });
-    const s3rver = await startS3rver();
-    const s3 = new S3Client({ endpoint: s3rver.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const saved = { ...process.env };
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: TIERED_BUCKET }));
-      useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: 'http://127.0.0.1:9' }, {});
-      const { NODE_OPTIONS: _nodeOptions, ...handlerVariables } = deployedVariables(variants.tiered.template, TIERED_BUCKET);
-      // s3rver knows one access key; the CloudWatch Logs stand-in checks signatures, not who signed.
-      Object.assign(process.env, handlerVariables, { AWS_ENDPOINT_URL_S3: s3rver.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
-      // The stack creates both groups (the cold one Infrequent Access); the stand-in is told so.
-      logs.createLogGroup(handlerVariables.LOG_GROUP_NAME!);
-      logs.createLogGroup(handlerVariables.COLD_LOG_GROUP_NAME!, undefined, 'INFREQUENT_ACCESS');
-      const handler = await coldStart();
+    await withPackagedFunction(variants.tiered.template, TIERED_BUCKET, async ({ handler, variables, logs, s3 }) => {
       const sample = securitySample();
-
-      // Act
       const response = await handler(proxyEvent({ body: eventList(sample.lines) }), lambdaContext());
-
-      // Assert
       assert.equal(response.statusCode, 200, response.body);
-      assert.deepEqual(await auditIDsInGroup(logs, handlerVariables.LOG_GROUP_NAME!), sample.hot);
-      assert.deepEqual(await auditIDsInGroup(logs, handlerVariables.COLD_LOG_GROUP_NAME!), sample.cold);
+      assert.deepEqual(await auditIDsInGroup(logs, variables.LOG_GROUP_NAME!), sample.hot);
+      assert.deepEqual(await auditIDsInGroup(logs, variables.COLD_LOG_GROUP_NAME!), sample.cold);
       assert.deepEqual(await auditIDsInBucket(s3, TIERED_BUCKET), sample.archive);
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-      s3.destroy();
-      await s3rver.stop();
-      await logs.close();
-    }
+    });
   });
 });
 
