@@ -8,7 +8,7 @@ import functions from '@azure/functions';
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
-import { TIERS_TO_COLD } from '../support/azure-deployment.ts';
+import { TIERS_TO_COLD_ARCHIVED } from '../support/azure-deployment.ts';
 import { eventList, plainLines } from '../support/event-lists.ts';
 import { AZURITE_ACCOUNT, type ServerProcess, startAzuriteBlob } from '../support/server-process.ts';
 
@@ -23,7 +23,7 @@ const auditIdOf = (line: string): string => (JSON.parse(line) as { auditID: stri
 
 /**
  * The fixture events the relay stores unchanged, each under an auditID of its own (the corpus repeats some events,
- * which the relay rightly stores once), without the health probes TIERS_TO_COLD drops: every one is stored somewhere.
+ * which the relay rightly stores once), without the health probes TIERS_TO_COLD_ARCHIVED drops: every one is stored somewhere.
  */
 const sample = (tag: string): string[] =>
   plainLines()
@@ -57,7 +57,7 @@ describe('azure function with a cold table and an archive container', () => {
         LOGS_STREAM_NAME: STREAM,
         COLD_LOGS_STREAM_NAME: COLD_STREAM,
         COLD_LOGS_DCR_IMMUTABLE_ID: COLD_RULE_ID,
-        TIERS: TIERS_TO_COLD,
+        TIERS: TIERS_TO_COLD_ARCHIVED,
         // The deployed app reaches https://<account>.blob.core.windows.net/<container>/ with its managed identity;
         // Azurite speaks OAuth only over https, so here the emulator's public development key signs the requests.
         OUTPUTS: `azure-blob+${azurite.endpoint}/${AZURITE_ACCOUNT.name}/${CONTAINER}/`,

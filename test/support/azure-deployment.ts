@@ -28,10 +28,16 @@ export const TIERS_TO_COLD = JSON.stringify({
   ],
 });
 
+/**
+ * TIERS_TO_COLD that also archives every stored event (`archive: always`): with the archive container, a routing must
+ * reach the archive, or the function refuses to start.
+ */
+export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...(JSON.parse(TIERS_TO_COLD) as object), archive: 'always' });
+
 /** Parameters that turn every option on: the cold table (Auxiliary, the more restricted plan) and the archive with immutability. */
 export const EVERYTHING_ON: Readonly<Record<string, unknown>> = {
   coldTablePlan: 'Auxiliary',
-  TIERS: TIERS_TO_COLD,
+  TIERS: TIERS_TO_COLD_ARCHIVED,
   archiveContainer: 'create',
   archiveImmutabilityDays: 365,
 };
