@@ -7,6 +7,7 @@
 
 const { isIPv4, isIPv6 } = require('node:net');
 const { archiveChoices } = require('./archive-parameters.cjs');
+const { checkTierParameters } = require('./tier-parameters.cjs');
 
 /** CloudWatch Logs' RetentionInDays values (AWS::Logs::LogGroup). */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -117,17 +118,12 @@ module.exports = async ({ resolveVariable }) => {
   const coldLogGroupName = await param('COLD_LOG_GROUP_NAME');
   const tiers = await param('TIERS');
   const tiersPreset = await param('TIERS_PRESET');
-  if (!['none', 'minimal'].includes(tiersPreset)) {
-    problems.push(`TIERS_PRESET ${JSON.stringify(tiersPreset ?? '')} must be none or minimal: security and compliance also route to an archive, which the Lambda cannot write yet (give TIERS with those rules sent to cold instead)`);
-  }
   if (coldLogGroup === 'create') {
     if (!/^[\w\-/.#]{1,512}$/.test(coldLogGroupName ?? '') || coldLogGroupName === logGroupName) {
       problems.push(`COLD_LOG_GROUP_NAME ${JSON.stringify(coldLogGroupName ?? '')} must be 1 to 512 letters, digits or any of _ - / . #, and not LOG_GROUP_NAME`);
     }
     if (logGroup !== 'create') problems.push('COLD_LOG_GROUP=create needs LOG_GROUP=create: the cold group takes the audit group\'s key, retention and deletion protection');
-    if (!tiers) problems.push('COLD_LOG_GROUP=create needs TIERS (a tiers file\'s content) that send events to cold; see docs/cost.md');
   }
-  if (tiers && tiersPreset !== 'none') problems.push('give TIERS or TIERS_PRESET, not both');
 
   await integer('MAX_EVENT_BYTES', 4096, 1048576);
   await oneOf('REDACT_SECRETS', ['true', 'false']);
@@ -178,6 +174,7 @@ module.exports = async ({ resolveVariable }) => {
   const logGroupNames = Object.values(auditLogGroups);
   const auditLogKeyArn = logGroup === 'create' && kmsKeyArn === 'create' ? { 'Fn::GetAtt': ['AuditLogKey', 'Arn'] } : KMS_KEY_ARN.test(kmsKeyArn ?? '') ? kmsKeyArn : undefined;
   const archive = await archiveChoices({ param, problems, auditLogKeyArn, lambdaInVpc });
+  checkTierParameters({ tiersPreset, tiers, coldLogGroup, archive: archive.archive, problems });
 
   if (problems.length > 0) {
     const error = new Error(`kube-audit-relay: ${problems.length} parameter(s) refused; fix them with --param NAME=VALUE:\n- ${problems.join('\n- ')}`);

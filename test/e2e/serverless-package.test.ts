@@ -4,28 +4,33 @@
 // group per cluster. Then assertions on
 // the CloudFormation each writes (private only, resource policy, least privilege, log group, queries, alarms,
 // generated detections, dashboard, outputs), cfn-lint on all of them, the relay's published metrics against the alarms, and the
-// parameters refused at package time. Three variants have the S3 archive: created with the defaults, created with its
-// own key and Object Lock, and an existing bucket; the packaged function's archive is read back through Athena's
-// partition projection.
+// parameters refused at package time. Four variants have the S3 archive: created with the defaults, created with its
+// own key and Object Lock, with the security preset and the cold group, and an existing bucket; the packaged function's
+// archive is read back through Athena's partition projection, and the security variant's function stores each tier
+// where it belongs. The package-time tier checks are compared with the function's own reader on every combination.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { readLambdaConfig } from '../../functions/aws/config.ts';
+import { PRESET_NAMES, PRESETS } from '../../src/tiers/presets.ts';
 import { assertProjectionFindsArchive, assertTlsOnly, deployedVariables, tableParameters } from '../support/archive-resources.ts';
 import { generatedEvents } from '../support/apiserver-webhook.ts';
 import { fixtureLines } from '../support/event-lists.ts';
 import { projectedPartition } from '../support/partition-projection.ts';
 import { startS3rver } from '../support/server-process.ts';
 import { cfnLint, cfnLintMissing } from '../support/cfn-lint.ts';
-import { startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
+import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/http-client.ts';
-import { captureOutput, coldStart, lambdaContext, type OutputLine, proxyEvent } from '../support/lambda.ts';
+import { captureOutput, coldStart, lambdaContext, type OutputLine, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { assertDetections } from '../support/detection-resources.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
 import { packageService, type PackagedService, runServerless, type Template } from '../support/serverless.ts';
 import { startSsmStandIn } from '../support/ssm-standin.ts';
+import { securitySample } from '../support/tier-events.ts';
+import { auditIDsInBucket, auditIDsInGroup } from '../support/tier-stores.ts';
 import { alarmMetrics, arnText, identityStatements, list, metricIdentity, ofType, only, type Statement } from '../support/template.ts';
 
 const EXISTING_ENDPOINTS = 'vpce-0a1b2c3d4e5f60718,vpce-0f1e2d3c4b5a69788';
@@ -54,8 +59,10 @@ const ARCHIVE_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/2d3e4f50-6172-83
 /** What the created bucket of the variant that lets CloudFormation name it is called in these tests. */
 const GENERATED_BUCKET = 'open-archivebucket-1a2b3c4d5e6f';
 
-/** A tiers file for the variant with a cold group: changes hot, the rest cold. */
-const COLD_TIERS = '{default: cold, rules: [{tier: hot, verbs: [create, update, patch, delete]}]}';
+/** A tiers file for the variant with a cold group and an archive: changes hot, the rest cold, every event archived too. */
+const COLD_TIERS = '{default: cold, archive: always, rules: [{tier: hot, verbs: [create, update, patch, delete]}]}';
+/** The bucket of the variant with the security preset. */
+const TIERED_BUCKET = 'payments-audit-tiers';
 
 /** Every documented variant: stage name -> params. */
 const VARIANTS = {
@@ -82,6 +89,15 @@ const VARIANTS = {
     ARCHIVE_TRANSITION_CLASS: 'STANDARD_IA',
     ARCHIVE_TRANSITION_DAYS: '30',
     ARCHIVE_OBJECT_LOCK_DAYS: '2192',
+  },
+  tiered: {
+    VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
+    AUTH_MODE: 'none',
+    CLUSTER_NAME: 'payments',
+    TIERS_PRESET: 'security',
+    COLD_LOG_GROUP: 'create',
+    ARCHIVE: 'create',
+    ARCHIVE_BUCKET_NAME: TIERED_BUCKET,
   },
   archived: {
     VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS,
@@ -848,23 +864,46 @@ describe('serverless package: ARCHIVE=existing', () => {
   });
 });
 
+/** What a packaged function runs against: the CloudWatch Logs stand-in and s3rver, on loopback. */
+interface PackagedFunction {
+  readonly handler: ProxyHandler;
+  /** The function's environment as deployed. */
+  readonly variables: Record<string, string>;
+  readonly logs: CloudWatchLogsStandIn;
+  readonly s3: S3Client;
+}
+
+/**
+ * Runs `act` with the handler of a packaged variant, its environment as deployed with the archive bucket `bucket`
+ * (created in s3rver), and the log groups the stack would create; restores the environment and stops both after.
+ */
+async function withPackagedFunction(template: Template, bucket: string, act: (run: PackagedFunction) => Promise<void>): Promise<void> {
+  const logs = await startCloudWatchLogsStandIn({ seed: 15 });
+  const s3rver = await startS3rver();
+  const s3 = new S3Client({ endpoint: s3rver.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+  const saved = { ...process.env };
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: 'http://127.0.0.1:9' }, {});
+    const { NODE_OPTIONS: _nodeOptions, ...variables } = deployedVariables(template, bucket);
+    // s3rver knows one access key; the CloudWatch Logs stand-in checks signatures, not who signed.
+    Object.assign(process.env, variables, { AWS_ENDPOINT_URL_S3: s3rver.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+    logs.createLogGroup(variables.LOG_GROUP_NAME!);
+    if (variables.COLD_LOG_GROUP_NAME) logs.createLogGroup(variables.COLD_LOG_GROUP_NAME, undefined, 'INFREQUENT_ACCESS');
+    await act({ handler: await coldStart(), variables, logs, s3 });
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+    s3.destroy();
+    await s3rver.stop();
+    await logs.close();
+  }
+}
+
 describe('the packaged function archives where Athena looks', () => {
   it('runs the Object Lock variant\'s function environment against s3rver: every object it writes is in a projected partition', async () => {
-    // Arrange: the locked variant's function environment, CloudWatch Logs and S3 on loopback.
     const { template } = variants.locked;
-    const logs = await startCloudWatchLogsStandIn({ seed: 15 });
-    const s3rver = await startS3rver();
-    const s3 = new S3Client({ endpoint: s3rver.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
-    const saved = { ...process.env };
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: ARCHIVE_BUCKET }));
-      useEnvironment({ cloudWatchLogs: logs.endpoint, ssm: 'http://127.0.0.1:9' }, {});
-      const { NODE_OPTIONS: _nodeOptions, ...handlerVariables } = deployedVariables(template, ARCHIVE_BUCKET);
-      // s3rver knows one access key; the CloudWatch Logs stand-in checks signatures, not who signed.
-      Object.assign(process.env, handlerVariables, { AWS_ENDPOINT_URL_S3: s3rver.endpoint, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
-      logs.createLogGroup(handlerVariables.LOG_GROUP_NAME!);
-      const handler = await coldStart();
-
+    await withPackagedFunction(template, ARCHIVE_BUCKET, async ({ handler, s3 }) => {
       // Act: two batches of recent events.
       const events = generatedEvents(fixtureLines(), 60, 3_600_000);
       for (const body of [eventList(events.slice(0, 30)), eventList(events.slice(30))]) {
@@ -878,13 +917,62 @@ describe('the packaged function archives where Athena looks', () => {
       assert.equal(keys.length, 2, `one object per batch: ${keys.join(', ')}`);
       const parameters = tableParameters(template, ARCHIVE_BUCKET);
       for (const key of keys) assert.equal(projectedPartition(parameters, `s3://${ARCHIVE_BUCKET}/${key}`)?.cluster, 'payments', key);
-    } finally {
-      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-      s3.destroy();
-      await s3rver.stop();
-      await logs.close();
+    });
+  });
+});
+
+describe('serverless package: TIERS_PRESET=security with the cold group and the archive', () => {
+  it('gives the function the preset, the cold group and the archive, and its own reader accepts them', async () => {
+    const variables = deployedVariables(variants.tiered.template, TIERED_BUCKET);
+    assert.deepEqual([variables.TIERS_PRESET, variables.COLD_LOG_GROUP_NAME, variables.OUTPUTS], ['security', '/kube-audit-relay/payments/audit-cold', `s3://${TIERED_BUCKET}/audit/`]);
+    const config = await readLambdaConfig(variables);
+    assert.equal(config.tiers, PRESETS.security);
+    assert.deepEqual(config.outputs.guaranteed, [{ kind: 's3', bucket: TIERED_BUCKET, prefix: 'audit/' }]);
+  });
+
+  it('runs the packaged function against the CloudWatch Logs stand-in and s3rver: hot in the audit group, cold in the cold group, archive-only in the bucket', async () => {
+    await withPackagedFunction(variants.tiered.template, TIERED_BUCKET, async ({ handler, variables, logs, s3 }) => {
+      const sample = securitySample();
+      const response = await handler(proxyEvent({ body: eventList(sample.lines) }), lambdaContext());
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(await auditIDsInGroup(logs, variables.LOG_GROUP_NAME!), sample.hot);
+      assert.deepEqual(await auditIDsInGroup(logs, variables.COLD_LOG_GROUP_NAME!), sample.cold);
+      assert.deepEqual(await auditIDsInBucket(s3, TIERED_BUCKET), sample.archive);
+    });
+  });
+});
+
+describe('the package-time tier checks follow the function\'s own rule', () => {
+  /** infra/aws/tier-parameters.cjs, the check parameters.cjs runs on TIERS_PRESET and TIERS. */
+  const { checkTierParameters } = createRequire(import.meta.url)('../../infra/aws/tier-parameters.cjs') as {
+    checkTierParameters(choices: { tiersPreset: string; tiers: string; coldLogGroup: string; archive: string; problems: string[] }): void;
+  };
+  const TIERS_FILES = ['', COLD_TIERS, '{default: hot}', '{default: hot, archive: always}', '{default: hot, rules: [{tier: archive, verbs: [watch]}]}', '{default: drop, rules: [{tier: cold, verbs: [get]}]}'];
+
+  it('refuses exactly the TIERS_PRESET x TIERS x ARCHIVE x COLD_LOG_GROUP combinations whose packaged environment the function refuses', async () => {
+    // The packaged environments with and without a cold group and an archive: what serverless.yml sets them to.
+    const tiered = deployedVariables(variants.tiered.template, TIERED_BUCKET);
+    const plain = deployedVariables(variants.prod.template, TIERED_BUCKET);
+    const existing = deployedVariables(variants.archived.template, ARCHIVE_BUCKET);
+    assert.deepEqual([plain.TIERS_PRESET, plain.TIERS, plain.COLD_LOG_GROUP_NAME, plain.OUTPUTS], ['', '', '', ''], 'the default variant sets no tier');
+    const outputs = { none: plain.OUTPUTS, create: tiered.OUTPUTS, existing: existing.OUTPUTS };
+    const cold = { none: plain.COLD_LOG_GROUP_NAME, create: tiered.COLD_LOG_GROUP_NAME };
+    const combinations = (['none', ...PRESET_NAMES] as string[]).flatMap((preset) => TIERS_FILES.filter((tiers) => preset === 'none' || tiers === '').map((tiers) => ({ preset, tiers })));
+    let compared = 0;
+    for (const { preset, tiers } of combinations) {
+      for (const archive of ['none', 'create', 'existing'] as const) {
+        for (const coldLogGroup of ['none', 'create'] as const) {
+          const problems: string[] = [];
+          checkTierParameters({ tiersPreset: preset, tiers, coldLogGroup, archive, problems });
+          const env = { ...tiered, TIERS_PRESET: preset === 'none' ? '' : preset, TIERS: tiers, COLD_LOG_GROUP_NAME: cold[coldLogGroup], OUTPUTS: outputs[archive] };
+          const refusal = await readLambdaConfig(env).then(() => undefined, (error: Error) => error.message);
+          const at = `TIERS_PRESET=${preset} TIERS=${tiers} ARCHIVE=${archive} COLD_LOG_GROUP=${coldLogGroup}: package time says ${JSON.stringify(problems)}, the function ${refusal ?? 'accepts'}`;
+          assert.equal(problems.length === 0, refusal === undefined, at);
+          compared += 1;
+        }
+      }
     }
+    assert.equal(compared, (3 + TIERS_FILES.length) * 3 * 2);
   });
 });
 
@@ -1021,7 +1109,7 @@ describe('serverless package: refused settings', () => {
       ['ALARM_TOPIC_ARN', 'audit-alarms', /ALARM_TOPIC_ARN "audit-alarms" must be none or a topic ARN like arn:aws:sns:/],
       ['COLD_LOG_GROUP', 'yes', /COLD_LOG_GROUP "yes" must be one of none, create/],
       ['CLUSTERS', 'payments,prod.eu1,checkout-eu1,checkout_eu1', /CLUSTERS entry "prod\.eu1" must be 1 to 100 letters, digits, _ or - \(it goes into the KMS alias/],
-      ['TIERS_PRESET', 'security', /TIERS_PRESET "security" must be none or minimal: security and compliance also route to an archive/],
+      ['TIERS_PRESET', 'strict', /TIERS_PRESET "strict" must be none or one of security, compliance, minimal/],
       ['ARCHIVE', 'yes', /ARCHIVE "yes" must be one of none, create, existing/],
     ];
     const params = { ...CREATED, ...Object.fromEntries(refused.map(([name, value]) => [name, value])) };
@@ -1086,6 +1174,39 @@ describe('serverless package: refused settings', () => {
           /ARCHIVE_EXPIRY_DAYS 100 must be at least ARCHIVE_OBJECT_LOCK_DAYS 365/,
         ],
       ],
+    ];
+    for (const [run, messages] of expectations) {
+      const output = run.stdout + run.stderr;
+      assert.notEqual(run.code, 0);
+      for (const message of messages) assert.match(output, message, output);
+    }
+  });
+
+  it('refuses a routing that reaches a tier the stack stores nowhere, or an archive the routing never reaches, naming both parameters and the fix', async () => {
+    const refuse = (params: Record<string, string>) => runServerless(['package', '--stage', 'prod', '--package', '/dev/null/never', ...paramArgs({ VPC_ENDPOINT_IDS: EXISTING_ENDPOINTS, ...params })]);
+    const [security, minimal, misspelt] = await Promise.all([
+      refuse({ TIERS_PRESET: 'security' }),
+      refuse({ TIERS_PRESET: 'minimal', ARCHIVE: 'create', COLD_LOG_GROUP: 'create' }),
+      refuse({ TIERS: '{default: cold, rules: [{tier: warm, verb: [get]}]}', COLD_LOG_GROUP: 'create' }),
+    ]);
+    const expectations: [typeof security, RegExp[]][] = [
+      [
+        security,
+        [
+          /2 parameter\(s\) refused/,
+          /TIERS_PRESET=security sends events to the cold tier, but COLD_LOG_GROUP is not create: set COLD_LOG_GROUP=create/,
+          /TIERS_PRESET=security sends events to the archive tier, but ARCHIVE is none: set ARCHIVE=create \(or ARCHIVE=existing with ARCHIVE_BUCKET_NAME\)/,
+        ],
+      ],
+      [
+        minimal,
+        [
+          /2 parameter\(s\) refused/,
+          /COLD_LOG_GROUP=create, but TIERS_PRESET=minimal never sends events to the cold tier.*set COLD_LOG_GROUP=none/,
+          /ARCHIVE=create, but TIERS_PRESET=minimal never sends events to the archive tier, so the function would refuse to start and answer 500 to every batch: give TIERS \(a tiers file\) with "archive: always" to archive every stored event as well, or set ARCHIVE=none/,
+        ],
+      ],
+      [misspelt, [/2 parameter\(s\) refused/, /TIERS: rules\[0\]: tier: must be one of hot, cold, archive, drop, not "warm"/, /TIERS: rules\[0\]: unknown field "verb"/]],
     ];
     for (const [run, messages] of expectations) {
       const output = run.stdout + run.stderr;

@@ -4,17 +4,17 @@
 // file of `archive: always`, the bucket holds every stored event as well, events routed to drop stay out of both and
 // are counted again on the API server's retry, and the retry stores nothing twice.
 import assert from 'node:assert/strict';
-import { gunzipSync } from 'node:zlib';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { readStream, standInClient } from '../support/cloudwatch-client.ts';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { eventList } from '../support/event-lists.ts';
 import { coldStart, lambdaContext, type ProxyHandler, proxyEvent } from '../support/lambda.ts';
 import { useEnvironment } from '../support/lambda-environment.ts';
 import { type ServerProcess, startS3rver } from '../support/server-process.ts';
 import { securitySample, tierEvent } from '../support/tier-events.ts';
+import { auditIDsInBucket, auditIDsInGroup } from '../support/tier-stores.ts';
 
 const HOT = '/aws/eks/tiered/cluster';
 const COLD = '/aws/eks/tiered/cold';
@@ -52,25 +52,8 @@ describe('aws lambda handler with tiers and an S3 archive', () => {
     return coldStart();
   }
 
-  const inGroup = async (group: string): Promise<string[]> => {
-    const client = standInClient(logs.endpoint);
-    try {
-      const lines = (await Promise.all(logs.streams(group).map((stream) => readStream(client, group, stream)))).flat();
-      return lines.map((line) => (JSON.parse(line) as { auditID: string }).auditID).sort();
-    } finally {
-      client.destroy();
-    }
-  };
-
-  const inBucket = async (bucket: string): Promise<string[]> => {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const archived: string[] = [];
-    for (const { Key } of listed.Contents ?? []) {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
-      archived.push(...gunzipSync(await object.Body!.transformToByteArray()).toString('utf8').split('\n').slice(0, -1));
-    }
-    return archived.map((line) => (JSON.parse(line) as { auditID: string }).auditID).sort();
-  };
+  const inGroup = (group: string): Promise<string[]> => auditIDsInGroup(logs, group);
+  const inBucket = (bucket: string): Promise<string[]> => auditIDsInBucket(s3, bucket);
 
   it('with TIERS_PRESET=security: hot events in the audit group, cold ones in the Infrequent Access group, archive ones only in the bucket', async () => {
     const handler = await handlerWith('security-archive', { TIERS_PRESET: 'security' });

@@ -32,6 +32,12 @@ export const TIERS_TO_COLD = JSON.stringify(TIERS_TO_COLD_FILE);
 /** The same, with every stored event also copied to the archive: what an archive container in OUTPUTS needs. */
 export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...TIERS_TO_COLD_FILE, archive: 'always' });
 
+/**
+ * TIERS_TO_COLD that also archives every stored event (`archive: always`): with the archive container, a routing must
+ * reach the archive, or the function refuses to start.
+ */
+export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...(JSON.parse(TIERS_TO_COLD) as object), archive: 'always' });
+
 /** Parameters that turn every option on: the cold table (Auxiliary, the more restricted plan) and the archive with immutability. */
 export const EVERYTHING_ON: Readonly<Record<string, unknown>> = {
   coldTablePlan: 'Auxiliary',
@@ -49,4 +55,10 @@ export function expand(overrides: Record<string, unknown> = {}) {
   const declared = evaluator.resources();
   const outputs = evaluator.value(template.outputs) as Record<string, { value: unknown }>;
   return { evaluator, declared, resources: declared.filter((resource) => resource.deployed), outputs };
+}
+
+/** The function app's settings in an expansion, by name; values the platform resolves appear as `<reference(...)>`. */
+export function appSettings(resources: ReturnType<typeof expand>['resources']): Record<string, string> {
+  const site = resources.find((resource) => resource.type === 'Microsoft.Web/sites')!;
+  return Object.fromEntries(site.body.properties.siteConfig.appSettings.map((setting: { name: string; value: unknown }) => [setting.name, String(setting.value)]));
 }

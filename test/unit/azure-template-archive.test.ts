@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readAzureSettings } from '../../functions/azure/settings.ts';
-import { expand } from '../support/azure-deployment.ts';
+import { appSettings, expand } from '../support/azure-deployment.ts';
 
 const STORAGE_BLOB_DATA_CONTRIBUTOR = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe';
 const ARCHIVE = { archiveContainer: 'create' };
@@ -12,8 +12,6 @@ type Resources = ReturnType<typeof expand>['resources'];
 const ofType = (resources: Resources, type: string) => resources.filter((r) => r.type === type);
 const archiveAccount = (resources: Resources) => ofType(resources, 'Microsoft.Storage/storageAccounts').find((r) => r.name.includes('arc'));
 const lifecycle = (resources: Resources) => ofType(resources, 'Microsoft.Storage/storageAccounts/managementPolicies')[0];
-const appSettings = (resources: Resources): Record<string, string> =>
-  Object.fromEntries(ofType(resources, 'Microsoft.Web/sites')[0]!.body.properties.siteConfig.appSettings.map((s: any) => [s.name, String(s.value)]));
 
 describe('infra/azure ARM template: the archive container', () => {
   it('adds no archive by default, and the app has no OUTPUTS', () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readAzureSettings } from '../../functions/azure/settings.ts';
 import { AKS_AUDIT_COLUMNS } from '../../src/sinks/aks-audit-row.ts';
-import { expand, template, TIERS_TO_COLD } from '../support/azure-deployment.ts';
+import { appSettings, expand, template, TIERS_TO_COLD } from '../support/azure-deployment.ts';
 import { KUBE_AUDIT_TABLE, kqlErrors, kqlResultSchema, type TableSchema } from '../support/kql.ts';
 
 const MONITORING_METRICS_PUBLISHER = '3913510d-42f4-4e42-8a64-420c390055eb';
@@ -16,8 +16,6 @@ const tableNamed = (resources: ReturnType<typeof expand>['resources'], name: str
   ofType(resources, 'Microsoft.OperationalInsights/workspaces/tables').find((r) => r.body.properties.schema.name === name);
 const coldRule = (resources: ReturnType<typeof expand>['resources']) =>
   ofType(resources, 'Microsoft.Insights/dataCollectionRules').find((r) => r.name.includes('-dcr-cold-'));
-const appSettings = (resources: ReturnType<typeof expand>['resources']): Record<string, string> =>
-  Object.fromEntries(ofType(resources, 'Microsoft.Web/sites')[0]!.body.properties.siteConfig.appSettings.map((s: any) => [s.name, String(s.value)]));
 
 /** What the platform hands the function once it resolved the Key Vault reference and the rules' immutable ids. */
 const resolved = (settings: Record<string, string>) => ({
@@ -117,7 +115,8 @@ describe('infra/azure ARM template: the cold table', () => {
     assert.throws(() => expand({ coldTablePlan: 'Basic' }), /coldTablePlan needs TIERS/);
     assert.throws(() => expand({ TIERS: TIERS_TO_COLD, TIERS_PRESET: 'minimal' }), /give TIERS or TIERS_PRESET, not both/);
     assert.throws(() => expand({ coldTablePlan: 'Analytics', TIERS: TIERS_TO_COLD }), /coldTablePlan' is not valid: not one of/);
-    assert.throws(() => expand({ TIERS_PRESET: 'security' }), /TIERS_PRESET' is not valid/, 'security routes to an archive tier the function cannot bind');
+    assert.throws(() => expand({ TIERS_PRESET: 'strict' }), /TIERS_PRESET' is not valid: not one of/);
+    assert.throws(() => expand({ TIERS_PRESET: 'security' }), /TIERS_PRESET security and compliance send events to the cold tier: set coldTablePlan/, 'the presets the deployed outputs cannot store: azure-template-tiers.test.ts');
     assert.throws(() => expand({ coldTablePlan: 'Basic', TIERS: TIERS_TO_COLD, coldTotalRetentionInDays: 800 }), /coldTotalRetentionInDays must be 30 to 730 or whole years/);
     assert.throws(() => expand({ coldTablePlan: 'Basic', TIERS: TIERS_TO_COLD, coldTotalRetentionInDays: 20 }), /less than 30/);
     assert.equal(tableNamed(expand({ coldTablePlan: 'Basic', TIERS: TIERS_TO_COLD, coldTotalRetentionInDays: 4383 }).resources, COLD_TABLE)!.body.properties.totalRetentionInDays, 4383);
