@@ -29,14 +29,11 @@ const TIERS_TO_COLD_FILE = {
 };
 export const TIERS_TO_COLD = JSON.stringify(TIERS_TO_COLD_FILE);
 
-/** The same, with every stored event also copied to the archive: what an archive container in OUTPUTS needs. */
-export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...TIERS_TO_COLD_FILE, archive: 'always' });
-
 /**
  * TIERS_TO_COLD that also archives every stored event (`archive: always`): with the archive container, a routing must
  * reach the archive, or the function refuses to start.
  */
-export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...(JSON.parse(TIERS_TO_COLD) as object), archive: 'always' });
+export const TIERS_TO_COLD_ARCHIVED = JSON.stringify({ ...TIERS_TO_COLD_FILE, archive: 'always' });
 
 /** Parameters that turn every option on: the cold table (Auxiliary, the more restricted plan) and the archive with immutability. */
 export const EVERYTHING_ON: Readonly<Record<string, unknown>> = {
