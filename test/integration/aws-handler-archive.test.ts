@@ -52,7 +52,9 @@ describe('aws lambda handler with an S3 archive as a second guaranteed output', 
     await s3rver.stop({ keepData: true });
     const failed = await post(second!);
     assert.equal(failed.statusCode, 503);
-    assert.match(failed.body, /s3 archive: 100 events not stored/);
+    // The archive's own error when its retries give up before the deadline; on a loaded machine the last retry can
+    // still be running at SINK_TIMEOUT_MS, and then the pipeline's deadline names the unfinished outputs instead.
+    assert.match(failed.body, /s3 archive: 100 events not stored|s3-archive did not finish within SINK_TIMEOUT_MS/);
     s3rver = await startS3rver({ port: Number(port), dir: s3rver.dir });
     const retried = await post(second!);
     assert.equal(retried.statusCode, 200, retried.body);
