@@ -9,10 +9,11 @@ import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } f
 import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
 import { TIERS_TO_COLD_ARCHIVED } from '../support/azure-deployment.ts';
-import { eventList, plainLines } from '../support/event-lists.ts';
+import { plainLines } from '../support/event-lists.ts';
 import { AZURITE_ACCOUNT, type ServerProcess, startAzuriteBlob } from '../support/server-process.ts';
+import { webhookRequest } from '../support/function-request.ts';
 
-const { HttpRequest, InvocationContext } = functions;
+const { InvocationContext } = functions;
 const TOKEN = '5f4e3d2c1b0a9f8e7d6c5b4a39281706';
 const COLD_RULE_ID = 'dcr-fedcba9876543210fedcba9876543210';
 const COLD_STREAM = 'Custom-KubeAuditCold';
@@ -71,12 +72,7 @@ describe('azure function with a cold table and an archive container', () => {
     });
 
   async function post(receive: ReturnType<typeof handler>, lines: readonly string[]) {
-    const request = new HttpRequest({
-      method: 'POST',
-      url: 'https://kar-func.azurewebsites.net/audit?timeout=30s',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-      body: { string: eventList(lines) },
-    });
+    const request = webhookRequest(lines, { authorization: `Bearer ${TOKEN}` });
     const response = await receive(request, new InvocationContext({ functionName: 'receive', logHandler: () => {} }));
     return { status: response.status ?? 0, body: JSON.parse(String(response.body)) as Record<string, unknown> };
   }

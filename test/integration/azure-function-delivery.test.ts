@@ -6,11 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import functions from '@azure/functions';
 import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
-import { eventList } from '../support/http-client.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { webhookRequest } from '../support/function-request.ts';
 
-const { HttpRequest, InvocationContext } = functions;
+const { InvocationContext } = functions;
 const TOKEN = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b';
 /** The API server sends a batch at most this many times, then drops it. */
 const API_SERVER_ATTEMPTS = 5;
@@ -41,12 +41,7 @@ describe('azure function: what 2xx means', () => {
     const messages: string[] = [];
     const auditIDs = lines.map((line) => (JSON.parse(line) as { auditID: string }).auditID);
     for (let attempt = 0; attempt < API_SERVER_ATTEMPTS; attempt++) {
-      const request = new HttpRequest({
-        method: 'POST',
-        url: 'https://kar-func.azurewebsites.net/audit?timeout=30s',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        body: { string: eventList(lines) },
-      });
+      const request = webhookRequest(lines, { authorization: `Bearer ${TOKEN}` });
       const response = await receive(request, new InvocationContext({ functionName: 'receive', logHandler: () => {} }));
       statuses.push(response.status ?? 0);
       messages.push(String((JSON.parse(String(response.body)) as { message: string }).message));

@@ -12,10 +12,11 @@ import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { Annotation } from '../../src/audit/annotations.ts';
 import type { Env } from '../../src/config.ts';
 import { type AzureStandIns, RULE_ID, startAzureStandIns } from '../support/azure-monitor.ts';
-import { eventList, plainLines } from '../support/event-lists.ts';
+import { plainLines } from '../support/event-lists.ts';
 import { createTestPki, type TestPki } from '../support/tls.ts';
+import { webhookRequest } from '../support/function-request.ts';
 
-const { HttpRequest, InvocationContext } = functions;
+const { InvocationContext } = functions;
 const PROD = '5b4a3c2d1e0f98877665544332211000';
 const STAGING = '0011223344556677889900aabbccddee';
 const LEGACY = 'ffeeddccbbaa99887766554433221100';
@@ -55,12 +56,7 @@ describe('azure function for a fleet: the Cluster column comes from the credenti
   async function post(receive: ReturnType<typeof handler>, lines: readonly string[], headers: Record<string, string>) {
     const logs: string[] = [];
     const context = new InvocationContext({ functionName: 'receive', logHandler: (_level, ...args) => logs.push(args.join(' ')) });
-    const request = new HttpRequest({
-      method: 'POST',
-      url: 'https://kar-func.azurewebsites.net/audit?timeout=30s',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: { string: eventList(lines) },
-    });
+    const request = webhookRequest(lines, headers);
     const response = await receive(request, context);
     assert.equal(logs.length, 1, logs.join('\n'));
     assert.ok(logs[0]!.startsWith(BATCH_LOG_PREFIX));

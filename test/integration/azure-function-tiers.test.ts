@@ -8,11 +8,11 @@ import functions from '@azure/functions';
 import { BlobServiceClient, type ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createReceiveHandler } from '../../functions/azure/handler.ts';
 import { type AzureStandIns, RULE_ID, STREAM, startAzureStandIns } from '../support/azure-monitor.ts';
-import { eventList } from '../support/http-client.ts';
 import { AZURITE_ACCOUNT, type ServerProcess, startAzuriteBlob } from '../support/server-process.ts';
 import { securitySample } from '../support/tier-events.ts';
+import { webhookRequest } from '../support/function-request.ts';
 
-const { HttpRequest, InvocationContext } = functions;
+const { InvocationContext } = functions;
 const COLD_STREAM = 'Custom-KubeAuditCold';
 
 describe('azure function with the security preset and a Blob archive', () => {
@@ -49,7 +49,7 @@ describe('azure function with the security preset and a Blob archive', () => {
     });
     const sample = securitySample();
     const post = async () => {
-      const request = new HttpRequest({ method: 'POST', url: 'https://kar-func.azurewebsites.net/audit?timeout=30s', headers: { 'content-type': 'application/json' }, body: { string: eventList(sample.lines) } });
+      const request = webhookRequest(sample.lines);
       const response = await receive(request, new InvocationContext({ functionName: 'receive', logHandler: () => {} }));
       return { status: response.status, body: JSON.parse(String(response.body)) as { message: string; written: number; duplicates: number } };
     };

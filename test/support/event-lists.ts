@@ -1,5 +1,6 @@
 // EventList bodies as kube-apiserver's webhook backend sends them, built from fixture lines as received.
 import type { AuditEvent } from '../../src/audit/types.ts';
+import { eventList } from './http-client.ts';
 import { FIXTURES_DIR, fixtureFiles, plainRecords } from './records.ts';
 
 /** Every event line of every *.jsonl file in `dir` (default: the project's fixtures), as received. */
@@ -15,9 +16,7 @@ export const plainLines = (dir = FIXTURES_DIR): string[] => plainRecords(dir).ma
 export const repeatedLines = (count: number, lines: readonly string[] = plainLines()): string[] =>
   Array.from({ length: count }, (_, i) => lines[i % lines.length]!.replace(/"auditID":"/, `"auditID":"copy-${Math.floor(i / lines.length)}-`));
 
-/** An `audit.k8s.io/v1` EventList holding the lines unchanged. */
-export const eventList = (lines: readonly string[]): string =>
-  `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[${lines.join(',')}]}`;
+export { eventList };
 
 /** The lines in EventLists of at most `size` (the API server's --audit-webhook-batch-max-size, default 400). */
 export function batches(lines: readonly string[], size = 400): string[] {
