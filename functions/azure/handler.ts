@@ -42,13 +42,14 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     const env = options.env ?? process.env;
     const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
-    const streamSink = (streamName: string, ruleId: string) =>
+    const streamSink = (streamName: string, ruleId: string, names: { rule: string; stream: string }) =>
       withDelivery(
         createAzureMonitorSink({
           endpoint: settings.endpoint,
           credential,
           ruleId,
           streamName,
+          settings: names,
           ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
         }),
         settings.outputs.dedupeCapacity,
@@ -61,7 +62,9 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
       azureCredential: credential,
       note: ({ level, msg, output, events }: OutputNote) => log()[level === 'warn' ? 'warn' : 'log'](JSON.stringify({ msg, output, events })),
     };
-    const sinks = { hot: streamSink(settings.streamName, settings.ruleId), ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId) } : {}) };
+    const hot = streamSink(settings.streamName, settings.ruleId, { rule: 'LOGS_DCR_IMMUTABLE_ID', stream: 'LOGS_STREAM_NAME' });
+    const coldNames = { rule: settings.coldRuleId ? 'COLD_LOGS_DCR_IMMUTABLE_ID' : 'LOGS_DCR_IMMUTABLE_ID', stream: 'COLD_LOGS_STREAM_NAME' };
+    const sinks = { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId, coldNames) } : {}) };
     const sink = await createOutputs(settings.outputs, context, { ...(settings.tiers ? { routing: settings.tiers } : {}), sinks });
     return { pipeline: createPipeline({ config: settings.pipeline, sink }), ...(settings.clientAuthorities ? { clientAuthorities: settings.clientAuthorities } : {}) };
   }

@@ -28,6 +28,8 @@ export interface AzureMonitorSinkOptions {
   readonly clientOptions?: LogsIngestionClientOptions;
   /** Upload calls in flight at once. Default 4. */
   readonly concurrency?: number;
+  /** The settings that name the rule and the stream, for error advice. Default LOGS_DCR_IMMUTABLE_ID, LOGS_STREAM_NAME. */
+  readonly settings?: { readonly rule: string; readonly stream: string };
 }
 
 /** Statuses worth another attempt: throttled, timed out, or the service failed. */
@@ -44,6 +46,7 @@ const FATAL_NAMES = new Set([...ABORTED_NAMES, 'CredentialUnavailableError', 'Au
  */
 export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
   const { ruleId, streamName } = options;
+  const settings = options.settings ?? { rule: 'LOGS_DCR_IMMUTABLE_ID', stream: 'LOGS_STREAM_NAME' };
   const concurrency = options.concurrency ?? 4;
   const client = new LogsIngestionClient(options.endpoint, options.credential, {
     ...options.clientOptions,
@@ -104,7 +107,7 @@ export function createAzureMonitorSink(options: AzureMonitorSinkOptions): Sink {
     const what = status === undefined ? errorName(cause) : `HTTP ${status}${typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''}`;
     return new SinkError(
       `azure monitor logs: ${failed} of ${total} rows were not stored in stream ${streamName} of rule ${ruleId} (${what}); ` +
-        `the API server will retry the batch; ${advice(status, cause, options.retryable === true)}`,
+        `the API server will retry the batch; ${advice(status, cause, options.retryable === true, settings)}`,
       'azure-monitor-logs',
       failed,
       { ...options, cause },
@@ -142,12 +145,12 @@ function retryAfterMs(error: unknown): number {
   return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
 }
 
-function advice(status: number | undefined, cause: unknown, transient: boolean): string {
+function advice(status: number | undefined, cause: unknown, transient: boolean, settings: { readonly rule: string; readonly stream: string }): string {
   if (ABORTED_NAMES.has(errorName(cause))) return 'the batch ran out of time (SINK_TIMEOUT_MS) before every row was stored';
   if (transient) return 'the service throttled or failed until the batch ran out of time';
   if (status === 401 || status === 403) return "check that the function's managed identity has Monitoring Metrics Publisher on the data collection rule";
-  if (status === 404) return 'check LOGS_INGESTION_ENDPOINT and LOGS_DCR_IMMUTABLE_ID name an existing rule';
-  if (status === 400) return 'check LOGS_STREAM_NAME is a stream the rule declares and its columns match the table';
+  if (status === 404) return `check LOGS_INGESTION_ENDPOINT and ${settings.rule} name an existing rule`;
+  if (status === 400) return `check ${settings.stream} is a stream the rule declares and its columns match the table`;
   if (status === 413) return 'a call was over the 1 MB limit; report this as a bug';
   const name = errorName(cause);
   if (name === 'CredentialUnavailableError' || name === 'AuthenticationError') return 'check the managed identity is enabled on the function app';

@@ -72,4 +72,22 @@ describe('azure function with the security preset and a Blob archive', () => {
     }
     assert.deepEqual(archived.sort(), sample.archive, 'archive-only events, once each');
   });
+
+  it('names COLD_LOGS_STREAM_NAME when the rule does not declare the cold stream', async () => {
+    const receive = createReceiveHandler({
+      env: {
+        LOGS_INGESTION_ENDPOINT: azure.ingestion.endpoint,
+        LOGS_DCR_IMMUTABLE_ID: RULE_ID,
+        COLD_LOGS_STREAM_NAME: 'Custom-KubeAuditColdTypo',
+        TIERS: JSON.stringify({ default: 'cold', rules: [] }),
+        AUTH_MODE: 'none',
+        SINK_TIMEOUT_MS: '5000',
+      },
+      clientOptions: { tlsOptions: { ca: azure.ingestion.ca } },
+    });
+    const response = await receive(webhookRequest(securitySample().lines.slice(0, 2)), new InvocationContext({ functionName: 'receive', logHandler: () => {} }));
+    const { message } = JSON.parse(String(response.body)) as { message: string };
+    assert.equal(response.status, 503, message);
+    assert.match(message, /HTTP 400.*check COLD_LOGS_STREAM_NAME is a stream the rule declares/);
+  });
 });
