@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import type { Env, SettingsReader } from '../config.ts';
@@ -67,8 +68,11 @@ export function readOutputsConfig(reader: SettingsReader, options: { own?: boole
   const guaranteed = listed.length === 0 && !anyBound && !options.own && options.defaultOutput !== undefined ? [parseOutputUri(options.defaultOutput)] : listed;
   if (guaranteed.length === 0 && !anyBound && !options.own) reader.problem('OUTPUTS', 'is required: list at least one output URI (-, a path, cloudwatch://, azure-monitor://, s3://, an Azure Blob container URL, http(s)://)');
   const bestEffort = parse('BEST_EFFORT_OUTPUTS');
-  const stdoutCount = [...guaranteed, ...STORED_TIERS.flatMap((tier) => bound[tier]), ...bestEffort].filter((spec) => spec.kind === 'stdout').length;
-  if (stdoutCount > 1) reader.problem('OUTPUTS', '- (stdout) is listed more than once; the lines would interleave');
+  checkListedOnce(reader, [
+    ['OUTPUTS', guaranteed],
+    ...STORED_TIERS.map((tier): [string, readonly OutputSpec[]] => [TIER_OUTPUT_SETTINGS[tier], bound[tier]]),
+    ['BEST_EFFORT_OUTPUTS', bestEffort],
+  ]);
 
   const cert = reader.file('FORWARD_CLIENT_CERT_FILE');
   const key = reader.file('FORWARD_CLIENT_KEY_FILE');
@@ -87,6 +91,22 @@ export function readOutputsConfig(reader: SettingsReader, options: { own?: boole
     dedupeCapacity: reader.integer('DEDUPE_CAPACITY', { default: DEFAULT_DEDUPE_CAPACITY, min: 0 }),
     forward: { ...(token ? { token } : {}), ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) },
   });
+}
+
+/**
+ * Each destination once across every output setting: two sinks on one file (or stdout) would interleave their lines
+ * and repair each other's "torn" tails, and two on one bucket or receiver would each store the same events.
+ */
+function checkListedOnce(reader: SettingsReader, lists: readonly (readonly [string, readonly OutputSpec[]])[]): void {
+  const seen = new Map<string, string>();
+  for (const [setting, specs] of lists) {
+    for (const spec of specs) {
+      const destination = spec.kind === 'file' ? resolve(spec.path) : describeOutput(spec);
+      const first = seen.get(destination);
+      if (first === undefined) seen.set(destination, setting);
+      else reader.problem(setting, `${describeOutput(spec)} is already listed${first === setting ? '' : ` in ${reader.name(first)}`}: list each output once (one output stores one tier; "archive: always" copies events to the archive)`);
+    }
+  }
 }
 
 /** What building outputs needs from the entry point. */

@@ -29,6 +29,21 @@ describe('tier bindings', () => {
     assert.deepEqual(byTier.archive.map((spec) => spec.kind), ['s3', 'azure-blob', 'file']);
   });
 
+  it('refuses an output listed twice, within one setting or across tiers, naming where it was first', () => {
+    const problems = (env: Record<string, string>) => {
+      const reader = new SettingsReader(env);
+      readOutputsConfig(reader, { defaultOutput: '-' });
+      return reader.problems;
+    };
+    assert.deepEqual(problems({ OUTPUTS: '/var/log/audit.jsonl', COLD_OUTPUTS: 'file:///var/log/audit.jsonl' }), [
+      'COLD_OUTPUTS: /var/log/audit.jsonl is already listed in OUTPUTS: list each output once (one output stores one tier; "archive: always" copies events to the archive)',
+    ]);
+    assert.match(problems({ OUTPUTS: '-', BEST_EFFORT_OUTPUTS: '-' })[0]!, /^BEST_EFFORT_OUTPUTS: - is already listed in OUTPUTS/);
+    assert.match(problems({ OUTPUTS: 's3://bucket/audit/,s3://bucket/audit/' })[0]!, /^OUTPUTS: s3:\/\/bucket\/audit\/ is already listed: list each output once/);
+    assert.deepEqual(problems({ OUTPUTS: 's3://bucket/audit/,s3://bucket/other/', COLD_OUTPUTS: '/var/log/cold.jsonl' }), [], 'other prefixes and files are other outputs');
+    assert.match(problems({ OUTPUTS: '/var/log/audit.jsonl', HOT_OUTPUTS: '/var/log/../log/audit.jsonl' })[0]!, /^HOT_OUTPUTS: .* is already listed in OUTPUTS/, 'one file by another path');
+  });
+
   it('accepts a routing whose every tier has an output', () => {
     assert.deepEqual(problemsOf({ TIERS_PRESET: 'security', OUTPUTS: '/var/log/hot.jsonl,s3://bucket/audit/', COLD_OUTPUTS: '/var/log/cold.jsonl' }), []);
     assert.deepEqual(problemsOf({ TIERS: '{default: hot, archive: always}', OUTPUTS: '-,s3://bucket/audit/' }), [], 'archive: always reaches the archive');
