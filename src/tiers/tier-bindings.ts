@@ -68,7 +68,7 @@ export function checkTierBindings(reader: SettingsReader, check: TierBindingChec
     const outputs = tier === Tier.Hot ? unbound.filter((spec) => !isArchiveOutput(spec)) : tier === Tier.Archive ? unbound.filter(isArchiveOutput) : [];
     const stored = given || check.alwaysStored?.includes(tier) === true || outputs.length > 0 || bound[tier].length > 0;
     if (reachable.includes(tier)) {
-      if (!stored) reader.problem(check.routingSetting, `sends events to the ${tier} tier, but no output is bound to it: ${bindingFix(tier, name, own[tier]?.setting)}; or route those rules elsewhere`);
+      if (!stored) reader.problem(check.routingSetting, `sends events to the ${tier} tier, but no output is bound to it: ${bindingFix(tier, name, own[tier]?.setting)}; or send those events to another tier with a tiers file (${name('TIERS_FILE')})`);
       continue;
     }
     const why = `${routing} never sends events to the ${tier} tier`;

@@ -90,8 +90,8 @@ describe('lambda configuration', () => {
     assert.equal(config.tiers?.default, 'drop');
     assert.equal(config.coldLogGroupName, undefined);
     assert.deepEqual(await problemsOf({ ...base, TIERS_PRESET: 'compliance' }), [
-      'TIERS_PRESET: sends events to the cold tier, but no output is bound to it: set COLD_LOG_GROUP_NAME, or list an output in COLD_OUTPUTS; or route those rules elsewhere',
-      'TIERS_PRESET: sends events to the archive tier, but no output is bound to it: list an s3:// or Azure Blob archive in OUTPUTS, or list any output in ARCHIVE_OUTPUTS; or route those rules elsewhere',
+      'TIERS_PRESET: sends events to the cold tier, but no output is bound to it: set COLD_LOG_GROUP_NAME, or list an output in COLD_OUTPUTS; or send those events to another tier with a tiers file (TIERS_FILE)',
+      'TIERS_PRESET: sends events to the archive tier, but no output is bound to it: list an s3:// or Azure Blob archive in OUTPUTS, or list any output in ARCHIVE_OUTPUTS; or send those events to another tier with a tiers file (TIERS_FILE)',
     ]);
     // The shipped security preset runs with the cold group and the archive bucket; an explicit binding works as well.
     const security = await readLambdaConfig({ ...base, TIERS_PRESET: 'security', COLD_LOG_GROUP_NAME: '/aws/eks/prod/cold', OUTPUTS: 's3://audit-archive/eks/' });

@@ -48,8 +48,8 @@ describe('azure tier settings', () => {
 
   it('refuses a routing without the streams it needs, and a bad stream name', () => {
     assert.deepEqual(problemsOf({ ...BASE, TIERS_PRESET: 'security' }), [
-      'TIERS_PRESET: sends events to the cold tier, but no output is bound to it: set COLD_LOGS_STREAM_NAME, or list an output in COLD_OUTPUTS; or route those rules elsewhere',
-      'TIERS_PRESET: sends events to the archive tier, but no output is bound to it: list an s3:// or Azure Blob archive in OUTPUTS, or list any output in ARCHIVE_OUTPUTS; or route those rules elsewhere',
+      'TIERS_PRESET: sends events to the cold tier, but no output is bound to it: set COLD_LOGS_STREAM_NAME, or list an output in COLD_OUTPUTS; or send those events to another tier with a tiers file (TIERS_FILE)',
+      'TIERS_PRESET: sends events to the archive tier, but no output is bound to it: list an s3:// or Azure Blob archive in OUTPUTS, or list any output in ARCHIVE_OUTPUTS; or send those events to another tier with a tiers file (TIERS_FILE)',
     ]);
     const security = readAzureSettings({ ...BASE, TIERS_PRESET: 'security', COLD_LOGS_STREAM_NAME: 'Custom-KubeAuditCold', OUTPUTS: 'https://auditarchive.blob.core.windows.net/audit/aks/' });
     assert.deepEqual(security.outputs.guaranteed.map((spec) => spec.kind), ['azure-blob']);

@@ -52,7 +52,7 @@ describe('tier bindings', () => {
   it('refuses an empty tier and an output nothing reaches, each once, naming the setting', () => {
     assert.deepEqual(problemsOf({ TIERS: '{default: cold}', OUTPUTS: '/var/log/hot.jsonl' }), [
       'OUTPUTS: /var/log/hot.jsonl stores the hot tier, but TIERS never sends events to the hot tier: list it under a tier the routing reaches, e.g. COLD_OUTPUTS',
-      'TIERS: sends events to the cold tier, but no output is bound to it: list an output in COLD_OUTPUTS; or route those rules elsewhere',
+      'TIERS: sends events to the cold tier, but no output is bound to it: list an output in COLD_OUTPUTS; or send those events to another tier with a tiers file (TIERS_FILE)',
     ]);
   });
 
