@@ -12,6 +12,7 @@ import { RequestError, SinkError } from './errors.ts';
 import type { LogRecord } from './record.ts';
 import { createSlices } from './slices.ts';
 import type { Sink } from './sinks/sink.ts';
+import { destinations, type TierRouting } from './tiers/tier-rule.ts';
 
 /** An HTTP request's line and headers, which decide many answers before the body is read. */
 export interface RequestHead {
@@ -82,6 +83,8 @@ export interface ReceiveResult {
 export interface PipelineOptions {
   readonly config: PipelineConfig;
   readonly sink: Sink;
+  /** The tier routing of the sink's tiered outputs: each event's tiers are found here, from the event already parsed. */
+  readonly routing?: TierRouting | undefined;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
 }
@@ -166,9 +169,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         counts.filtered++;
         continue;
       }
+      // Routing matches metadata only (verb, user, object, response code), which redaction and truncation keep.
+      const tiers = options.routing && destinations(options.routing, event);
       const redacted = redactEvent(event, config.redaction);
       if (redacted.length > 0) counts.redacted++;
-      const { record, truncated, spoofed } = renderRecord({ item, event, apiVersion, redacted, cluster, maxRecordBytes, receivedAt });
+      const { record, truncated, spoofed } = renderRecord({ item, event, apiVersion, redacted, cluster, maxRecordBytes, receivedAt, tiers });
       if (truncated) counts.truncated++;
       if (spoofed) counts.spoofed++;
       counts.bytes += record.bytes;

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { AuditApiVersion, AuditEvent } from './audit/types.ts';
+import type { Tier } from './tiers/tier-rule.ts';
 
 /** One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. */
 export interface LogRecord {
@@ -25,6 +26,11 @@ export interface LogRecord {
   readonly cluster?: string;
   /** `recordKey` of this record, computed once when it is rendered: what deduplication and archive names use. */
   readonly key: string;
+  /**
+   * With a tier routing, the tiers that store this event (none: routed to drop), found by the pipeline while the
+   * event was parsed anyway; undefined without a routing.
+   */
+  readonly tiers?: readonly Tier[] | undefined;
 }
 
 /**

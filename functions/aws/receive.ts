@@ -83,7 +83,7 @@ async function buildPipeline(): Promise<Pipeline> {
     ...(config.coldLogGroupName ? { coldLogGroupName: config.coldLogGroupName } : {}),
     tierRules: config.tiers?.rules.length,
   });
-  return createPipeline({ config: config.pipeline, sink: withSinkLatency(sink, metrics) });
+  return createPipeline({ config: config.pipeline, sink: withSinkLatency(sink, metrics), routing: config.tiers });
 }
 
 async function receiveAuditBatch(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {

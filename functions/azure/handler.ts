@@ -66,7 +66,7 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     const coldNames = { rule: settings.coldRuleId ? 'COLD_LOGS_DCR_IMMUTABLE_ID' : 'LOGS_DCR_IMMUTABLE_ID', stream: 'COLD_LOGS_STREAM_NAME' };
     const sinks = { hot, ...(settings.coldStreamName ? { cold: streamSink(settings.coldStreamName, settings.coldRuleId ?? settings.ruleId, coldNames) } : {}) };
     const sink = await createOutputs(settings.outputs, context, { ...(settings.tiers ? { routing: settings.tiers } : {}), sinks });
-    return { pipeline: createPipeline({ config: settings.pipeline, sink }), ...(settings.clientAuthorities ? { clientAuthorities: settings.clientAuthorities } : {}) };
+    return { pipeline: createPipeline({ config: settings.pipeline, sink, routing: settings.tiers }), ...(settings.clientAuthorities ? { clientAuthorities: settings.clientAuthorities } : {}) };
   }
 
   let current: InvocationContext | undefined;

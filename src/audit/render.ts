@@ -1,6 +1,7 @@
 import { type LogRecord, recordKey } from '../record.ts';
 import { Annotation } from './annotations.ts';
 import type { DecodedItem } from './decode.ts';
+import type { Tier } from '../tiers/tier-rule.ts';
 import type { AuditApiVersion, AuditEvent } from './types.ts';
 
 /** The smallest record limit allowed: a skeleton of the longest identifiers validation lets through always fits. */
@@ -16,6 +17,8 @@ export interface RenderInput {
   readonly maxRecordBytes: number;
   /** Receive time in ms, the record's time when the event carries none. */
   readonly receivedAt: number;
+  /** The tiers the routing sends the event to, when there is a routing. */
+  readonly tiers?: readonly Tier[] | undefined;
 }
 
 export interface Rendered {
@@ -63,7 +66,7 @@ export function renderRecord(input: RenderInput): Rendered {
     ({ event: final, json, bytes } = truncate(event, input.maxRecordBytes));
     truncated = true;
   }
-  const record = new RenderedRecord(final.auditID, final.stage, eventTime(final) ?? input.receivedAt, json, bytes, input.apiVersion, input.cluster || undefined);
+  const record = new RenderedRecord(final.auditID, final.stage, eventTime(final) ?? input.receivedAt, json, bytes, input.apiVersion, input.cluster || undefined, input.tiers);
   return { record, truncated, spoofed };
 }
 
@@ -79,6 +82,7 @@ class RenderedRecord implements LogRecord {
     readonly bytes: number,
     readonly apiVersion: AuditApiVersion,
     readonly cluster: string | undefined,
+    readonly tiers: readonly Tier[] | undefined,
   ) {
     this.key = recordKey(this);
   }

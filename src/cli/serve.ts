@@ -152,7 +152,7 @@ export const serveCommand: Command = {
         })
       : outputs;
     const metrics = createRelayMetrics({ processMetrics: true, bestEffort: () => [...outputs.bestEffortStats(), ...(matchOutput ? [matchOutput.stats()] : [])] });
-    const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink) });
+    const pipeline = createPipeline({ config: settings.pipeline, sink: metrics.timed(sink), routing: settings.routing });
     for (const warning of settings.warnings) log({ level: 'warn', msg: warning });
     const server = await startServer({
       pipeline,

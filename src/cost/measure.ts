@@ -50,7 +50,7 @@ export async function measureSample(batches: readonly EventBatch[], options: { c
   const cold = sized(Tier.Cold);
   const archive = sized(Tier.Archive);
   const sink = createTieredSink({ routing: options.routing, sinks: { hot, cold, archive } });
-  const pipeline = createPipeline({ config: options.config, sink });
+  const pipeline = createPipeline({ config: options.config, sink, routing: options.routing });
   let events = 0;
   let bytes = 0;
   let nativeBytes = 0;

@@ -19,7 +19,8 @@ export function withDetections(sink: Sink, rules: readonly DetectionRule[], repo
     async send(records, context) {
       const result = await sink.send(records, context);
       for (const record of records) {
-        if (reported.has(record.key)) continue;
+        // Routed to drop: stored nowhere, so no match may name it.
+        if (record.tiers?.length === 0 || reported.has(record.key)) continue;
         reported.add(record.key);
         for (const match of detect(rules, record.event)) report(match);
       }

@@ -44,7 +44,7 @@ export function createTieredSink(options: TieredSinkOptions): Sink {
       const copies: LogRecord[] = [];
       let routedToDrop = 0;
       for (const record of records) {
-        const [tier, copy] = destinations(routing, record.event) as StoredTier[];
+        const [tier, copy] = (record.tiers ?? destinations(routing, record.event)) as StoredTier[];
         if (tier === undefined) {
           routedToDrop++;
           continue;

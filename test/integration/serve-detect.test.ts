@@ -2,7 +2,7 @@
 // log line with identifying fields only, and a retried batch does not log its matches again. With --detect-output,
 // each match also goes, best-effort, to a file or a local webhook receiver, which never holds up the answer.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -31,6 +31,26 @@ describe('serve --detect', () => {
       assert.equal(server.stdout().split('\n').filter(Boolean).length, fixtures.length, 'every event stored once');
     } finally {
       assert.equal(await server.stop(), 0);
+    }
+  });
+
+  test('reports only events a tier stores: those the routing drops were never stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kar-detect-tiers-'));
+    // Mutations stay hot; every other event (the reads, exec sessions and the rest of the fixtures) is dropped.
+    const tiers = join(dir, 'tiers.yaml');
+    writeFileSync(tiers, '{default: drop, rules: [{tier: hot, verbs: [create, update, patch, delete, deletecollection]}]}\n');
+    const server = await startServe(['--detect', '--auth-mode', 'none', '--tiers', tiers]);
+    try {
+      assert.equal((await send(server.url, eventList(fixtures.map((fixture) => JSON.stringify(fixture.event))))).status, 200);
+      const stored = new Set(server.stdout().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { auditID: string }).auditID));
+      const detections = server.logs().filter((entry) => entry.msg === 'detection');
+      const expected = fixtures.filter((fixture) => stored.has(fixture.event.auditID)).flatMap((fixture) => [...fixture.flaggedBy].map((rule) => `${rule} ${fixture.event.auditID}`)).sort();
+      assert.ok(stored.size > 0 && stored.size < fixtures.length, `the routing must keep some fixtures and drop others (kept ${stored.size})`);
+      assert.ok(expected.length > 0, 'some stored fixture is flagged');
+      assert.deepEqual(detections.map((entry) => `${entry.rule} ${entry.auditID}`).sort(), expected);
+    } finally {
+      assert.equal(await server.stop(), 0);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
