@@ -96,9 +96,10 @@ module.exports = async ({ resolveVariable }) => {
   if (clusters.length === 0) problems.push('CLUSTERS is required: give the names of the clusters that send to this relay, comma-separated, e.g. payments-eu1,payments-us1');
   for (const cluster of clusters.filter((name) => !CLUSTER_NAME.test(name))) problems.push(`CLUSTERS entry ${JSON.stringify(cluster)} must be ${CLUSTER_NAME_FORM}`);
   const logGroupName = (await param('LOG_GROUP_NAME')) ?? '';
-  // {cluster} becomes a cluster name of at most 100 characters (CLUSTER_NAME's form).
-  if (!/^[\w\-/.#]{1,512}$/.test(logGroupName.replaceAll('{cluster}', 'c'.repeat(100)))) {
-    problems.push(`LOG_GROUP_NAME ${JSON.stringify(logGroupName)} must be 1 to 512 letters, digits or any of _ - / . # (at most 412 besides a {cluster}), e.g. /aws/eks/payments/cluster or /aws/eks/{cluster}/cluster`);
+  // {cluster} becomes any cluster a token line names, up to 253 characters: the function's own bound
+  // (functions/aws/config.ts), so a name it would refuse at its first batch is refused here instead.
+  if (!/^[\w\-/.#]{1,512}$/.test(logGroupName.replaceAll('{cluster}', 'c'.repeat(253)))) {
+    problems.push(`LOG_GROUP_NAME ${JSON.stringify(logGroupName)} must be 1 to 512 letters, digits or any of _ - / . # (at most 259 besides a {cluster}), e.g. /aws/eks/payments/cluster or /aws/eks/{cluster}/cluster`);
   }
   const perClusterGroups = logGroupName.includes('{cluster}');
   const logStreamPrefix = await param('LOG_STREAM_PREFIX');

@@ -1090,7 +1090,8 @@ describe('serverless package: refused settings', () => {
       ['LOG_RETENTION_DAYS', '42', /LOG_RETENTION_DAYS 42 is not a retention CloudWatch Logs offers; use one of 1, 3, 5, 7, 14, 30, .*, 3653/],
       ['CLUSTER_NAME', 'prod.eu1', /CLUSTER_NAME "prod\.eu1" must be 1 to 100 letters, digits, _ or - \(it goes into the KMS alias/],
       ['FUNCTION_LOG_RETENTION_DAYS', '10', /FUNCTION_LOG_RETENTION_DAYS 10 is not a retention CloudWatch Logs offers/],
-      ['LOG_GROUP_NAME', 'audit log', /LOG_GROUP_NAME "audit log" must be 1 to 512 letters, digits or any of _ - \/ \. #/],
+      // 301 characters besides {cluster}: fits a 100-character cluster, not the 253 a token line may name.
+      ['LOG_GROUP_NAME', `/${'a'.repeat(300)}/{cluster}`, /LOG_GROUP_NAME "\/a{300}\/\{cluster\}" must be 1 to 512 letters, digits or any of _ - \/ \. # \(at most 259 besides a \{cluster\}\)/],
       ['LOG_GROUP_CLASS', 'DELIVERY', /LOG_GROUP_CLASS "DELIVERY" must be one of STANDARD, INFREQUENT_ACCESS/],
       ['LOG_GROUP', 'adopt', /LOG_GROUP "adopt" must be one of create, existing/],
       ['LOG_GROUP_DELETION_PROTECTION', 'yes', /LOG_GROUP_DELETION_PROTECTION "yes" must be one of true, false/],
