@@ -1,5 +1,8 @@
 // The S3 archive sink through the real AWS SDK against s3rver, an S3-compatible server run as a local process.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -30,6 +33,57 @@ async function objects(s3: S3Client, bucket: string): Promise<{ key: string; lin
   );
 }
 
+/**
+ * S3's conditional write, which s3rver does not implement (it honours If-None-Match on GET only and overwrites on
+ * PUT): a PUT with `If-None-Match: *` of a key that exists answers 412 PreconditionFailed, as S3 documents. Objects are
+ * kept in memory by key; every PUT's If-None-Match header is recorded.
+ */
+async function startConditionalPutStandIn(): Promise<{ endpoint: string; ifNoneMatch: (string | undefined)[]; close(): Promise<void> }> {
+  const stored = new Set<string>();
+  const ifNoneMatch: (string | undefined)[] = [];
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      if (request.method !== 'PUT') {
+        response.writeHead(405).end();
+        return;
+      }
+      const header = request.headers['if-none-match'];
+      ifNoneMatch.push(typeof header === 'string' ? header : undefined);
+      if (header === '*' && stored.has(request.url!)) {
+        response.writeHead(412, { 'content-type': 'application/xml' });
+        response.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>');
+        return;
+      }
+      stored.add(request.url!);
+      response.writeHead(200, { etag: '"0"' }).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, ifNoneMatch, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('S3 archive sink: conditional writes', () => {
+  it('writes each object only if its key is free, and takes S3\'s 412 for a retried batch as already stored', async () => {
+    const standIn = await startConditionalPutStandIn();
+    try {
+      const first = createS3ArchiveSink({ client: client(standIn.endpoint), bucket: 'audit', prefix: '' });
+      const restarted = createS3ArchiveSink({ client: client(standIn.endpoint), bucket: 'audit', prefix: '' });
+      const stored = await first.send(records, sendContext());
+      const retried = await restarted.send(records, sendContext());
+      assert.deepEqual([stored.written, stored.duplicates], [records.length, 0]);
+      assert.deepEqual([retried.written, retried.duplicates], [0, records.length], 'the object already there counts as stored');
+      assert.deepEqual(standIn.ifNoneMatch, ['*', '*']);
+      await first.close();
+      await restarted.close();
+    } finally {
+      await standIn.close();
+    }
+  });
+});
+
 describe('S3 archive sink against s3rver', () => {
   let server: ServerProcess;
   let s3: S3Client;
@@ -59,7 +113,7 @@ describe('S3 archive sink against s3rver', () => {
     await sink.close();
   });
 
-  it('puts a retried batch under the same key, even from a relay that remembers nothing, so the archive holds it once', async () => {
+  it('puts a retried batch under the same key, even from a relay that remembers nothing (s3rver overwrites it: the 412 is tested above)', async () => {
     const first = createS3ArchiveSink({ client: client(server.endpoint), bucket: 'again', prefix: '' });
     const restarted = createS3ArchiveSink({ client: client(server.endpoint), bucket: 'again', prefix: '' });
     await first.send(records, sendContext());
