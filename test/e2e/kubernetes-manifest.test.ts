@@ -75,7 +75,8 @@ test('Prometheus finds the metrics port and the NetworkPolicy lets it scrape onl
   assert.equal(pod.metadata.annotations['prometheus.io/path'], '/metrics');
   const scrapeRule = byKind('NetworkPolicy').spec.ingress.find((rule: { ports: { port: number }[] }) => rule.ports.some((port) => port.port === metricsPort));
   assert.deepEqual(scrapeRule.ports, [{ port: metricsPort, protocol: 'TCP' }]);
-  assert.ok(scrapeRule.from.every((peer: Record<string, unknown>) => 'namespaceSelector' in peer), 'only from the monitoring namespace');
+  // Exactly one namespace: `from: []` or `namespaceSelector: {}` would admit every pod of every namespace.
+  assert.deepEqual(scrapeRule.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], 'only from the monitoring namespace');
 });
 
 test("the container's arguments start a receiver that answers its probes and stores a batch", async () => {

@@ -342,7 +342,9 @@ describe('serverless package: default parameters', () => {
     for (const title of ['Alarms', 'Batches by answer', 'Events', 'Requests by verb', 'Top users', '401/403 by user', 'Who changed RBAC', 'Secrets access']) {
       assert.ok(titles.includes(title), `no widget ${title} in ${titles.join(', ')}`);
     }
-    for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.match(widget.properties.query!, /^SOURCE '\/kube-audit-relay\/prod\/audit' \| /);
+    const logWidgets = body.widgets.filter((item) => item.type === 'log');
+    assert.ok(logWidgets.length > 0, 'the dashboard has Logs Insights widgets');
+    for (const widget of logWidgets) assert.match(widget.properties.query!, /^SOURCE '\/kube-audit-relay\/prod\/audit' \| /);
     // Every cluster the relay hears from, listed in CLUSTERS or not, by a SEARCH over the Cluster dimension.
     const perCluster = body.widgets.find((widget) => widget.properties.title.startsWith('Per cluster'))!;
     assert.deepEqual(
@@ -605,10 +607,14 @@ describe('serverless package: a log group per cluster (LOG_GROUP_NAME /aws/eks/{
   });
 
   it('searches every cluster\'s group from the saved queries and the dashboard, and filters each for the same alarm metrics', () => {
-    for (const [id, query] of ofType(packaged.template, 'AWS::Logs::QueryDefinition')) assert.deepEqual(query.Properties!.LogGroupNames, Object.values(GROUPS), id);
+    const queries = ofType(packaged.template, 'AWS::Logs::QueryDefinition');
+    assert.ok(queries.length > 0, 'the stack saves queries');
+    for (const [id, query] of queries) assert.deepEqual(query.Properties!.LogGroupNames, Object.values(GROUPS), id);
     const body = JSON.parse(only(packaged.template, 'AWS::CloudWatch::Dashboard').Properties!.DashboardBody['Fn::Sub']) as { widgets: { type: string; properties: { query?: string } }[] };
     const sources = Object.values(GROUPS).map((name) => `SOURCE '${name}'`).join(' | ');
-    for (const widget of body.widgets.filter((item) => item.type === 'log')) assert.ok(widget.properties.query!.startsWith(`${sources} | `), widget.properties.query);
+    const logWidgets = body.widgets.filter((item) => item.type === 'log');
+    assert.ok(logWidgets.length > 0, 'the dashboard has Logs Insights widgets');
+    for (const widget of logWidgets) assert.ok(widget.properties.query!.startsWith(`${sources} | `), widget.properties.query);
     // Each metric the alarms watch (401/403, every detection) is published from every cluster's group.
     const groupsByMetric = new Map<string, unknown[]>();
     for (const [, filter] of ofType(packaged.template, 'AWS::Logs::MetricFilter')) {
@@ -618,7 +624,9 @@ describe('serverless package: a log group per cluster (LOG_GROUP_NAME /aws/eks/{
     }
     assert.ok(groupsByMetric.size >= 2, 'the 401/403 filter and at least one detection filter');
     for (const [metric, groups] of groupsByMetric) assert.deepEqual(groups, Object.keys(GROUPS).map((id) => ({ Ref: id })), metric);
-    for (const { id, properties } of alarmMetrics(packaged.template).filter((alarm) => alarm.properties.Namespace.startsWith('KubeAuditRelay') && alarm.properties.MetricName === 'AuthFailures')) {
+    const authFailureAlarms = alarmMetrics(packaged.template).filter((alarm) => alarm.properties.Namespace.startsWith('KubeAuditRelay') && alarm.properties.MetricName === 'AuthFailures');
+    assert.equal(authFailureAlarms.length, 1, 'one auth-failure alarm');
+    for (const { id, properties } of authFailureAlarms) {
       assert.ok(groupsByMetric.has(JSON.stringify([properties.Namespace, properties.MetricName, [{ Key: 'Cluster', Value: 'payments' }]])), id);
     }
   });
