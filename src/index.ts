@@ -22,7 +22,7 @@ export { createHttpForwardSink } from './sinks/http-forward.ts';
 export type { HttpForwardOptions } from './sinks/http-forward.ts';
 export { createFileSink, createStreamSink } from './sinks/json-lines.ts';
 export { withDeduplication } from './sinks/deduplicate.ts';
-export { createOutputs, readOutputsConfig, withDelivery } from './sinks/outputs.ts';
+export { createOutputs, readOutputsConfig } from './sinks/outputs.ts';
 export type { OutputNote } from './sinks/best-effort-queue.ts';
 export type { ForwardCredentials, OutputContext, OutputsConfig } from './sinks/outputs.ts';
 export { CLUSTER_PLACEHOLDER, createClusterRoutedSink, createPerClusterSink } from './sinks/per-cluster.ts';

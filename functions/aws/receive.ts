@@ -16,7 +16,6 @@ import {
   type Pipeline,
   type ReceiveRequest,
   RequestError,
-  withDelivery,
 } from '../../src/index.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
@@ -55,10 +54,7 @@ async function buildPipeline(): Promise<Pipeline> {
   // retrying, within the batch's deadline, so the SDK's own retries are off.
   const client = new CloudWatchLogsClient({ maxAttempts: 1 });
   const groupSink = (logGroupName: string, logGroupClass?: 'INFREQUENT_ACCESS') =>
-    withDelivery(
-      createCloudWatchClusterSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes }),
-      config.outputs.dedupeCapacity,
-    );
+    createCloudWatchClusterSink({ client, logGroupName, ...(logGroupClass ? { logGroupClass } : {}), streamPrefix: config.logStreamPrefix, maxEventBytes });
   const cold = config.coldLogGroupName ? groupSink(config.coldLogGroupName, 'INFREQUENT_ACCESS') : undefined;
   const sink = await createOutputs(
     config.outputs,

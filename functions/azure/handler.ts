@@ -15,7 +15,6 @@ import {
   type OutputNote,
   type Pipeline,
   RequestError,
-  withDelivery,
 } from '../../src/index.ts';
 import { formatBatchLogLine } from './batch-log.ts';
 import { CLIENT_CERT_HEADER, verifiedClientCertificate } from './client-certificate.ts';
@@ -43,17 +42,14 @@ export function createReceiveHandler(options: ReceiveHandlerOptions = {}) {
     const settings = readAzureSettings(env);
     const credential = options.credential ?? new ManagedIdentityCredential(settings.clientId ? { clientId: settings.clientId } : {});
     const streamSink = (streamName: string, ruleId: string, names: { rule: string; stream: string }) =>
-      withDelivery(
-        createAzureMonitorSink({
-          endpoint: settings.endpoint,
-          credential,
-          ruleId,
-          streamName,
-          settings: names,
-          ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
-        }),
-        settings.outputs.dedupeCapacity,
-      );
+      createAzureMonitorSink({
+        endpoint: settings.endpoint,
+        credential,
+        ruleId,
+        streamName,
+        settings: names,
+        ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+      });
     const context = {
       stdout: process.stdout,
       env,

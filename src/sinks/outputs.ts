@@ -130,15 +130,15 @@ export interface OutputContext {
 }
 
 /** What every destination is wrapped in, once: retrying under the batch's deadline, then deduplication (DEDUPE_CAPACITY). */
-export const withDelivery = (sink: Sink, dedupeCapacity: number): Sink => withDeduplication(withRetry(sink), dedupeCapacity);
+const withDelivery = (sink: Sink, dedupeCapacity: number): Sink => withDeduplication(withRetry(sink), dedupeCapacity);
 
 /** The entry point's own part in `createOutputs`. */
 export interface OwnOutputs {
   /** TIERS_PRESET, TIERS or TIERS_FILE, read and checked by readTierBindings. Default none: every output stores every event. */
   readonly routing?: TierRouting;
   /**
-   * The entry point's own guaranteed sinks, already wrapped by `withDelivery`: its hot destination (without a routing,
-   * the one that stores every event) and its cold one. They come first.
+   * The entry point's own guaranteed sinks, bare destinations that createOutputs wraps like every other output: its
+   * hot destination (without a routing, the one that stores every event) and its cold one. They come first.
    */
   readonly sinks?: Readonly<Partial<Record<StoredTier, Sink>>>;
 }
@@ -151,7 +151,7 @@ export interface OwnOutputs {
  */
 export async function createOutputs(config: OutputsConfig, context: OutputContext, own: OwnOutputs = {}): Promise<FanOut> {
   const build = async (spec: OutputSpec): Promise<Sink> => withDelivery(await createOutputSink(spec, config, context), config.dedupeCapacity);
-  const ownSinks = own.sinks ?? {};
+  const ownSinks = Object.fromEntries(Object.entries(own.sinks ?? {}).map(([tier, sink]) => [tier, withDelivery(sink, config.dedupeCapacity)])) as Partial<Record<StoredTier, Sink>>;
   const guaranteed = own.routing ? [await createTierOutputs(own.routing, config, context, ownSinks, build)] : [...(ownSinks.hot ? [ownSinks.hot] : []), ...(await Promise.all(config.guaranteed.map(build)))];
   // Best-effort outputs are named by their URI: two forwards to different receivers each get their own log lines and metrics.
   const bestEffort = await Promise.all(config.bestEffort.map(async (spec) => named(await build(spec), describeOutput(spec))));

@@ -52,7 +52,6 @@ test('the exported names', () => {
     'recordKey',
     'toAksAuditRow',
     'withDeduplication',
-    'withDelivery',
     'withRetry',
   ]);
 });
