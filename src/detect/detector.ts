@@ -1,11 +1,11 @@
-import { shouldDrop } from '../audit/filter.ts';
+import { dropRuleMatches } from '../audit/filter.ts';
 import type { AuditEvent } from '../audit/types.ts';
 import { holds } from './condition.ts';
 import type { DetectionRule, Severity } from './rule.ts';
 
 /** Whether a rule flags an event: its Policy-style selector (the drop-rule matcher), its conditions, no exception. */
 export const ruleFlags = (rule: DetectionRule, event: AuditEvent): boolean =>
-  shouldDrop(event, [rule.match]) && holds(rule.where, event) && !holds(rule.exceptions, event);
+  dropRuleMatches(event, rule.match) && holds(rule.where, event) && !holds(rule.exceptions, event);
 
 /** One rule flagging one event: only identifying fields, never the event's content. */
 export interface DetectionMatch {
