@@ -9,6 +9,7 @@ import { answerMetrics, isMetricsRequest } from '../metrics-server.ts';
 import type { RelayMetrics } from '../prometheus.ts';
 import { createRateLimitedLog, type Log } from '../rate-limited-log.ts';
 import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from '../pipeline.ts';
+import { createReadiness, type Readiness } from './readiness.ts';
 
 /** Default --max-inflight-bytes: one batch of the largest body accepted by default (see docs/hostile-testing.md). */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 64 * 1024 * 1024;
@@ -69,6 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     clientCertificates: tls?.clientCa !== undefined,
     closing: () => closing,
     metrics,
+    readiness: createReadiness(),
   };
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (metrics && options.exposeMetrics && isMetricsRequest(request)) {
@@ -135,6 +137,8 @@ interface AnswerContext {
   readonly clientCertificates: boolean;
   readonly closing: () => boolean;
   readonly metrics: RelayMetrics | undefined;
+  /** Turns /readyz to 503 while an output is known broken. */
+  readonly readiness: Readiness;
 }
 
 type Answer = Pick<ReceiveResult, 'status' | 'message' | 'headers' | 'body'> & Partial<Pick<ReceiveResult, 'counts' | 'cluster' | 'durationMs' | 'error'>>;
@@ -151,6 +155,10 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
   response.once('close', () => {
     if (!response.writableFinished) abandoned.abort(new Error('the client closed the connection'));
   });
+
+  const notReady = path === '/readyz' && (method === 'GET' || method === 'HEAD') ? context.readiness.notReadyBecause() : undefined;
+  // Not logged: the failure was logged with its batch, and the kubelet asks every few seconds.
+  if (notReady) return send(request, response, jsonAnswer(503, `not ready: ${notReady}`), false, context);
 
   const clientCertificate = verifiedSubject(socket);
   const head = { method, path, headers: flatHeaders(request), ...(clientCertificate ? { clientCertificate } : {}) };
@@ -184,6 +192,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
         : body === 'busy'
           ? busy(budget)
           : await pipeline.receive({ ...head, body }, abandoned.signal);
+    context.readiness.observe(result.status, result.error);
     // After a 413 or 503 the rest of the body is unread.
     send(request, response, result, typeof body === 'string', context);
     logAnswer(context, result, method, path, remote, client);

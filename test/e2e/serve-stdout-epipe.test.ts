@@ -1,5 +1,6 @@
 // `serve | head -c 300`: the reader of serve's stdout pipe goes away. serve must not die of an unhandled 'error', and
-// must never answer 200 for a batch it could not write: every batch after that gets 503, with one clear log line.
+// must never answer 200 for a batch it could not write: every batch after that gets 503, with one clear log line, and
+// /readyz says 503 (why, in its body) so that a load balancer or Service sends batches elsewhere.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
@@ -15,6 +16,7 @@ describe('serve when the reader of its stdout pipe goes away', () => {
         // Arrange: one batch reaches the reader, which then closes its end, as head does after 300 bytes.
         const first = syntheticEvents(3);
         assert.equal((await send(relay.url, eventList(first))).status, 200);
+        assert.equal((await send(relay.url, undefined, { method: 'GET', path: '/readyz' })).status, 200, 'ready while the reader reads');
         await waitFor(() => relay.stdout().length > 0);
         relay.stdoutReader.destroy();
 
@@ -27,7 +29,11 @@ describe('serve when the reader of its stdout pipe goes away', () => {
           assert.equal(answer.status, 503, answer.body);
           assert.match(JSON.parse(answer.body).message, /^not stored, the API server will retry the batch: writing \d events to (stdout|file) failed: EPIPE on (stdout|\/dev\/stdout): /);
         }
+        const readyz = await send(relay.url, undefined, { method: 'GET', path: '/readyz' });
+        assert.equal(readyz.status, 503, 'not ready once the output is known broken');
+        assert.match(JSON.parse(readyz.body).message, /^not ready: EPIPE on (stdout|\/dev\/stdout): .*reader has gone away.*--output \(OUTPUTS\)/);
         assert.equal((await send(relay.url, undefined, { method: 'GET', path: '/healthz' })).status, 200, 'still serving');
+        assert.equal((await send(relay.url, undefined, { method: 'GET', path: '/livez' })).status, 200, 'still alive');
         assert.equal(relay.child.exitCode, null, 'still running');
         // serve logs a batch after answering it: the last line may still be on its way.
         const failed = () => relay.logs().filter((entry) => entry.status === 503);
