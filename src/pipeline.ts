@@ -89,17 +89,29 @@ export interface PipelineOptions {
   readonly now?: () => number;
 }
 
+/** A request whose line and headers `answerHead` accepted, with the caller's cluster they named; the body decides the rest. */
+export interface AcceptedHead {
+  readonly request: RequestHead;
+  /** Named by the caller's credential, else its client certificate, else CLUSTER_NAME. */
+  readonly cluster: string | undefined;
+}
+
+/** What the request line and headers decide: the whole answer, or that the body is needed. */
+export type HeadDecision = { readonly answer: ReceiveResult; readonly accepted?: never } | { readonly accepted: AcceptedHead; readonly answer?: never };
+
 export interface Pipeline {
   /**
    * The answer that the request line and headers decide alone (a health check's 200, or a 401, 405 or 415 refusal), so
-   * that a server can answer without reading the body; undefined when the body is needed. Never throws.
+   * that a server can answer without reading the body; else the accepted head to pass to `receiveBody`. Never throws.
    */
-  answerHead(request: RequestHead): ReceiveResult | undefined;
+  answerHead(request: RequestHead): HeadDecision;
   /**
    * Runs decode -> validate -> filter -> redact -> render -> sink and says what to answer. The work is done in slices
    * with the event loop free between them, however large the batch. Never throws.
    */
   receive(request: ReceiveRequest, signal?: AbortSignal): Promise<ReceiveResult>;
+  /** `receive` for a request whose head `answerHead` already accepted: the credentials are not checked again. */
+  receiveBody(accepted: AcceptedHead, body: Uint8Array, signal?: AbortSignal): Promise<ReceiveResult>;
 }
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
@@ -146,16 +158,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return cluster;
   }
 
-  /** Everything up to the sink; throws RequestError for what the caller must fix. */
-  async function prepare(request: ReceiveRequest, counts: BatchCounts, caller: Caller): Promise<LogRecord[]> {
-    const cluster = checkHead(request);
-    if (cluster !== undefined) caller.cluster = cluster;
-    if (request.body.byteLength > config.maxBodyBytes) {
-      throw new RequestError(413, bodyTooLargeMessage(config.maxBodyBytes, 'MAX_BODY_BYTES', request.body.byteLength));
+  /** Everything up to the sink, once the head is accepted; throws RequestError for what the caller must fix. */
+  async function prepare(body: Uint8Array, counts: BatchCounts, cluster: string | undefined): Promise<LogRecord[]> {
+    if (body.byteLength > config.maxBodyBytes) {
+      throw new RequestError(413, bodyTooLargeMessage(config.maxBodyBytes, 'MAX_BODY_BYTES', body.byteLength));
     }
 
     const slices = createSlices();
-    const { count, items } = await decodeBodyInSlices(request.body, slices);
+    const { count, items } = await decodeBodyInSlices(body, slices);
     counts.received = count;
     const receivedAt = now();
     const records: LogRecord[] = [];
@@ -199,52 +209,69 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       };
     };
 
+  /** The answer to a head `checkHead` refused. */
+  const refusal = (error: unknown, started: number): ReceiveResult => {
+    const finish = result(started, emptyCounts());
+    if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
+    return finish(500, 'internal error while reading the request headers; nothing was stored', {}, error as Error);
+  };
+
+  /** The pipeline from the body on, for a caller whose head was accepted. */
+  async function store(body: Uint8Array, cluster: string | undefined, started: number, signal: AbortSignal | undefined): Promise<ReceiveResult> {
+    const counts = emptyCounts();
+    const caller: Caller = cluster === undefined ? {} : { cluster };
+    const finish = result(started, counts, caller);
+
+    let records: LogRecord[];
+    try {
+      records = await prepare(body, counts, cluster);
+    } catch (error) {
+      if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
+      return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
+    }
+    if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
+
+    const deadline = sinkDeadline(signal, config.sinkTimeoutMs, now);
+    try {
+      const context = { signal: deadline.signal, deadline: deadline.at };
+      // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
+      const result = await Promise.race([sink.send(records, context), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
+      counts.written = result.written;
+      counts.duplicates = result.duplicates;
+      counts.restamped = result.restamped;
+      counts.truncated += result.truncated ?? 0;
+      counts.dropped = result.dropped ?? 0;
+      counts.filtered += result.routedToDrop ?? 0;
+    } catch (error) {
+      // Several guaranteed outputs failing come as one AggregateError whose message names each.
+      const why = error instanceof SinkError || error instanceof AggregateError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
+      return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
+    } finally {
+      deadline.dispose();
+    }
+    const stored = counts.written + counts.duplicates;
+    return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
+  }
+
   return {
     answerHead(request) {
       try {
-        checkHead(request);
-        return undefined;
+        return { accepted: { request, cluster: checkHead(request) } };
       } catch (error) {
-        const finish = result(performance.now(), emptyCounts());
-        if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
-        return finish(500, 'internal error while reading the request headers; nothing was stored', {}, error as Error);
+        return { answer: refusal(error, performance.now()) };
       }
     },
     async receive(request, signal) {
-      const counts = emptyCounts();
-      const caller: Caller = {};
-      const finish = result(performance.now(), counts, caller);
-
-      let records: LogRecord[];
+      const started = performance.now();
+      let cluster: string | undefined;
       try {
-        records = await prepare(request, counts, caller);
+        cluster = checkHead(request);
       } catch (error) {
-        if (error instanceof RequestError) return finish(error.status, error.message, { ...error.headers });
-        return finish(500, 'internal error while decoding the batch; it was not stored', {}, error as Error);
+        return refusal(error, started);
       }
-      if (records.length === 0) return finish(200, `stored 0 of ${counts.received} events (${counts.filtered} filtered)`);
-
-      const deadline = sinkDeadline(signal, config.sinkTimeoutMs, now);
-      try {
-        const context = { signal: deadline.signal, deadline: deadline.at };
-        // A sink that ignores the signal (a stalled stream) must not hold the answer past the timeout.
-        const result = await Promise.race([sink.send(records, context), abortion(deadline, sink.name, config.sinkTimeoutMs, records.length)]);
-        counts.written = result.written;
-        counts.duplicates = result.duplicates;
-        counts.restamped = result.restamped;
-        counts.truncated += result.truncated ?? 0;
-        counts.dropped = result.dropped ?? 0;
-        counts.filtered += result.routedToDrop ?? 0;
-      } catch (error) {
-        // Several guaranteed outputs failing come as one AggregateError whose message names each.
-        const why = error instanceof SinkError || error instanceof AggregateError ? error.message : `${sink.name} failed: ${(error as Error).message}`;
-        return finish(503, `not stored, the API server will retry the batch: ${why}`, {}, error as Error);
-      } finally {
-        deadline.dispose();
-      }
-      const stored = counts.written + counts.duplicates;
-      return finish(200, `stored ${stored} of ${counts.received} events${counts.filtered ? ` (${counts.filtered} filtered)` : ''}`);
+      return store(request.body, cluster, started, signal);
     },
+    receiveBody: (accepted, body, signal) => store(body, accepted.cluster, performance.now(), signal),
   };
 }
 

@@ -164,13 +164,13 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
   const head = { method, path, headers: flatHeaders(request), ...(clientCertificate ? { clientCertificate } : {}) };
   // Everything the headers decide is answered before the body is read: an unauthenticated client cannot make the
   // server hold its body.
-  const early = pipeline.answerHead(head);
+  const { answer: early, accepted } = pipeline.answerHead(head);
   const certificate = early?.status === 200 ? undefined : certificateRefusal(socket, context);
   if (certificate) {
     context.tlsLog(`certificate ${certificate.reason} ${remote}`, { level: 'warn', msg: certificate.message, status: 401, method, path, remote, reason: certificate.reason });
     return send(request, response, certificate, true, context);
   }
-  if (early) {
+  if (!accepted) {
     send(request, response, early, method !== 'GET' && method !== 'HEAD', context);
     // Health checks that succeed are not logged.
     if (early.status !== 200) logAnswer(context, early, method, path, remote, client);
@@ -191,7 +191,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
         ? tooLarge(context.maxBodyBytes)
         : body === 'busy'
           ? busy(budget)
-          : await pipeline.receive({ ...head, body }, abandoned.signal);
+          : await pipeline.receiveBody(accepted, body, abandoned.signal);
     context.readiness.observe(result.status, result.error);
     // After a 413 or 503 the rest of the body is unread.
     send(request, response, result, typeof body === 'string', context);

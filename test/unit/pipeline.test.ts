@@ -246,13 +246,29 @@ describe('the status contract', () => {
 describe('answers the headers decide, before any body is read', () => {
   it('health checks get 200, missing or wrong credentials 401, another method 405, gzip 415; an accepted POST needs its body', async () => {
     const { relay, sink } = await fileTarget();
-    const head = (method: string, path: string, headers: Record<string, string | undefined>) => relay.answerHead({ method, path, headers });
+    const head = (method: string, path: string, headers: Record<string, string | undefined>) => relay.answerHead({ method, path, headers }).answer;
     assert.equal(head('GET', '/livez', {})?.status, 200);
     assertAnswer(head('POST', '/audit', {})!, 401, /missing credentials/);
     assertAnswer(head('POST', '/audit', { authorization: 'Bearer not-the-token-0123456789' })!, 401, /not accepted/);
     assertAnswer(head('PUT', '/audit', { authorization: `Bearer ${TOKEN}` })!, 405, /PUT not allowed/);
     assertAnswer(head('POST', '/audit', { authorization: `Bearer ${TOKEN}`, 'content-encoding': 'gzip' })!, 415, /gzip/);
     assert.equal(head('POST', '/audit', { authorization: `Bearer ${TOKEN}` }), undefined);
+    await sink.close();
+  });
+
+  it('an accepted head and its body: the same answer as receive gives the whole request', async () => {
+    const { relay, sink } = await fileTarget({ CLUSTER_NAME: 'prod-eu' });
+    const { accepted } = relay.answerHead({ method: 'POST', path: '/audit', headers: post('').headers });
+    assert.equal(accepted?.cluster, 'prod-eu');
+    const body = new TextEncoder().encode(eventList(metadata.slice(0, 2)));
+    const first = await relay.receiveBody(accepted!, body);
+    assertAnswer(first, 200, /^stored 2 of 2 events$/);
+    assert.equal(first.cluster, 'prod-eu');
+    const retried = await relay.receive(post(body));
+    assert.deepEqual({ ...retried, durationMs: 0 }, { ...first, durationMs: 0, body: retried.body, counts: retried.counts });
+    assert.equal(retried.counts.duplicates, 2);
+    const invalid = await relay.receiveBody(accepted!, new TextEncoder().encode('{"kind":"EventList"'));
+    assert.equal(invalid.status, 400, invalid.message);
     await sink.close();
   });
 });
