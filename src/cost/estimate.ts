@@ -1,4 +1,4 @@
-import { API_SERVER_DEFAULTS, bodyBudget, largestBatchBytes, RECEIVER_LIMITS } from '../generate/apiserver-flags.ts';
+import { API_SERVER_DEFAULTS, bodyBudget, eventsThatFit, largestBatchBytes, RECEIVER_LIMITS } from '../generate/apiserver-flags.ts';
 import { TIERS, Tier } from '../tiers/tier-rule.ts';
 import type { SampleVolume } from './measure.ts';
 import type { CostPlatform, Prices } from './prices.ts';
@@ -103,12 +103,8 @@ export function estimateCost(volume: SampleVolume, prices: Prices, eventsPerDay:
 }
 
 /** The batch size the platform's body limit allows with events truncated at `maxEventBytes` (at most the API server's 400). */
-export function fittingBatchSize(platform: CostPlatform, maxEventBytes: number): number {
-  const budget = bodyBudget(RECEIVER_LIMITS[platform]);
-  let size = API_SERVER_DEFAULTS.batchMaxSize;
-  while (size > 1 && largestBatchBytes(size, maxEventBytes) > budget) size--;
-  return size;
-}
+export const fittingBatchSize = (platform: CostPlatform, maxEventBytes: number): number =>
+  Math.max(1, Math.min(API_SERVER_DEFAULTS.batchMaxSize, eventsThatFit(platform, maxEventBytes)));
 
 /** The largest truncate-max-event-size with which `batchMaxSize` events still fit the platform's body limit. */
 export function truncationFor(platform: CostPlatform, batchMaxSize: number): number {

@@ -112,6 +112,10 @@ export const largestBatchBytes = (batchMaxSize: number, maxEventBytes: number): 
 /** The body bytes a platform accepts once its reserve and worst-case expansion are taken off. */
 export const bodyBudget = (limit: ReceiverLimit): number => Math.floor((limit.limitBytes - limit.reservedBytes) / limit.expansion);
 
+/** How many events of at most `maxEventBytes` fit in one POST the platform accepts (0: not even one). */
+export const eventsThatFit = (platform: Platform, maxEventBytes: number): number =>
+  Math.max(0, Math.floor((bodyBudget(RECEIVER_LIMITS[platform]) - EVENT_LIST_ENVELOPE_BYTES) / (maxEventBytes + 1)));
+
 /**
  * Computes the webhook flags: batches that fit the platform's limit even when every event is at the truncation size,
  * truncation on so that bound holds, throttling with twice the throughput the event rate needs, and a buffer that holds
@@ -120,7 +124,7 @@ export const bodyBudget = (limit: ReceiverLimit): number => Math.floor((limit.li
 export function planWebhookFlags(inputs: FlagInputs): FlagPlan {
   const limit = RECEIVER_LIMITS[inputs.platform];
   const budget = bodyBudget(limit);
-  const fits = Math.floor((budget - EVENT_LIST_ENVELOPE_BYTES) / (inputs.maxEventBytes + 1));
+  const fits = eventsThatFit(inputs.platform, inputs.maxEventBytes);
   if (fits < 1) throw new RangeError(`--max-event-bytes ${inputs.maxEventBytes} leaves no room for even one event in a ${budget}-byte body on ${inputs.platform}`);
   const batchMaxSize = Math.min(API_SERVER_DEFAULTS.batchMaxSize, fits);
   const batchesPerSecond = inputs.eventsPerSecond / batchMaxSize;

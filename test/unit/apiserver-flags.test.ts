@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bodyBudget, RECEIVER_LIMITS, type Platform } from '../../src/generate/apiserver-flags.ts';
+import { fittingBatchSize } from '../../src/cost/estimate.ts';
+import { bodyBudget, largestBatchBytes, RECEIVER_LIMITS, type Platform } from '../../src/generate/apiserver-flags.ts';
 import { runCommand } from '../support/cli.ts';
 import { fixtureRecords } from '../support/records.ts';
 
@@ -143,4 +144,17 @@ describe('flags', () => {
       assert.match(result.stderr, message);
     }
   });
+});
+
+test('kube-audit-relay flags and cost size batches alike: the most events that fit, at most 400', async () => {
+  for (const platform of ['aws', 'azure'] as const) {
+    for (const maxEventBytes of [1024, 8 * 1024, 100 * 1024, 1024 * 1024]) {
+      const size = fittingBatchSize(platform, maxEventBytes);
+      const flags = await flagsFor(platform, 100, maxEventBytes);
+      assert.equal(Number(flags.get('--audit-webhook-batch-max-size')), size, `${platform} ${maxEventBytes}`);
+      const budget = bodyBudget(RECEIVER_LIMITS[platform]);
+      assert.ok(largestBatchBytes(size, maxEventBytes) <= budget, `${platform} ${maxEventBytes}: ${size} events fit`);
+      assert.ok(size === 400 || largestBatchBytes(size + 1, maxEventBytes) > budget, `${platform} ${maxEventBytes}: ${size + 1} would not`);
+    }
+  }
 });
