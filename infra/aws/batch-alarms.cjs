@@ -8,6 +8,8 @@
 // BatchesFailedAlarm and BatchesRefusedAlarm, so an update does not replace them.
 'use strict';
 
+const { CLUSTER_DIMENSION, RELAY_METRICS_NAMESPACE, RELAY_SERVICE_NAME } = require('./relay-metrics.cjs');
+
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const { failedAlarms, refusedAlarms, alarmActions } = await resolveVariable('self:custom.relay');
@@ -15,11 +17,11 @@ module.exports = async ({ resolveVariable }) => {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmDescription: description(cluster),
-      Namespace: 'KubeAuditRelay',
+      Namespace: RELAY_METRICS_NAMESPACE,
       MetricName: metricName,
       Dimensions: [
-        { Name: 'service', Value: 'kube-audit-relay' },
-        { Name: 'Cluster', Value: cluster },
+        { Name: 'service', Value: RELAY_SERVICE_NAME },
+        { Name: CLUSTER_DIMENSION, Value: cluster },
       ],
       Statistic: 'Sum',
       Period: 300,

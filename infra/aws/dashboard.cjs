@@ -4,7 +4,8 @@
 // the saved ones of queries.yml, read from there, and the detection alarms those of the generated detection-alarms-*.yml.
 'use strict';
 
-const RELAY_NAMESPACE = 'KubeAuditRelay';
+const { CLUSTER_DIMENSION, RELAY_METRICS_NAMESPACE, RELAY_SERVICE_NAME } = require('./relay-metrics.cjs');
+
 const WIDTH = 24;
 
 module.exports = async ({ resolveVariable }) => {
@@ -16,7 +17,7 @@ module.exports = async ({ resolveVariable }) => {
   const sources = logGroupNames.map((name) => `SOURCE '${name}'`).join(' | ');
   const savedQuery = (id) => resolveVariable(`file(infra/aws/queries.yml):Resources.${id}.Properties.QueryString`);
 
-  const relay = (name, stat, label) => [RELAY_NAMESPACE, name, 'service', 'kube-audit-relay', 'Cluster', cluster, { stat, label }];
+  const relay = (name, stat, label) => [RELAY_METRICS_NAMESPACE, name, 'service', RELAY_SERVICE_NAME, CLUSTER_DIMENSION, cluster, { stat, label }];
   const api = (name, stat) => ['AWS/ApiGateway', name, 'ApiName', apiName, 'Stage', stage, { stat }];
   const lambda = (name, stat) => ['AWS/Lambda', name, 'FunctionName', '${ReceiveLambdaFunction}', { stat }];
   const metricWidget = (title, metrics, width = 8) => ({
@@ -57,7 +58,7 @@ module.exports = async ({ resolveVariable }) => {
     metricWidget(
       'Per cluster: events written, batches refused and failed',
       ['EventsWritten', 'BatchesRefused', 'BatchesFailed'].map((name, index) => [
-        { expression: `SEARCH('{${RELAY_NAMESPACE},Cluster,service} MetricName="${name}"', 'Sum', 300)`, id: `cluster${index}` },
+        { expression: `SEARCH('{${RELAY_METRICS_NAMESPACE},${CLUSTER_DIMENSION},service} MetricName="${name}"', 'Sum', 300)`, id: `cluster${index}` },
       ]),
       WIDTH,
     ),

@@ -4,6 +4,8 @@
 // Cluster (functions/aws/metrics.ts); no data at all (no invocation from that cluster) counts as none written.
 'use strict';
 
+const { CLUSTER_DIMENSION, RELAY_METRICS_NAMESPACE, RELAY_SERVICE_NAME } = require('./relay-metrics.cjs');
+
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   const { silenceAlarms, auditStoppedMinutes, alarmActions } = await resolveVariable('self:custom.relay');
@@ -11,11 +13,11 @@ module.exports = async ({ resolveVariable }) => {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
       AlarmDescription: `kube-audit-relay ${stage} wrote no audit event from cluster ${cluster} for ${auditStoppedMinutes} minutes. Check that cluster's API server audit webhook flags and apiserver_audit_error_total, its credential, the endpoint path and the other relay alarms.`,
-      Namespace: 'KubeAuditRelay',
+      Namespace: RELAY_METRICS_NAMESPACE,
       MetricName: 'EventsWritten',
       Dimensions: [
-        { Name: 'service', Value: 'kube-audit-relay' },
-        { Name: 'Cluster', Value: cluster },
+        { Name: 'service', Value: RELAY_SERVICE_NAME },
+        { Name: CLUSTER_DIMENSION, Value: cluster },
       ],
       Statistic: 'Sum',
       Period: 60,
