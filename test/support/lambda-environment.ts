@@ -1,10 +1,14 @@
 // The environment a deployed handler sees, pointed at local stand-ins through the SDK's standard variables.
 
-/** Variables the handler reads; `useEnvironment` clears every one not given so tests do not leak into each other. */
-const HANDLER_VARIABLES = [
+/**
+ * Variables the handler reads (its configuration, its outputs' credentials and endpoints); `useEnvironment` clears
+ * every one not given so tests do not leak into each other. test/unit/aws-config.test.ts holds it to what is read.
+ */
+export const HANDLER_VARIABLES = [
   'LOG_GROUP_NAME',
   'LOG_STREAM_PREFIX',
   'CLUSTER_NAME',
+  'CLIENT_CERT_CLUSTER',
   'MAX_BODY_BYTES',
   'MAX_EVENT_BYTES',
   'SINK_TIMEOUT_MS',
@@ -22,7 +26,15 @@ const HANDLER_VARIABLES = [
   'HOT_OUTPUTS',
   'COLD_OUTPUTS',
   'ARCHIVE_OUTPUTS',
+  'BEST_EFFORT_QUEUE_BYTES',
+  'DEDUPE_CAPACITY',
+  'FORWARD_TOKEN_FILE',
+  'FORWARD_CLIENT_CERT_FILE',
+  'FORWARD_CLIENT_KEY_FILE',
+  'FORWARD_CA_FILE',
+  'AWS_ENDPOINT_URL',
   'AWS_ENDPOINT_URL_S3',
+  'AZURE_STORAGE_KEY',
   'COLD_LOG_GROUP_NAME',
   'TIERS_PRESET',
   'TIERS',

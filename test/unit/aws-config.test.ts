@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readLambdaConfig } from '../../functions/aws/config.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { HANDLER_VARIABLES } from '../support/lambda-environment.ts';
 
 const TOKEN = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 /** A parameter store of one SecureString, read the way readSecureString is: the value, or ParameterNotFoundError. */
@@ -110,5 +111,31 @@ describe('lambda configuration', () => {
     assert.deepEqual(await problemsOf({ ...base, COLD_LOG_GROUP_NAME: '/aws/eks/prod/cold' }), [
       'COLD_LOG_GROUP_NAME: is set, but no tier routing is set: set TIERS_PRESET, TIERS or TIERS_FILE, or remove it',
     ]);
+  });
+});
+
+describe('the test environment of the Lambda', () => {
+  it('clears every variable the configuration reads, so a test cannot leak one into the next', async () => {
+    // Arrange: environments that take the configuration down each of its branches: tiers, outputs, a token parameter.
+    const read = new Set<string>();
+    const recording = (env: Record<string, string>) =>
+      new Proxy(env, {
+        get: (target, name) => {
+          if (typeof name === 'string') read.add(name);
+          return target[name as string];
+        },
+      });
+    const environments: Record<string, string>[] = [
+      { LOG_GROUP_NAME: '/aws/eks/prod/cluster', AUTH_MODE: 'none' },
+      { LOG_GROUP_NAME: '/aws/eks/{cluster}/cluster', AUTH_TOKEN_PARAMETER: '/relay/tokens', TIERS_PRESET: 'security', COLD_LOG_GROUP_NAME: '/relay/cold', OUTPUTS: 's3://audit-archive/audit/', BEST_EFFORT_OUTPUTS: 'https://siem.example/audit' },
+    ];
+
+    // Act
+    for (const env of environments) await readLambdaConfig(recording(env), store({ '/relay/tokens': `${TOKEN} prod` }));
+
+    // Assert
+    const cleared = new Set<string>(HANDLER_VARIABLES);
+    assert.ok(read.size > 20, `the configuration read ${read.size} variables`);
+    assert.deepEqual([...read].filter((name) => !cleared.has(name)).sort(), []);
   });
 });
