@@ -4,6 +4,7 @@ export { AuditApiVersion, Level, Stage } from './audit/types.ts';
 export type { AuditEvent, ObjectReference, ResponseStatus, UserInfo } from './audit/types.ts';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_SINK_TIMEOUT_MS, readPipelineConfig, SettingsReader } from './config.ts';
 export type { Env, PipelineConfig, PipelineDefaults } from './config.ts';
+export { clientCertificateSubject } from './client-certificate-subject.ts';
 export { ConfigError, RelayError, RequestError, SinkError } from './errors.ts';
 export { batchLogLevel, batchTally, isAccepted, jsonAnswer } from './edge.ts';
 export { createPipeline, emptyCounts } from './pipeline.ts';

@@ -4,7 +4,7 @@
 // relay trusts it only because every request reaches the app through that front end (docs/fleet.md says what that
 // takes).
 import { X509Certificate } from 'node:crypto';
-import { type ClientCertificateSubject, RequestError } from '../../src/index.ts';
+import { clientCertificateSubject, type ClientCertificateSubject, RequestError } from '../../src/index.ts';
 
 /** The header App Service's front end puts the caller's certificate in (lower case, as the handler sees headers). */
 export const CLIENT_CERT_HEADER = 'x-arr-clientcert';
@@ -46,13 +46,5 @@ export function verifiedClientCertificate(header: string | undefined, authoritie
   if (now < Date.parse(certificate.validFrom) || now > Date.parse(certificate.validTo)) {
     throw new RequestError(401, 'client certificate not accepted (expired or not yet valid): issue a new one for the API server; nothing was written');
   }
-  return subjectOf(certificate);
-}
-
-/** CN (the first) and every O of the certificate's subject, from Node's one-attribute-per-line form. */
-function subjectOf(certificate: X509Certificate): ClientCertificateSubject {
-  const attributes = certificate.subject.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
-  const commonName = attributes.find(([name]) => name === 'CN')?.[1];
-  const organizations = attributes.filter(([name]) => name === 'O').map(([, value]) => value);
-  return { ...(commonName ? { CN: commonName } : {}), ...(organizations.length > 0 ? { O: organizations } : {}) };
+  return clientCertificateSubject(certificate.toLegacyObject().subject);
 }

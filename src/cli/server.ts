@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { clientCertificateSubject } from '../client-certificate-subject.ts';
 import { batchLogLevel, batchTally, bodyTooLargeMessage, jsonAnswer } from '../edge.ts';
 import { InflightBudget } from '../inflight-budget.ts';
 import { listen } from '../listen.ts';
@@ -229,10 +230,7 @@ function logAnswer(context: AnswerContext, result: Answer, method: string, path:
 function verifiedSubject(socket: Partial<TLSSocket>): ClientCertificateSubject | undefined {
   if (socket.authorized !== true) return undefined;
   const subject = socket.getPeerCertificate?.()?.subject;
-  if (!subject) return undefined;
-  const commonName = ([] as string[]).concat(subject.CN ?? [])[0];
-  const organizations = subject.O === undefined ? undefined : ([] as string[]).concat(subject.O);
-  return { ...(commonName ? { CN: commonName } : {}), ...(organizations ? { O: organizations } : {}) };
+  return subject ? clientCertificateSubject(subject) : undefined;
 }
 
 /** With --client-ca, a 401 for a request without a certificate signed by it; health checks never get here. */

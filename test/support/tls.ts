@@ -17,6 +17,8 @@ export interface TestPki {
   readonly strangerCert: string;
   readonly strangerKey: string;
   read(path: string): string;
+  /** Issues another client certificate from the CA, e.g. subject `/CN=prod-eu/O=fleet`; PEM file paths. */
+  issueClient(name: string, subject: string): { readonly cert: string; readonly key: string };
 }
 
 const openssl = (cwd: string, ...args: string[]): void => {
@@ -51,5 +53,9 @@ export function createTestPki(): TestPki {
     strangerCert: path('stranger.crt'),
     strangerKey: path('stranger.key'),
     read: (file) => readFileSync(file, 'utf8'),
+    issueClient(name, subject) {
+      issue(dir, name, subject, 'ca', 'extendedKeyUsage=clientAuth\n');
+      return { cert: path(`${name}.crt`), key: path(`${name}.key`) };
+    },
   };
 }

@@ -28,6 +28,7 @@ test('the exported names', () => {
     'batchLogLevel',
     'batchTally',
     'checkEveryCallerHasACluster',
+    'clientCertificateSubject',
     'createAzureBlobArchiveSink',
     'createAzureMonitorSink',
     'createCloudWatchClusterSink',
