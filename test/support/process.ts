@@ -4,6 +4,7 @@ import { type ChildProcessWithoutNullStreams, spawn, type SpawnOptionsWithoutStd
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { listeningLine, SERVE_LISTENING } from './listening.ts';
 
 /** Node arguments that run the CLI from its sources through tsx: `[...CLI_FROM_SOURCE, 'serve', ...]`. */
 export const CLI_FROM_SOURCE = ['--import', 'tsx', fileURLToPath(new URL('./cli-from-source.ts', import.meta.url))];
@@ -45,23 +46,5 @@ export function spawnForTest(t: TestContext, command: string, args: readonly str
  * The URL `kube-audit-relay serve` logs once it listens. Rejects if the process exits first or does not listen within
  * `timeoutMs` (generous: a loaded 2-core machine starts a process in well under a second).
  */
-export function listeningUrl(running: TestProcess, timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`serve did not listen within ${timeoutMs} ms:\n${running.stderr()}`)), timeoutMs);
-    const check = () => {
-      const match = /"msg":"listening","url":"([^"]+)"/.exec(running.stderr());
-      if (match) done(undefined, match[1]!);
-    };
-    const exit = (code: number | null) => done(new Error(`serve exited with ${code} before listening:\n${running.stderr()}`));
-    function done(error?: Error, url?: string): void {
-      clearTimeout(timer);
-      running.child.stderr.off('data', check);
-      running.child.off('exit', exit);
-      if (error) reject(error);
-      else resolve(url!);
-    }
-    running.child.stderr.on('data', check);
-    running.child.once('exit', exit);
-    check();
-  });
-}
+export const listeningUrl = (running: TestProcess, timeoutMs = 15_000): Promise<string> =>
+  listeningLine(running.child, running.stderr, SERVE_LISTENING, { name: 'serve', timeoutMs });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { listeningLine, SERVE_LISTENING } from './listening.ts';
 import { logEntries } from './serve.ts';
 
 // A test that times out never reaches its `finally`; the file's own after hook still runs and stops what is left.
@@ -48,6 +49,7 @@ export async function spawnServe(args: readonly string[], env: Readonly<Record<s
   let err = '';
   stdoutReader.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
   stdoutReader.on('error', () => {});
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const stop = async (): Promise<number | null> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -62,21 +64,7 @@ export async function spawnServe(args: readonly string[], env: Readonly<Record<s
   };
   running.add(stop);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not listen within 30 s:\n${err}`)), 30_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
-        err += chunk.toString('utf8');
-        const match = /"msg":"listening","url":"([^"]+)"/.exec(err);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`serve exited with ${code} before listening:\n${err}`));
-      });
-    });
+    const url = await listeningLine(child, () => err, SERVE_LISTENING, { name: 'serve', timeoutMs: 30_000 });
     return {
       child,
       url,

@@ -2,6 +2,7 @@
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../src/cli/main.ts';
 import type { Env } from '../../src/config.ts';
+import { SERVE_LISTENING } from './listening.ts';
 
 export interface ServeHandle {
   /** e.g. http://127.0.0.1:41234/ */
@@ -25,7 +26,7 @@ export async function startServe(args: readonly string[], env: Env = {}): Promis
   const listening = new Promise<string>((resolve, reject) => {
     stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString('utf8');
-      const match = /"msg":"listening","url":"([^"]+)"/.exec(err);
+      const match = SERVE_LISTENING.exec(err);
       if (match) resolve(match[1]!);
     });
     exited.then((code) => reject(new Error(`serve exited with ${code} before listening:\n${err}`)), reject);

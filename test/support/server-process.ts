@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listeningLine } from './listening.ts';
 
 const bin = (name: string): string => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
 
@@ -30,24 +31,13 @@ async function startServerProcess(command: string, args: readonly string[], list
     if (!keepData) rmSync(dir, { recursive: true, force: true });
   };
   let output = '';
+  const read = (chunk: Buffer): void => {
+    output += chunk.toString('utf8');
+  };
+  child.stdout.on('data', read);
+  child.stderr.on('data', read);
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${command} did not start within ${startMs} ms:\n${output}`)), startMs);
-      const read = (chunk: Buffer): void => {
-        output += chunk.toString('utf8');
-        const match = listening.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      };
-      child.stdout.on('data', read);
-      child.stderr.on('data', read);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`${command} exited with ${code} before listening:\n${output}`));
-      });
-    });
+    const port = await listeningLine(child, () => output, listening, { name: command, timeoutMs: startMs });
     return { endpoint: `http://127.0.0.1:${port}`, dir, stop };
   } catch (error) {
     await stop();
