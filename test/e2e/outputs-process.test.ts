@@ -15,8 +15,10 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { deliverLikeApiServer, generatedEvents } from '../support/apiserver-webhook.ts';
 import { batches, fixtureLines } from '../support/event-lists.ts';
 import { send } from '../support/http-client.ts';
+import { listeningLine, SERVE_LISTENING } from '../support/listening.ts';
 import { type ServerProcess, startS3rver } from '../support/server-process.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const bin = fileURLToPath(new URL('../../bin/kube-audit-relay.js', import.meta.url));
 const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -35,23 +37,10 @@ async function startRelay(args: readonly string[], env: Record<string, string>):
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', REDACT_SECRETS: 'false', ...env },
   });
   let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit');
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not listening within 20 s:\n${stderr}`)), 20_000);
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /"msg":"listening","url":"([^"]+)"/.exec(stderr);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`exited ${code}: ${stderr}`));
-      });
-    });
+    const url = await listeningLine(child, () => stderr, SERVE_LISTENING, { name: 'serve', timeoutMs: 20_000 });
     return {
       url,
       // Log lines only: on Node 20 the AWS SDK also prints a plain-text NodeVersionSupportWarning to stderr.
@@ -140,8 +129,7 @@ describe('serve with a file, an S3 archive and a best-effort forward, as a proce
       const inFile = readFileSync(file, 'utf8').split('\n').slice(0, -1);
       assert.deepEqual(sorted(inFile), sorted(events), 'the file holds every event once, although it took the fifth batch three times');
       assert.deepEqual(sorted(await archivedLines(s3.endpoint, 'bucket')), sorted(events), 'the archive holds every event once');
-      const end = Date.now() + 10_000;
-      while (itemsOf(forward).length < events.length && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitFor(() => itemsOf(forward).length >= events.length);
       assert.deepEqual(sorted(itemsOf(forward)), sorted(events.map((line) => JSON.stringify(JSON.parse(line)))), 'the forward got every event once');
       assert.equal(await relay.stop(), 0);
       relay = undefined;
@@ -189,8 +177,7 @@ describe('serve with a file, an S3 archive and a best-effort forward, as a proce
           assert.ok(dropped > 0, 'drops are counted in the answers');
           assert.equal(messages().filter((msg) => msg.startsWith(`best-effort output ${forward.url} is falling behind`)).length, 1);
         } else {
-          const end = Date.now() + 10_000;
-          while (!messages().some((msg) => msg.startsWith(`best-effort output ${forward.url} did not store a batch`)) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 50));
+          await waitFor(() => messages().some((msg) => msg.startsWith(`best-effort output ${forward.url} did not store a batch`)));
           assert.ok(messages().some((msg) => msg.startsWith(`best-effort output ${forward.url} did not store a batch: forward to `) && msg.includes('(ECONNREFUSED)')));
         }
         assert.equal(await relay.stop(), 0);

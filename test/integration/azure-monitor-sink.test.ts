@@ -203,7 +203,7 @@ describe('azure monitor logs sink over the real SDK and managed identity', { tim
     assert.equal(error.failed, records.length, 'no row is taken as stored once the upload was cut short');
     assert.match(error.message, /ran out of time \(SINK_TIMEOUT_MS\)/);
     // The call cut short is still handled by the service; let it finish before the next test sets faults.
-    while (azure.ingestion.calls.slice(calls0).some((call) => call.status === 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => !azure.ingestion.calls.slice(calls0).some((call) => call.status === 0));
 
     const retry = await target.send(records, signal());
     assert.equal(retry.written, records.length);

@@ -10,6 +10,7 @@ import { detectionFixtures } from '../support/detection-fixtures.ts';
 import { eventList, send } from '../support/http-client.ts';
 import { serveRefusal, startServe } from '../support/serve.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const fixtures = detectionFixtures();
 
@@ -71,9 +72,7 @@ describe('serve --detect --detect-output', () => {
   const FIELDS = ['auditID', 'object', 'rule', 'severity', 'stage', 'time', 'user', 'verb'];
 
   /** Polls until `count()` reaches `want`, for at most 10 s (the sends are local and take milliseconds). */
-  const until = async (count: () => number, want: number): Promise<void> => {
-    for (const end = Date.now() + 10_000; count() < want && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
+  const until = (count: () => number, want: number): Promise<void> => waitFor(() => count() >= want);
 
   test('POSTs each match once, as one JSON object, to a webhook', async () => {
     const receiver = await startWebhookReceiver();
@@ -123,8 +122,8 @@ describe('serve --detect --detect-output', () => {
         const metrics = (await send(server.url, undefined, { method: 'GET', path: '/metrics' })).body;
         return Number(new RegExp(`kube_audit_relay_best_effort_events_failed_total\\{output="${receiver.url}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
       };
-      let count = await failed();
-      for (const end = Date.now() + 15_000; count === 0 && Date.now() < end; count = await failed()) await new Promise((resolve) => setTimeout(resolve, 100));
+      let count = 0;
+      await waitFor(async () => (count = await failed()) > 0, 15_000);
       assert.ok(count > 0, 'a failed match is counted');
     } finally {
       await server.stop();

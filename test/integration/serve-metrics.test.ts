@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { send } from '../support/http-client.ts';
 import { parseExposition } from '../support/prometheus-text.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const TOKEN = 'metrics-test-token-0123456789abcdef';
 const authorized = { authorization: `Bearer ${TOKEN}` };
@@ -160,10 +161,7 @@ describe('serve /metrics of a best-effort output', () => {
       const labels = { output: forward };
       // Both sends fail within about 2 s; 15 s leaves room for a loaded machine.
       let metrics = await scrape();
-      for (const end = Date.now() + 15_000; metrics.value('kube_audit_relay_best_effort_events_failed_total', labels) !== 4 && Date.now() < end; ) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        metrics = await scrape();
-      }
+      await waitFor(async () => (metrics = await scrape()).value('kube_audit_relay_best_effort_events_failed_total', labels) === 4, 15_000);
       assert.equal(metrics.value('kube_audit_relay_best_effort_events_failed_total', labels), 4, 'the first two batches were sent and failed');
       assert.equal(metrics.value('kube_audit_relay_best_effort_events_dropped_total', labels), 2, 'the third did not fit in the queue');
       assert.equal(metrics.value('kube_audit_relay_best_effort_events_sent_total', labels), 0);

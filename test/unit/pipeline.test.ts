@@ -12,6 +12,7 @@ import { createFileSink, createStreamSink } from '../../src/sinks/json-lines.ts'
 import type { Sink } from '../../src/sinks/sink.ts';
 import { realCorpusFiles, realCorpusSkip } from '../support/real-corpus.ts';
 import { Fixture, fixtureFile, fixtureFiles } from '../support/records.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const TOKEN = 'receive-test-token-0123456789';
 const files = fixtureFiles();
@@ -168,7 +169,7 @@ describe('the status contract', () => {
       settled = true;
       return result;
     });
-    while (pending.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await waitFor(() => pending.length > 0);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(settled, false, 'answered before the stream took the records');
     assert.equal(received, `${metadata.slice(0, 3).join('\n')}\n`);
