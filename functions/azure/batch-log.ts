@@ -4,7 +4,7 @@
 import type { BatchCounts } from '../../src/index.ts';
 
 /** The value of `kind`, the first member of every line. */
-export const BATCH_LOG_KIND = 'kube-audit-relay.batch';
+const BATCH_LOG_KIND = 'kube-audit-relay.batch';
 
 /** How every line begins: what the queries match with `startswith`. */
 export const BATCH_LOG_PREFIX = `{"kind":"${BATCH_LOG_KIND}",`;

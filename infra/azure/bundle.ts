@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The Node.js major version the template's function app runs (functionAppConfig.runtime.version): the bundle's target. */
-export function templateNodeVersion(): string {
+function templateNodeVersion(): string {
   const template = JSON.parse(readFileSync(join(root, 'infra/azure/azuredeploy.json'), 'utf8')) as { resources: { type: string; properties?: any }[] };
   const site = template.resources.find((resource) => resource.type === 'Microsoft.Web/sites');
   return String(site?.properties?.functionAppConfig?.runtime?.version);

@@ -10,7 +10,7 @@ export const STORED_TIERS: readonly StoredTier[] = [Tier.Hot, Tier.Cold, Tier.Ar
 export const TIER_OUTPUT_SETTINGS = { hot: 'HOT_OUTPUTS', cold: 'COLD_OUTPUTS', archive: 'ARCHIVE_OUTPUTS' } as const satisfies Record<StoredTier, string>;
 
 /** Object storage (s3://, Azure Blob): outputs of this kind in OUTPUTS store the archive tier. */
-export const isArchiveOutput = (spec: OutputSpec): boolean => spec.kind === 's3' || spec.kind === 'azure-blob';
+const isArchiveOutput = (spec: OutputSpec): boolean => spec.kind === 's3' || spec.kind === 'azure-blob';
 
 /** The outputs of each tier: OUTPUTS by kind (archives to archive, every other output to hot), then each tier's own setting. */
 export function outputsByTier(unbound: readonly OutputSpec[], bound: Readonly<Record<StoredTier, readonly OutputSpec[]>>): Record<StoredTier, OutputSpec[]> {

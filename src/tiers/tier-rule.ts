@@ -47,7 +47,7 @@ export interface TierRouting {
   readonly archive: ArchiveCopy;
 }
 
-export function tierRuleMatches(rule: TierRule, event: AuditEvent): boolean {
+function tierRuleMatches(rule: TierRule, event: AuditEvent): boolean {
   if (rule.responseCodes && rule.responseCodes.length > 0 && !rule.responseCodes.includes(event.responseStatus?.code ?? -1)) return false;
   if (rule.impersonated !== undefined && rule.impersonated !== Boolean(event.impersonatedUser?.username)) return false;
   return dropRuleMatches(event, rule);

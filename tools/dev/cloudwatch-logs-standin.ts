@@ -8,9 +8,9 @@ import { seeded } from './seeded.ts';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Bytes the service adds to each event's UTF-8 message length when checking limits. */
-export const EVENT_OVERHEAD_BYTES = 26;
-export const MAX_BATCH_BYTES = 1_048_576;
-export const MAX_BATCH_EVENTS = 10_000;
+const EVENT_OVERHEAD_BYTES = 26;
+const MAX_BATCH_BYTES = 1_048_576;
+const MAX_BATCH_EVENTS = 10_000;
 
 export interface StoredEvent {
   readonly timestamp: number;
@@ -33,7 +33,7 @@ const invalid = (message: string) => new ServiceError(400, 'InvalidParameterExce
 const notFound = (message: string) => new ServiceError(400, 'ResourceNotFoundException', message);
 
 /** Log group classes: Infrequent Access ingests at half the price but has no metric filters or live tail. */
-export const LOG_GROUP_CLASSES = ['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'] as const;
+const LOG_GROUP_CLASSES = ['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY'] as const;
 export type LogGroupClass = (typeof LOG_GROUP_CLASSES)[number];
 
 interface Group {
