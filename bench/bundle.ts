@@ -105,6 +105,7 @@ async function bundle(variant: Variant, index: number): Promise<{ file: string; 
     bundle: true,
     minify: true,
     splitting: true,
+    mainFields: ['module', 'main'],
     platform: 'node',
     target: 'node22',
     format: 'esm',
