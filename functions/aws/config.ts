@@ -1,16 +1,10 @@
 import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import {
-  checkEveryCallerHasACluster,
-  CLUSTER_PLACEHOLDER,
-  type Env,
-  type OutputsConfig,
-  type PipelineConfig,
-  readOutputsConfig,
-  readTierBindings,
-  readPipelineConfig,
-  SettingsReader,
-  type TierRouting,
-} from '../../src/index.ts';
+import { type Env, type PipelineConfig, readPipelineConfig, SettingsReader } from '../../src/config.ts';
+import { checkEveryCallerHasACluster } from '../../src/every-caller-has-a-cluster.ts';
+import { type OutputsConfig, readOutputsConfig } from '../../src/sinks/outputs.ts';
+import { CLUSTER_PLACEHOLDER } from '../../src/sinks/per-cluster.ts';
+import { readTierBindings } from '../../src/tiers/tier-config.ts';
+import type { TierRouting } from '../../src/tiers/tier-rule.ts';
 
 /** Lambda's synchronous invocation payload limit; API Gateway refuses larger requests before the relay sees them. */
 export const LAMBDA_MAX_BODY_BYTES = 6 * 1024 * 1024;

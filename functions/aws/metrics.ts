@@ -1,5 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type BatchCounts, type Env, isAccepted, type Sink } from '../../src/index.ts';
+import type { Env } from '../../src/config.ts';
+import { isAccepted } from '../../src/edge.ts';
+import type { BatchCounts } from '../../src/pipeline.ts';
+import type { Sink } from '../../src/sinks/sink.ts';
 
 /** Metric names, one per count the handler publishes (EMF, in the POWERTOOLS_METRICS_NAMESPACE namespace). */
 export const MetricName = {

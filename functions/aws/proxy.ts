@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { jsonAnswer, type ReceiveRequest, type ReceiveResult, RequestError } from '../../src/index.ts';
+import { jsonAnswer } from '../../src/edge.ts';
+import { RequestError } from '../../src/errors.ts';
+import type { ReceiveRequest, ReceiveResult } from '../../src/pipeline.ts';
 
 /**
  * The pipeline's request from an API Gateway REST proxy event: header names lower-cased (repeated headers joined with

@@ -5,18 +5,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import {
-  batchLogLevel,
-  batchTally,
-  ConfigError,
-  createCloudWatchClusterSink,
-  createOutputs,
-  createPipeline,
-  emptyCounts,
-  type Pipeline,
-  type ReceiveRequest,
-  RequestError,
-} from '../../src/index.ts';
+// From the modules themselves, not src/index.ts: the index also loads the Azure Monitor client, which the bundle
+// would then parse at every cold start (docs/performance.md, "The Lambda bundle").
+import { batchLogLevel, batchTally } from '../../src/edge.ts';
+import { ConfigError, RequestError } from '../../src/errors.ts';
+import { createPipeline, emptyCounts, type Pipeline, type ReceiveRequest } from '../../src/pipeline.ts';
+import { createCloudWatchClusterSink } from '../../src/sinks/cloudwatch-per-cluster.ts';
+import { createOutputs } from '../../src/sinks/outputs.ts';
 import { readLambdaConfig } from './config.ts';
 import { addBatchMetrics, createRelayMetrics, withSinkLatency } from './metrics.ts';
 import { errorResult, toProxyResult, toReceiveRequest } from './proxy.ts';
