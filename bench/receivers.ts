@@ -2,7 +2,7 @@
 // what Linux says about such a process: CPU time, resident set, peak resident set.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
@@ -25,16 +25,21 @@ export interface ProgramSpec {
 
 /**
  * The relay as shipped (`kube-audit-relay serve`, default settings: per-batch log line on, redaction on), from the
- * project at `root` (this checkout unless comparing two versions). The bin is run as an executable, as npm links it,
- * so that the node flags on its #! line apply.
+ * project at `root` (this checkout unless comparing two versions), with the node flags its image runs it with.
  */
 export const relayProgram = (name: string, id: string, output: (dir: string) => string | undefined, root = ROOT): ProgramSpec => ({
   name,
   id,
-  command: join(root, 'bin/kube-audit-relay.js'),
-  args: (dir) => ['serve', '--host', '127.0.0.1', '--port', '0', ...(output(dir) ? ['--output', output(dir)!] : [])],
+  command: process.execPath,
+  args: (dir) => [...imageNodeFlags(root), join(root, 'bin/kube-audit-relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...(output(dir) ? ['--output', output(dir)!] : [])],
   linesFile: (dir) => output(dir) ?? join(dir, `${id}.stdout`),
 });
+
+/** The flags between `node` and the bin in the exec-form ENTRYPOINT of the Dockerfile at `root`. */
+function imageNodeFlags(root: string): string[] {
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
+  return entrypoint ? (JSON.parse(entrypoint) as string[]).slice(1).filter((arg) => arg.startsWith('--')) : [];
+}
 
 export const RELAY_STDOUT = relayProgram('relay, stdout', 'relay-stdout', () => undefined);
 export const RELAY_FILE = relayProgram('relay, --output file', 'relay-file', (dir) => join(dir, 'relay-file.jsonl'));
@@ -84,8 +89,7 @@ export async function startReceiver(spec: ProgramSpec, dir: string): Promise<Rec
   for (const file of [stdoutFile, stderrFile, spec.linesFile(dir)]) writeFileSync(file, '');
   const stdout = openSync(stdoutFile, 'a');
   const stderr = openSync(stderrFile, 'a');
-  // The relay's #! line finds node on PATH: the node running the benchmark comes first.
-  const env = { PATH: [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter), HOME: process.env.HOME ?? '/' };
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' };
   const child: ChildProcess = spawn(spec.command, spec.args(dir), { cwd: ROOT, env, stdio: ['ignore', stdout, stderr] });
   closeSync(stdout);
   closeSync(stderr);
