@@ -1,7 +1,8 @@
 // Before and after one change: `node --import tsx bench/ab.ts <git revision>` runs `serve` from that revision and
 // from this checkout side by side (with the naive receiver for scale) in the serve benchmark's interleaved rounds,
 // and prints this checkout's figures over the revision's, per round. The revision is exported with `git archive`
-// into a scratch directory that shares this checkout's node_modules.
+// into a scratch directory that shares this checkout's node_modules and compiled there; the checkout runs its own dist/
+// (run `npm run build` first).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ try {
   mkdirSync(before);
   execFileSync('sh', ['-c', `git archive ${commit} | tar -x -C "${before}"`], { cwd: ROOT });
   symlinkSync(join(ROOT, 'node_modules'), join(before, 'node_modules'));
+  // bin/ runs the compiled dist/, which is not in git: built here for the revision (the checkout's is `npm run build`'s).
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(before, 'tsconfig.build.json')], { cwd: before, timeout: 300_000 });
   const output = join(scratch, 'output');
   mkdirSync(output);
 

@@ -25,15 +25,21 @@ export interface ProgramSpec {
 
 /**
  * The relay as shipped (`kube-audit-relay serve`, default settings: per-batch log line on, redaction on), from the
- * project at `root` (this checkout unless comparing two versions).
+ * project at `root` (this checkout unless comparing two versions), with the node flags its image runs it with.
  */
 export const relayProgram = (name: string, id: string, output: (dir: string) => string | undefined, root = ROOT): ProgramSpec => ({
   name,
   id,
   command: process.execPath,
-  args: (dir) => [join(root, 'bin/kube-audit-relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...(output(dir) ? ['--output', output(dir)!] : [])],
+  args: (dir) => [...imageNodeFlags(root), join(root, 'bin/kube-audit-relay.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...(output(dir) ? ['--output', output(dir)!] : [])],
   linesFile: (dir) => output(dir) ?? join(dir, `${id}.stdout`),
 });
+
+/** The flags between `node` and the bin in the exec-form ENTRYPOINT of the Dockerfile at `root`. */
+function imageNodeFlags(root: string): string[] {
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'))?.[1];
+  return entrypoint ? (JSON.parse(entrypoint) as string[]).slice(1).filter((arg) => arg.startsWith('--')) : [];
+}
 
 export const RELAY_STDOUT = relayProgram('relay, stdout', 'relay-stdout', () => undefined);
 export const RELAY_FILE = relayProgram('relay, --output file', 'relay-file', (dir) => join(dir, 'relay-file.jsonl'));

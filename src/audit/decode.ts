@@ -76,7 +76,7 @@ const textSource = (text: string): Source => ({
   bytes: (_start, _end, slice) => Buffer.byteLength(slice, 'utf8'),
 });
 
-/** Bytes checked and converted per step: a few milliseconds of work. */
+/** Bytes checked per step: a few milliseconds of work. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Refuses what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included. */
@@ -86,7 +86,6 @@ function* bytesSource(body: Uint8Array): Steps<Source> {
   }
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let ascii = true;
-  let text = '';
   for (let start = 0; start < bytes.length; ) {
     let end = Math.min(bytes.length, start + CHUNK_BYTES);
     // Chunks start on a character: a continuation byte (10xxxxxx) goes with the chunk before. More than three in a
@@ -97,10 +96,12 @@ function* bytesSource(body: Uint8Array): Steps<Source> {
       ascii = false;
       if (!isUtf8(chunk)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
     }
-    text += chunk.toString('latin1');
     start = end;
     yield;
   }
+  // One conversion of the whole body, not one per chunk joined: a joined string is copied again, flat, on first read,
+  // and the copy and its pieces were both alive at a large batch's peak (a memcpy: no need for slices).
+  const text = bytes.toString('latin1');
   return {
     text,
     slice(start, end) {

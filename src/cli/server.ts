@@ -263,6 +263,10 @@ function readBody(
     reserved.bytes = declared;
   }
   return new Promise((resolve, reject) => {
+    // With the length declared (and reserved in the budget), chunks are copied into the body as they arrive and can be
+    // collected at once, rather than all kept until a join copies them: at the join a large batch was there twice.
+    // Node's HTTP parser delivers exactly the declared length.
+    const body = declared === undefined ? undefined : Buffer.allocUnsafeSlow(declared);
     const chunks: Buffer[] = [];
     let length = 0;
     const stop = (why: 'too large' | 'busy'): void => {
@@ -277,10 +281,11 @@ function readBody(
         if (!budget.tryReserve(length - reserved.bytes)) return stop('busy');
         reserved.bytes = length;
       }
-      chunks.push(chunk);
+      if (body) chunk.copy(body, length - chunk.byteLength);
+      else chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks, length)));
+    request.once('end', () => resolve(body ? body.subarray(0, length) : Buffer.concat(chunks, length)));
     request.once('error', reject);
   });
 }

@@ -145,6 +145,38 @@ describe('concurrency and stopping', () => {
     assert.deepEqual([...written].sort(), [...lines].sort());
   });
 
+  test('a body arriving in pieces is stored whole, with content-length or chunked', async () => {
+    const server = await startServe([]);
+    // Two batches of different events: a retry's events would be recognised as duplicates and skipped.
+    const batchLines = [metadata.slice(0, 20), metadata.slice(20, 40)];
+    const sendInPieces = (lines: readonly string[], declareLength: boolean): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        const body = Buffer.from(eventList(lines));
+        const cuts = [0, 1, 700, 701, 5000, Math.floor(body.length / 2), body.length - 1, body.length];
+        const headers = declareLength ? { 'content-length': body.length } : {};
+        const outgoing = request(new URL(server.url), { method: 'POST', headers }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        outgoing.on('error', reject);
+        // A pause between pieces, so that the server reads each on its own.
+        const write = (piece: number): void => {
+          if (piece === cuts.length - 1) return void outgoing.end();
+          outgoing.write(body.subarray(cuts[piece], cuts[piece + 1]));
+          setTimeout(() => write(piece + 1), 20);
+        };
+        write(0);
+      });
+    try {
+      assert.equal(await sendInPieces(batchLines[0]!, true), 200);
+      // Without content-length, node's client sends the body chunked.
+      assert.equal(await sendInPieces(batchLines[1]!, false), 200);
+    } finally {
+      await server.stop();
+    }
+    assert.equal(server.stdout(), `${batchLines.flat().join('\n')}\n`);
+  });
+
   test('stopping finishes a batch still arriving, then exits 0', async () => {
     const server = await startServe([]);
     const body = eventList(metadata.slice(0, 10));
