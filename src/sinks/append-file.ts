@@ -36,9 +36,10 @@ const TAIL_SCAN_BYTES = 1024 * 1024;
 
 /**
  * Opens `path` for appending. A regular file is fsynced (fdatasync) after each group of batches that arrived while the
- * one before was being written (group commit), cut back to where the group began when a write fails, and checked for a torn last line on open and after every failed write: a file that does not end
- * in a newline gets one, so the next record starts on a line of its own (the fragment is kept and logged). Pipes,
- * FIFOs and character devices cannot be fsynced, cut back or read: for them the completed write is the store.
+ * group before was being written (group commit), cut back to where the group began when a write fails, and checked
+ * for a torn last line on open and after every failed write: a file that does not end in a newline gets one, so the
+ * next record starts on a line of its own (the fragment is kept and logged). Pipes, FIFOs and character devices
+ * cannot be fsynced, cut back or read: for them the completed write is the store, one batch at a time.
  */
 export async function openAppendOutput(path: string, log: OutputLog): Promise<AppendOutput> {
   let file: FileHandle;
