@@ -1,8 +1,9 @@
-// Before and after one change: `node --import tsx bench/ab.ts <git revision>` runs `serve` from that revision and
-// from this checkout side by side (with the naive receiver for scale) in the serve benchmark's interleaved rounds,
-// and prints this checkout's figures over the revision's, per round. The revision is exported with `git archive`
-// into a scratch directory that shares this checkout's node_modules and compiled there; the checkout runs its own dist/
-// (run `npm run build` first).
+// Before and after one change: `node --import tsx bench/ab.ts <git revision> [--output]` runs `serve` from that
+// revision and from this checkout side by side (with the naive receiver for scale) in the serve benchmark's
+// interleaved rounds, and prints this checkout's figures over the revision's, per round; with `--output` both relays
+// write to a regular file (`--output FILE`) instead of stdout. The revision is exported with `git archive` into a
+// scratch directory that shares this checkout's node_modules and is compiled there (bin/ runs dist/); the checkout's
+// dist/ must be current (`npm run build`).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,9 @@ import { NAIVE_NODE, relayProgram } from './receivers.ts';
 import { compareServe, type Spread } from './serve.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const revision = process.argv[2];
-if (!revision) {
-  process.stderr.write('usage: node --import tsx bench/ab.ts <git revision to compare this checkout with>\n');
+const [revision, mode] = process.argv.slice(2);
+if (!revision || (mode !== undefined && mode !== '--output')) {
+  process.stderr.write('usage: node --import tsx bench/ab.ts <git revision to compare this checkout with> [--output]\n');
   process.exit(2);
 }
 const commit = execFileSync('git', ['rev-parse', '--short', revision], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -25,15 +26,16 @@ try {
   mkdirSync(before);
   execFileSync('sh', ['-c', `git archive ${commit} | tar -x -C "${before}"`], { cwd: ROOT });
   symlinkSync(join(ROOT, 'node_modules'), join(before, 'node_modules'));
-  // bin/ runs the compiled dist/, which is not in git: built here for the revision (the checkout's is `npm run build`'s).
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(before, 'tsconfig.build.json')], { cwd: before, timeout: 300_000 });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: before, stdio: 'inherit', timeout: 300_000 });
   const output = join(scratch, 'output');
   mkdirSync(output);
 
-  const beforeName = `relay ${commit}`;
-  const afterName = 'relay, this checkout';
+  const toFile = mode === '--output';
+  const outputOf = (id: string) => (dir: string) => (toFile ? join(dir, `${id}.jsonl`) : undefined);
+  const beforeName = `relay ${commit}${toFile ? ', --output file' : ''}`;
+  const afterName = `relay, this checkout${toFile ? ', --output file' : ''}`;
   const rows = await compareServe(
-    [relayProgram(beforeName, 'relay-before', () => undefined, before), relayProgram(afterName, 'relay-after', () => undefined), NAIVE_NODE],
+    [relayProgram(beforeName, 'relay-before', outputOf('relay-before'), before), relayProgram(afterName, 'relay-after', outputOf('relay-after')), NAIVE_NODE],
     output,
   );
   const range = (spread: Spread, digits: number): string => `${spread.median.toFixed(digits)} (${spread.min.toFixed(digits)}–${spread.max.toFixed(digits)})`;

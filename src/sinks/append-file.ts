@@ -1,5 +1,6 @@
 import { open, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { RelayError, SinkError } from '../errors.ts';
+import { createGroupCommit } from './group-commit.ts';
 
 /** What `--output` names, which decides what a completed batch means (docs/delivery.md). */
 export type OutputKind = 'regular file' | 'pipe' | 'character device';
@@ -22,8 +23,11 @@ export class OutputWriteError extends RelayError {
 /** An output opened for appending whole batches of lines. */
 export interface AppendOutput {
   readonly kind: OutputKind;
-  /** Appends every byte of `lines`, durably for a regular file; on failure nothing of `lines` stays in a regular file. */
-  append(lines: Buffer): Promise<void>;
+  /**
+   * Appends every byte of `lines`, durably for a regular file; on failure nothing of `lines` stays in a regular file.
+   * A batch whose `signal` aborts before its write starts is not written.
+   */
+  append(lines: Buffer, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,10 +35,11 @@ export interface AppendOutput {
 const TAIL_SCAN_BYTES = 1024 * 1024;
 
 /**
- * Opens `path` for appending. A regular file is fsynced (fdatasync) after each batch, cut back to where the batch began
- * when a write fails, and checked for a torn last line on open and after every failed write: a file that does not end
- * in a newline gets one, so the next record starts on a line of its own (the fragment is kept and logged). Pipes,
- * FIFOs and character devices cannot be fsynced, cut back or read: for them the completed write is the store.
+ * Opens `path` for appending. A regular file is fsynced (fdatasync) after each group of batches that arrived while the
+ * group before was being written (group commit), cut back to where the group began when a write fails, and checked
+ * for a torn last line on open and after every failed write: a file that does not end in a newline gets one, so the
+ * next record starts on a line of its own (the fragment is kept and logged). Pipes, FIFOs and character devices
+ * cannot be fsynced, cut back or read: for them the completed write is the store, one batch at a time.
  */
 export async function openAppendOutput(path: string, log: OutputLog): Promise<AppendOutput> {
   let file: FileHandle;
@@ -49,16 +54,27 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
     throw new SinkError(`cannot open ${path} for appending (${code}); check the directory exists and is writable, or give --output another path (OUTPUTS)`, 'file', 0, { cause: error });
   }
   if (kind !== 'regular file') {
+    // One batch at a time: a write to a pipe may take part of a batch, and the rest must follow before another's.
+    let queue: Promise<unknown> = Promise.resolve();
+    const appendNow = async (lines: Buffer, signal: AbortSignal | undefined): Promise<void> => {
+      signal?.throwIfAborted();
+      try {
+        await writeAll(file, [lines]);
+      } catch (error) {
+        throw await describeFailure(error, path, kind, `the batch needs ${lines.length} bytes`, `the ${kind} may have taken part of the batch, which the retry writes again`);
+      }
+    };
     return {
       kind,
-      async append(lines) {
-        try {
-          await writeAll(file, lines);
-        } catch (error) {
-          throw await describeFailure(error, path, kind, lines.length, `the ${kind} may have taken part of the batch, which the retry writes again`);
-        }
+      append(lines, signal) {
+        const appended = queue.then(() => appendNow(lines, signal));
+        queue = appended.catch(() => {});
+        return appended;
       },
-      close: () => file.close(),
+      async close() {
+        await queue;
+        await file.close();
+      },
     };
   }
 
@@ -67,7 +83,7 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
     const { size } = await file.stat();
     const fragment = await tornTailBytes(file, size);
     if (fragment > 0) {
-      await writeAll(file, Buffer.from('\n'));
+      await writeAll(file, [Buffer.from('\n')]);
       await file.datasync();
       log({
         level: 'warn',
@@ -80,34 +96,51 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
   // A disk too full even for the newline must not stop the start: the first batch tries again and reports it.
   await ensureLineStart('found on opening it').catch(() => {});
 
+  // Batches that arrive while a write and fdatasync are in flight are written together and made durable by one
+  // fdatasync (docs/delivery.md): one disk flush per group instead of one per batch, and no batch waits for more
+  // than the group in flight before its own is started.
+  const group = createGroupCommit<Buffer>(async (batches) => {
+    const bytes = batches.reduce((total, lines) => total + lines.length, 0);
+    if (!tailChecked) {
+      try {
+        await ensureLineStart('left by the failed write before');
+      } catch (error) {
+        throw await describeFailure(error, path, kind, groupNeeds(batches.length, bytes), `nothing of ${batches.length === 1 ? 'the batch' : 'these batches'} was written`);
+      }
+    }
+    const { size } = await file.stat();
+    try {
+      await writeAll(file, batches);
+      await file.datasync();
+    } catch (error) {
+      // Every batch before this group was answered only after its own fdatasync, and `size` was read after it: the
+      // cut-back takes this group's bytes and nothing acknowledged.
+      tailChecked = false;
+      const cutBack = await file.truncate(size).then(
+        () => true,
+        () => false,
+      );
+      const began = batches.length === 1 ? 'the batch began' : `the ${batches.length} batches written together began, each of which fails`;
+      const after = cutBack
+        ? `the file was cut back to where ${began}`
+        : 'cutting the file back failed too, so the next batch first makes sure it starts on a line of its own';
+      throw await describeFailure(error, path, kind, groupNeeds(batches.length, bytes), after);
+    }
+  });
+
   return {
     kind,
-    async append(lines) {
-      if (!tailChecked) {
-        try {
-          await ensureLineStart('left by the failed write before');
-        } catch (error) {
-          throw await describeFailure(error, path, kind, lines.length, 'nothing of the batch was written');
-        }
-      }
-      const { size } = await file.stat();
-      try {
-        await writeAll(file, lines);
-        await file.datasync();
-      } catch (error) {
-        tailChecked = false;
-        const cutBack = await file.truncate(size).then(
-          () => true,
-          () => false,
-        );
-        const after = cutBack
-          ? 'the file was cut back to where the batch began'
-          : 'cutting the file back failed too, so the next batch first makes sure it starts on a line of its own';
-        throw await describeFailure(error, path, kind, lines.length, after);
-      }
+    append: (lines, signal) => group.add(lines, signal),
+    async close() {
+      await group.idle();
+      await file.close();
     },
-    close: () => file.close(),
   };
+}
+
+/** What a failed group needed, for the message: "the batch needs N bytes" when it was one batch. */
+function groupNeeds(batches: number, bytes: number): string {
+  return batches === 1 ? `the batch needs ${bytes} bytes` : `the ${batches} batches written together need ${bytes} bytes`;
 }
 
 /** The kind of an opened output; anything else (a block device) is refused as EINVAL. */
@@ -119,15 +152,26 @@ function kindOf(stats: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice
 }
 
 /**
- * Writes every byte: `write` may take fewer than asked (a filling disk, a signal) without failing, and the next call
- * then reports why (ENOSPC).
+ * Writes every byte of `buffers`, in order, with as few `writev` calls as the kernel allows: a write may take fewer
+ * bytes than asked (a filling disk, a signal) without failing, and the next call then reports why (ENOSPC).
  */
-async function writeAll(file: FileHandle, bytes: Buffer): Promise<void> {
-  for (let offset = 0; offset < bytes.length; ) {
-    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset);
+async function writeAll(file: FileHandle, buffers: readonly Buffer[]): Promise<void> {
+  let rest = buffers.filter((buffer) => buffer.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await file.writev(rest);
     if (bytesWritten <= 0) throw Object.assign(new Error('the write took no bytes'), { code: 'EIO' });
-    offset += bytesWritten;
+    rest = unwritten(rest, bytesWritten);
   }
+}
+
+/** What is left of `buffers` after the first `written` bytes. */
+function unwritten(buffers: readonly Buffer[], written: number): Buffer[] {
+  let skip = written;
+  let index = 0;
+  while (index < buffers.length && skip >= buffers[index]!.length) skip -= buffers[index++]!.length;
+  const rest = buffers.slice(index);
+  if (rest.length > 0 && skip > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
 }
 
 /** Bytes after the last newline of a file of `size` bytes (0 when it ends in one or is empty). */
@@ -142,7 +186,7 @@ async function tornTailBytes(file: FileHandle, size: number): Promise<number> {
 }
 
 /** The failure as an OutputWriteError; a full disk says how much space is left and how much the batch needed. */
-async function describeFailure(error: unknown, path: string, kind: OutputKind, batchBytes: number, after: string): Promise<OutputWriteError> {
+async function describeFailure(error: unknown, path: string, kind: OutputKind, needs: string, after: string): Promise<OutputWriteError> {
   const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
   let cause = 'the write failed';
   if (code === 'ENOSPC' || code === 'EDQUOT') {
@@ -151,7 +195,7 @@ async function describeFailure(error: unknown, path: string, kind: OutputKind, b
       () => 'free space unknown',
     );
     const what = code === 'ENOSPC' ? 'no space left on the device' : 'the disk quota is used up';
-    cause = `${what} (${free}, the batch needs ${batchBytes} bytes); free space or point --output (OUTPUTS) at a larger filesystem`;
+    cause = `${what} (${free}, ${needs}); free space or point --output (OUTPUTS) at a larger filesystem`;
   } else if (code === 'EPIPE') {
     cause = `the ${kind}'s reader has gone away; start a reader before the relay, or give --output (OUTPUTS) a file`;
   }

@@ -32,6 +32,7 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
   };
   stream.on('error', breaks);
   return createLineSink('stdout', options, {
+    oneAtATime: true,
     write: (lines) =>
       new Promise<void>((resolve, reject) => {
         if (broken) return reject(broken);
@@ -42,21 +43,25 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
 }
 
 /**
- * Appends lines to `path`: a regular file is fsynced after each batch and cut back when a batch fails, so it holds
- * only whole lines of whole batches; a pipe, FIFO or character device takes the write as the store (docs/delivery.md).
+ * Appends lines to `path`: a regular file is fsynced after each group of batches written together and cut back when
+ * a group fails, so it holds only whole lines of whole batches; a pipe, FIFO or character device takes the write as
+ * the store (docs/delivery.md).
  */
 export async function createFileSink(path: string, options: JsonLinesOptions = {}): Promise<Sink> {
   const output = await openAppendOutput(path, options.log ?? (() => {}));
-  return createLineSink('file', options, { write: (lines) => output.append(lines), close: () => output.close() });
+  // The output orders the batches itself: a regular file writes those that arrive during a write as one group.
+  return createLineSink('file', options, { oneAtATime: false, write: (lines, signal) => output.append(lines, signal), close: () => output.close() });
 }
 
 interface LineWriter {
-  write(lines: Buffer): Promise<void>;
+  /** Whether batches must be encoded and written one after another; otherwise `write` may be called concurrently. */
+  readonly oneAtATime: boolean;
+  write(lines: Buffer, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
 function createLineSink(name: string, options: JsonLinesOptions, writer: LineWriter): Sink {
-  // Batches arrive concurrently; writing them one after another keeps every line whole.
+  // Batches arrive concurrently; a stream takes them one after another, which keeps every line whole.
   let queue: Promise<unknown> = Promise.resolve();
 
   async function writeBatch(records: readonly LogRecord[], signal: AbortSignal): Promise<SinkResult> {
@@ -65,8 +70,10 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
     // (withDeduplication has already left out what was stored before.)
     const slices = createSlices();
     try {
-      await writer.write(await encodeLines(records, slices));
+      await writer.write(await encodeLines(records, slices), signal);
     } catch (error) {
+      // Given up on while it waited for its turn: nothing was written, as when the signal aborted before encoding.
+      if (signal.aborted && error === signal.reason) throw error;
       const why = error instanceof OutputWriteError ? `: ${error.message}` : ` (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
       throw new SinkError(`writing ${records.length} events to ${name} failed${why}`, name, records.length, { cause: error });
     }
@@ -77,8 +84,9 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
     name,
     maxRecordBytes: Number.MAX_SAFE_INTEGER,
     send(records, context) {
-      const result = queue.then(() => writeBatch(records, context.signal));
-      queue = result.catch(() => {});
+      const result = writer.oneAtATime ? queue.then(() => writeBatch(records, context.signal)) : writeBatch(records, context.signal);
+      const settled = result.catch(() => {});
+      queue = writer.oneAtATime ? settled : Promise.all([queue, settled]);
       return result;
     },
     async close() {

@@ -1,57 +1,42 @@
 // serve --output FILE on a real 4 MiB tmpfs that runs out of space in the middle of a batch: the batch gets 503 and
 // leaves nothing in the file, and once space returns its retry is stored whole, exactly once.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
 import { startServe, type ServeHandle } from '../support/serve.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
+import { cannotMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-/** Why the tmpfs cannot be had here, or undefined when it can (CI runs as root). */
-function cannotMount(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs (CI runs as root)';
-  return undefined;
-}
-
-const skip = cannotMount();
+const skip = cannotMountTmpfs();
 if (skip) console.log(`# skipping the disk-full test: ${skip}`);
 
 describe('serve --output on a filesystem that fills up', { skip }, () => {
-  let mountpoint = '';
-  let mountFailure: string | undefined;
+  let disk: Tmpfs | undefined;
   let relay: ServeHandle | undefined;
 
   before(() => {
-    mountpoint = mkdtempSync(join(tmpdir(), 'relay-disk-full-'));
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountpoint], { stdio: 'pipe' });
-    } catch (error) {
-      mountFailure = `mount -t tmpfs failed: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`;
-    }
+    disk = mountTmpfs('relay-disk-full-', '4m');
   });
   after(async () => {
     await relay?.stop();
-    if (mountpoint !== '' && mountFailure === undefined) execFileSync('umount', [mountpoint], { stdio: 'pipe' });
-    rmSync(mountpoint, { recursive: true, force: true });
+    disk?.remove();
   });
 
   it('answers 503 for the batch that does not fit, keeps only whole batches, and stores its retry once', async (t) => {
     // CI runs as root and must run this case, not skip it.
+    const mountFailure = disk!.failure;
     assert.ok(!(mountFailure && process.env.CI === 'true'), `CI=true, but ${mountFailure}`);
     if (mountFailure) {
       console.log(`# skipping: ${mountFailure}`);
       t.skip(mountFailure);
       return;
     }
-    const output = join(mountpoint, 'audit.log');
-    const filler = join(mountpoint, 'filler');
+    const output = join(disk!.path, 'audit.log');
     // Arrange: 100-event batches of ~100 KB and 350 KB left, so the fourth batch runs out of space part-way.
-    const { bavail, bsize } = statfsSync(mountpoint);
-    writeFileSync(filler, Buffer.alloc(bavail * bsize - 350 * 1024));
+    const filler = disk!.fillUntil(350 * 1024);
     const batches = Array.from({ length: 4 }, () => syntheticEvents(100, 1_000));
     relay = await startServe(['--output', output]);
 

@@ -1,0 +1,180 @@
+// The file sink on a real file under concurrent batches: batches that arrive while a write and fdatasync are in
+// flight are written together and made durable by one fdatasync; none is answered before the fdatasync that covers
+// its bytes has completed; a group that fails (a real tmpfs filling mid-group) fails every batch of it and is cut
+// back to where it began, leaving the batches answered before it intact.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { SinkError } from '../../src/errors.ts';
+import type { LogRecord } from '../../src/record.ts';
+import { createFileSink } from '../../src/sinks/json-lines.ts';
+import type { Sink } from '../../src/sinks/sink.ts';
+import { recordFromLine } from '../support/records.ts';
+import { sendContext } from '../support/send-context.ts';
+import { syntheticEvents } from '../support/synthetic-events.ts';
+import { cannotMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+// FileHandle is not exported as a class: its prototype is taken from an opened file.
+const probe = await open(fileURLToPath(import.meta.url), 'r');
+const fileHandlePrototype = Object.getPrototypeOf(probe) as FileHandle;
+await probe.close();
+
+/** A completed or running fdatasync: the file's size when it was called, i.e. the bytes it makes durable. */
+interface Datasync {
+  readonly covers: number;
+  done: boolean;
+}
+
+/**
+ * Watches every real fdatasync of a FileHandle and can hold its completion (as a slow disk would): each call reads
+ * the file's size, runs the real fdatasync, then waits while held.
+ */
+function watchDatasync() {
+  const prototype = fileHandlePrototype;
+  const real = prototype.datasync;
+  const calls: Datasync[] = [];
+  let release: (() => void) | undefined;
+  let gate: Promise<void> | undefined;
+  prototype.datasync = async function (this: FileHandle) {
+    const call: Datasync = { covers: (await this.stat()).size, done: false };
+    calls.push(call);
+    await real.call(this);
+    await gate;
+    call.done = true;
+  };
+  return {
+    calls,
+    hold() {
+      gate = new Promise((resolve) => (release = resolve));
+    },
+    release() {
+      gate = undefined;
+      release?.();
+    },
+    restore() {
+      this.release();
+      prototype.datasync = real;
+    },
+  };
+}
+
+/** Lets every pending callback run, a bounded number of event-loop turns (each batch's encoding takes a few). */
+async function turns(count = 50): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const linesOf = (records: readonly LogRecord[]): string => records.map((record) => `${record.json}\n`).join('');
+
+describe('file output under concurrent batches (group commit)', () => {
+  let dir = '';
+  let sink: Sink | undefined;
+  let watch: ReturnType<typeof watchDatasync> | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'relay-group-commit-'));
+    watch = watchDatasync();
+  });
+  afterEach(async () => {
+    watch?.restore();
+    await sink?.close();
+    sink = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the batches that arrive during an fdatasync with one fdatasync, and answers each only after the one covering it', async () => {
+    const path = join(dir, 'audit.log');
+    sink = await createFileSink(path);
+    const batches = Array.from({ length: 8 }, () => syntheticEvents(20, 700).map(recordFromLine));
+    const answeredBeforeItsDatasync: number[] = [];
+    const answered = new Set<number>();
+    const send = (index: number) =>
+      sink!.send(batches[index]!, sendContext()).then((result) => {
+        // At the moment of the answer: the batch is in the file, within what a completed fdatasync made durable.
+        const end = readFileSync(path, 'utf8').indexOf(linesOf(batches[index]!)) + Buffer.byteLength(linesOf(batches[index]!));
+        if (!watch!.calls.some((call) => call.done && call.covers >= end)) answeredBeforeItsDatasync.push(index);
+        answered.add(index);
+        return result;
+      });
+
+    // Act: the first batch's fdatasync is slow; seven more arrive meanwhile.
+    watch!.hold();
+    const first = send(0);
+    await waitFor(() => watch!.calls.length === 1);
+    const rest = batches.slice(1).map((_, index) => send(index + 1));
+    await turns();
+    assert.equal(watch!.calls.length, 1, 'the seven wait for the fdatasync in flight');
+    assert.equal(answered.size, 0, 'nothing is answered while the fdatasync covering it runs');
+    watch!.release();
+    const results = await Promise.all([first, ...rest]);
+
+    // Assert
+    assert.deepEqual(answeredBeforeItsDatasync, []);
+    assert.deepEqual(results.map((result) => result.written), batches.map(() => 20));
+    assert.equal(watch!.calls.length, 2, 'one fdatasync for the first batch, one for the seven written together');
+    assert.equal(readFileSync(path, 'utf8'), batches.map(linesOf).join(''), 'each batch whole, its lines in order, batches in arrival order');
+  });
+});
+
+const skip = cannotMountTmpfs();
+if (skip) console.log(`# skipping the full-disk group test: ${skip}`);
+
+describe('a group that runs out of space', { skip }, () => {
+  let disk: Tmpfs | undefined;
+  let watch: ReturnType<typeof watchDatasync> | undefined;
+  let sink: Sink | undefined;
+  before(() => {
+    disk = mountTmpfs('relay-group-full-', '4m');
+  });
+  after(async () => {
+    watch?.restore();
+    await sink?.close();
+    disk?.remove();
+  });
+
+  it('fails every batch of the group, cuts the file back to where the group began, keeps what was answered before', async (t) => {
+    // CI runs as root and must run this case, not skip it.
+    assert.ok(!(disk!.failure && process.env.CI === 'true'), `CI=true, but ${disk!.failure}`);
+    if (disk!.failure) {
+      t.skip(disk!.failure);
+      return;
+    }
+    // Arrange: batches of ~100 KB and 350 KB free: A and B fit, then C, D and E (300 KB) are written as one group
+    // that runs out of space in D.
+    const path = join(disk!.path, 'audit.log');
+    const filler = disk!.fillUntil(350 * 1024);
+    const [a, b, c, d, e] = Array.from({ length: 5 }, () => syntheticEvents(100, 1_000).map(recordFromLine)) as [LogRecord[], LogRecord[], LogRecord[], LogRecord[], LogRecord[]];
+    sink = await createFileSink(path);
+    watch = watchDatasync();
+    assert.equal((await sink.send(a, sendContext())).written, 100);
+
+    // Act: B's fdatasync is slow; C, D and E arrive meanwhile and wait for it.
+    watch.hold();
+    let bAnswered = false;
+    const sentB = sink.send(b, sendContext()).then((result) => ((bAnswered = true), result));
+    await waitFor(() => watch!.calls.length === 2);
+    const group = [c, d, e].map((records) => sink!.send(records, sendContext()));
+    await turns();
+    assert.equal(bAnswered, false, 'B is not answered before its fdatasync completes');
+    watch.release();
+    assert.equal((await sentB).written, 100);
+    const outcomes = await Promise.allSettled(group);
+
+    // Assert: all three fail, naming the group; only A and B are in the file.
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'rejected', 'every batch of the failed group is answered as a failure');
+      const error = (outcome as PromiseRejectedResult).reason as Error;
+      assert.ok(error instanceof SinkError);
+      assert.match(error.message, /ENOSPC on \S+audit\.log: no space left on the device \(\d+ bytes free on its filesystem, the 3 batches written together need 300300 bytes\).*; the file was cut back to where the 3 batches written together began, each of which fails$/);
+    }
+    assert.equal(readFileSync(path, 'utf8'), linesOf(a) + linesOf(b), 'A and B intact, nothing of C, D or E');
+
+    // Space returns; the retries are stored whole.
+    rmSync(filler);
+    await Promise.all([c, d, e].map((records) => sink!.send(records, sendContext())));
+    assert.equal(readFileSync(path, 'utf8'), [a, b, c, d, e].map(linesOf).join(''));
+  });
+});
