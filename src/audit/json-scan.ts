@@ -250,7 +250,9 @@ const ANNOTATIONS_KEY = '"annotations"';
 
 /** Whether the key token at [start, end) stands for `annotations`, however it is escaped. */
 function isAnnotationsKey(text: string, start: number, end: number): boolean {
-  if (end - start === ANNOTATIONS_KEY.length && text.startsWith(ANNOTATIONS_KEY, start)) return true;
+  // An escape is longer than the character it stands for: only a longer token can be an escaped `annotations`.
+  if (end - start < ANNOTATIONS_KEY.length) return false;
+  if (end - start === ANNOTATIONS_KEY.length) return text.startsWith(ANNOTATIONS_KEY, start);
   for (let i = start + 1; i < end - 1; i++) {
     if (text.charCodeAt(i) === BACKSLASH) return keyOf(text, start, end) === 'annotations';
   }
@@ -258,16 +260,16 @@ function isAnnotationsKey(text: string, start: number, end: number): boolean {
 }
 
 /**
- * The fast counterpart of {@link valueEnd} for an object that JSON.parse will check next: it tracks brackets and
+ * The fast counterpart of {@link valueEnd} for an object that JSON.parse will check next: it tracks nesting depth and
  * strings, and counts keys instead of remembering them, so duplicates are found by comparing that count with the
  * parsed value's ({@link countKeys}; JSON.parse keeps one of each duplicate). Of the object's own members it records
- * only `annotations`. It accepts everything valueEnd accepts; callers re-run valueEnd when the scan, the parse or the
- * count fails, for its message.
+ * only `annotations`. It accepts everything valueEnd accepts. It does not match bracket kinds: on `{"a":[}]` it
+ * returns an end whose slice JSON.parse refuses, and a slice that parses has matched brackets and no other end.
+ * Callers re-run valueEnd when the scan, the parse or the count fails, for its message.
  */
 export function scanObject(text: string, offset: number): ObjectScan {
   if (text.charCodeAt(offset) !== OPEN_BRACE) throw new JsonScanError('expected an object', offset);
-  // The closing character each open container expects.
-  const closers: number[] = [];
+  let depth = 0;
   let keys = 0;
   let multiline = false;
   let expectKey = false;
@@ -279,7 +281,7 @@ export function scanObject(text: string, offset: number): ObjectScan {
     const code = text.charCodeAt(i);
     if (code === QUOTE) {
       const end = stringEnd(text, i);
-      if (closers.length === 1) {
+      if (depth === 1) {
         if (expectKey) {
           atAnnotations = isAnnotationsKey(text, i, end);
           expectKey = false;
@@ -289,32 +291,32 @@ export function scanObject(text: string, offset: number): ObjectScan {
         }
       }
       i = end;
-    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
-      if (closers.length === 1 && atAnnotations) memberStart = i;
-      if (closers.length >= MAX_NESTING_DEPTH) throw new JsonScanError(`nested deeper than ${MAX_NESTING_DEPTH} levels`, i);
-      closers.push(code === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
-      if (closers.length === 1) expectKey = true;
-      i++;
-    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-      if (closers.pop() !== code) throw new JsonScanError('mismatched bracket', i);
-      i++;
-      if (closers.length === 0) return { end: i, keys, multiline, ...(annotations ? { annotations } : {}) };
-      if (closers.length === 1 && atAnnotations && memberStart >= 0) {
-        annotations = { start: memberStart - offset, end: i - offset };
-        atAnnotations = false;
-      }
     } else if (code === COLON) {
       keys++;
       i++;
     } else if (code === COMMA) {
-      if (closers.length === 1) expectKey = true;
+      if (depth === 1) expectKey = true;
       i++;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (depth === 1 && atAnnotations) memberStart = i;
+      if (depth >= MAX_NESTING_DEPTH) throw new JsonScanError(`nested deeper than ${MAX_NESTING_DEPTH} levels`, i);
+      depth++;
+      if (depth === 1) expectKey = true;
+      i++;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--;
+      i++;
+      if (depth === 0) return { end: i, keys, multiline, ...(annotations ? { annotations } : {}) };
+      if (depth === 1 && atAnnotations && memberStart >= 0) {
+        annotations = { start: memberStart - offset, end: i - offset };
+        atAnnotations = false;
+      }
     } else if (isJsonWhitespace(code)) {
       if (code === 0x0a || code === 0x0d) multiline = true;
       i++;
     } else {
       const end = primitiveEnd(text, i);
-      if (closers.length === 1 && atAnnotations) {
+      if (depth === 1 && atAnnotations) {
         annotations = { start: i - offset, end: end - offset };
         atAnnotations = false;
       }

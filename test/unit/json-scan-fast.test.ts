@@ -88,6 +88,13 @@ describe('scanObject', () => {
   it('reports line breaks between tokens', () => {
     assert.equal(scanObject('{"a":\n1}', 0).multiline, true);
   });
+
+  it('leaves brackets of the wrong kind to the parse, which refuses every slice the scan then ends', () => {
+    for (const text of ['{"a":[1}]', '{"a":{"b":1]}', '{"a":[}', '{]']) {
+      assert.ok(thorough(text) instanceof JsonScanError, text);
+      assert.equal(fast(text), undefined, text);
+    }
+  });
 });
 
 describe('decodeBody after a fast scan fails', () => {
