@@ -97,18 +97,17 @@ export class RecentKeys {
   /** Reads the key's words into `#key` and returns its seeded hash. */
   #read(key: string): number {
     const words = this.#key;
-    let wide = key.length !== KEY_CHARS ? 256 : 0;
-    for (let word = 0; word < KEY_WORDS && wide === 0; word++) {
+    let isDigest = key.length === KEY_CHARS;
+    for (let word = 0; word < KEY_WORDS && isDigest; word++) {
       const at = word * 4;
       const a = key.charCodeAt(at);
       const b = key.charCodeAt(at + 1);
       const c = key.charCodeAt(at + 2);
       const d = key.charCodeAt(at + 3);
-      wide = a | b | c | d;
-      wide &= ~0xff;
+      isDigest = ((a | b | c | d) & ~0xff) === 0;
       words[word] = a | (b << 8) | (c << 16) | (d << 24);
     }
-    if (wide !== 0) return this.#read(hash('sha1', key, 'binary'));
+    if (!isDigest) return this.#read(hash('sha1', key, 'binary'));
     return seededHash(words, this.#seed);
   }
 
