@@ -68,6 +68,60 @@ describe('withDeduplication', () => {
     const again = await sink.send(records.slice(0, 10), sendContext());
     assert.deepEqual([again.written, again.duplicates], [5, 5]);
   });
+
+  it('stores a whole batch again once newer batches pushed it out of its memory, and not while it remembers it', async () => {
+    const destination = scripted();
+    const sink = withDeduplication(destination, 10);
+    const [first, second] = [records.slice(0, 10), records.slice(10, 20)];
+    await sink.send(first, sendContext());
+    await sink.send(second, sendContext());
+    const secondAgain = await sink.send(second, sendContext());
+    assert.deepEqual([secondAgain.written, secondAgain.duplicates], [0, 10]);
+    const firstAgain = await sink.send(first, sendContext());
+    assert.deepEqual([firstAgain.written, firstAgain.duplicates], [10, 0]);
+    const secondLater = await sink.send(second, sendContext());
+    assert.deepEqual([secondLater.written, secondLater.duplicates], [10, 0], 'the first batch pushed it out in turn');
+    assert.deepEqual(keys(destination.stored), keys([...first, ...second, ...first, ...second]));
+  });
+
+  it('a retry that arrives while the first attempt is still storing waits for it and stores only what it left', async () => {
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const destination = scripted([{ storeFirst: 6, options: {} }]);
+    const slow: Sink = { ...destination, send: async (batch, context) => (await released, destination.send(batch, context)) };
+    const sink = withDeduplication(slow);
+    const attempt = sink.send(records, sendContext());
+    const retry = sink.send(records, sendContext());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(destination.calls, 0, 'the retry waits for the attempt instead of sending the same records');
+    release();
+    await assert.rejects(attempt, SinkError);
+    const result = await retry;
+    assert.deepEqual([result.written, result.duplicates], [records.length - 6, 6]);
+    assert.deepEqual(keys(destination.stored), keys(records), 'each record stored exactly once');
+    const later = await sink.send([...records.slice(0, 3), ...fixtureRecords().slice(20, 22)], sendContext(1_000));
+    assert.deepEqual([later.written, later.duplicates], [2, 3], 'no key is left in flight');
+  });
+
+  it('a retry still waiting for the first attempt when its time runs out fails, naming what it waited for', async () => {
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const destination = scripted();
+    const stuck: Sink = { ...destination, send: async (batch, context) => (await released, destination.send(batch, context)) };
+    const sink = withDeduplication(stuck);
+    const attempt = sink.send(records, sendContext());
+    // A timer of its own: AbortSignal.timeout's does not keep the test's event loop running.
+    const timeUp = new AbortController();
+    const timer = setTimeout(() => timeUp.abort(new Error('time is up')), 200);
+    try {
+      await assert.rejects(sink.send(records, { signal: timeUp.signal, deadline: Date.now() + 200 }), /still being stored by an earlier attempt/);
+      assert.equal(destination.calls, 0);
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+    assert.equal((await attempt).written, records.length);
+  });
 });
 
 describe('withRetry', () => {
