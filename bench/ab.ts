@@ -26,8 +26,8 @@ try {
   mkdirSync(before);
   execFileSync('sh', ['-c', `git archive ${commit} | tar -x -C "${before}"`], { cwd: ROOT });
   symlinkSync(join(ROOT, 'node_modules'), join(before, 'node_modules'));
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: before, stdio: 'inherit', timeout: 300_000 });
   // bin/ starts the compiled build, which git does not hold: compile the revision as `npm run build` would.
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: before, stdio: 'inherit', timeout: 300_000 });
   const output = join(scratch, 'output');
   mkdirSync(output);
 
