@@ -22,7 +22,5 @@ COPY prices ./prices
 # Numeric, so the kubelet can check runAsNonRoot without an /etc/passwd lookup; the uid owns no file in the image.
 USER 65532:65532
 EXPOSE 8443
-# 2 MB semi-spaces (V8's young generation, default 16 MB): a large batch's garbage no longer piles up to tens of MB
-# before it is collected (docs/performance.md, "Third round"). V8 reads the flag only when node starts.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/kube-audit-relay.js"]
+ENTRYPOINT ["node", "bin/kube-audit-relay.js"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8443"]

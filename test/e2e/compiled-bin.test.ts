@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { buildCompiledPackage, type CompiledPackage } from '../support/compiled-package.ts';
 import { eventList, send } from '../support/http-client.ts';
@@ -18,7 +18,6 @@ import { Fixture, fixtureFile } from '../support/records.ts';
 import { createTestPki } from '../support/tls.ts';
 
 const run = promisify(execFile);
-const HEAP_LIMIT_PROBE = fileURLToPath(new URL('../support/heap-limit-probe.mjs', import.meta.url));
 
 /** Every file under `dir`, as paths relative to it. */
 const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
@@ -60,18 +59,6 @@ describe('the compiled package', () => {
     assert.ok(filesUnder(join(pkg.dir, 'dist')).some((file) => file.endsWith('/cli/main.js')));
     const { stdout } = await run(process.execPath, [pkg.bin, '--version'], { timeout: 20_000, env: { PATH: process.env.PATH } });
     assert.match(stdout, /^\d+\.\d+\.\d+\n$/);
-  });
-
-  test("the image's ENTRYPOINT starts node with 2 MB semi-spaces", { timeout: 60_000 }, async () => {
-    // The young generation is sized when V8 starts, so only node's own command line can set it (docs/performance.md).
-    const env = { PATH: process.env.PATH, NODE_OPTIONS: `--import=${pathToFileURL(HEAP_LIMIT_PROBE).href}` };
-    const heapLimit = async (file: string, args: string[]): Promise<number> => Number((await run(file, args, { cwd: pkg.dir, timeout: 20_000, env })).stdout);
-    const [node, ...entry] = imageSettings().entrypoint;
-    assert.equal(node, 'node');
-    const defaults = await heapLimit(process.execPath, [pkg.bin]);
-    const small = await heapLimit(process.execPath, ['--max-semi-space-size=2', pkg.bin]);
-    assert.ok(small < defaults, `${small} < ${defaults}`);
-    assert.equal(await heapLimit(process.execPath, entry), small, "the Dockerfile's ENTRYPOINT");
   });
 
   test('serve from the bin answers /healthz and stores a batch on stdout', { timeout: 60_000 }, async (t) => {
