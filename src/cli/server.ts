@@ -193,7 +193,7 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
         : body === 'busy'
           ? busy(budget)
           : await pipeline.receiveBody(accepted, body, abandoned.signal);
-    context.readiness.observe(result.status, result.error);
+    context.readiness.observe(result.status, result.counts?.written ?? 0, result.error);
     // After a 413 or 503 the rest of the body is unread.
     send(request, response, result, typeof body === 'string', context);
     logAnswer(context, result, method, path, remote, client);
