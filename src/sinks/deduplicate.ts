@@ -11,6 +11,8 @@ const SLICE_CHECK = 128;
 
 /** How many record keys each output remembers by default: a few hundred of the API server's 400-event batches. */
 export const DEFAULT_DEDUPE_CAPACITY = 100_000;
+/** The retry memory is allocated whole when an output opens, 48 to 64 bytes a key: 10,000,000 keys are about 590 MB. */
+export const MAX_DEDUPE_CAPACITY = 10_000_000;
 
 /**
  * The sink, skipping records it already stored: the API server retries a whole batch when any of it failed, so the

@@ -4,7 +4,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { Env, SettingsReader } from '../config.ts';
 import type { OutputLog } from './append-file.ts';
 import type { OutputNote } from './best-effort-queue.ts';
-import { DEFAULT_DEDUPE_CAPACITY, withDeduplication } from './deduplicate.ts';
+import { DEFAULT_DEDUPE_CAPACITY, MAX_DEDUPE_CAPACITY, withDeduplication } from './deduplicate.ts';
 import { createFanOut, DEFAULT_BEST_EFFORT_QUEUE_BYTES, type FanOut } from './fan-out.ts';
 import { createFileSink, createStreamSink } from './json-lines.ts';
 import { STORED_TIERS, TIER_OUTPUT_SETTINGS, outputsByTier } from '../tiers/tier-bindings.ts';
@@ -88,7 +88,7 @@ export function readOutputsConfig(reader: SettingsReader, options: { own?: boole
     bound,
     bestEffort,
     bestEffortQueueBytes: reader.integer('BEST_EFFORT_QUEUE_BYTES', { default: DEFAULT_BEST_EFFORT_QUEUE_BYTES, min: 1024 }),
-    dedupeCapacity: reader.integer('DEDUPE_CAPACITY', { default: DEFAULT_DEDUPE_CAPACITY, min: 0 }),
+    dedupeCapacity: reader.integer('DEDUPE_CAPACITY', { default: DEFAULT_DEDUPE_CAPACITY, min: 0, max: MAX_DEDUPE_CAPACITY }),
     forward: { ...(token ? { token } : {}), ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) },
   });
 }

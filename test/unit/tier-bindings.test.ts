@@ -44,6 +44,12 @@ describe('tier bindings', () => {
     assert.match(problems({ OUTPUTS: '/var/log/audit.jsonl', HOT_OUTPUTS: '/var/log/../log/audit.jsonl' })[0]!, /^HOT_OUTPUTS: .* is already listed in OUTPUTS/, 'one file by another path');
   });
 
+  it('refuses a DEDUPE_CAPACITY beyond what is allocated at start without a second thought, naming the setting', () => {
+    const reader = new SettingsReader({ DEDUPE_CAPACITY: '100000000' });
+    readOutputsConfig(reader, { defaultOutput: '-' });
+    assert.deepEqual(reader.problems, ['DEDUPE_CAPACITY: must be a whole number from 0 to 10000000, not "100000000"']);
+  });
+
   it('accepts a routing whose every tier has an output', () => {
     assert.deepEqual(problemsOf({ TIERS_PRESET: 'security', OUTPUTS: '/var/log/hot.jsonl,s3://bucket/audit/', COLD_OUTPUTS: '/var/log/cold.jsonl' }), []);
     assert.deepEqual(problemsOf({ TIERS: '{default: hot, archive: always}', OUTPUTS: '-,s3://bucket/audit/' }), [], 'archive: always reaches the archive');
