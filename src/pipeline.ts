@@ -91,7 +91,6 @@ export interface PipelineOptions {
 
 /** A request whose line and headers `answerHead` accepted, with the caller's cluster they named; the body decides the rest. */
 export interface AcceptedHead {
-  readonly request: RequestHead;
   /** Named by the caller's credential, else its client certificate, else CLUSTER_NAME. */
   readonly cluster: string | undefined;
 }
@@ -256,7 +255,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   return {
     answerHead(request) {
       try {
-        return { accepted: { request, cluster: checkHead(request) } };
+        return { accepted: { cluster: checkHead(request) } };
       } catch (error) {
         return { answer: refusal(error, performance.now()) };
       }

@@ -61,7 +61,7 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
       try {
         await writeAll(file, [lines]);
       } catch (error) {
-        throw await describeFailure(error, path, kind, `the batch needs ${lines.length} bytes`, `the ${kind} may have taken part of the batch, which the retry writes again`);
+        throw await describeFailure(error, path, kind, groupNeeds(1, lines.length), `the ${kind} may have taken part of the batch, which the retry writes again`);
       }
     };
     return {
