@@ -5,6 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readPipelineConfig, SettingsReader } from '../src/config.ts';
 import { createPipeline, type Pipeline, type ReceiveRequest } from '../src/pipeline.ts';
 import { createStreamSink } from '../src/sinks/json-lines.ts';
+import type { Sink } from '../src/sinks/sink.ts';
 import { measure, ratio } from './harness.ts';
 import { BATCH_SIZES, eventListBody, MIXES, type Mix } from './inputs.ts';
 
@@ -31,9 +32,12 @@ export interface PipelineRow {
   readonly eventsPerSecond: number;
 }
 
-/** The relay's pipeline writing JSON lines to `stream`, as `kube-audit-relay serve` does with stdout. */
-export function benchPipeline(stream: WriteStream): Pipeline {
-  return createPipeline({ config: readPipelineConfig(new SettingsReader(BENCH_ENV)), sink: createStreamSink(stream) });
+/**
+ * The relay's pipeline writing JSON lines to `stream`, as `kube-audit-relay serve` does with stdout. Give one sink to
+ * every pipeline on the same stream (`createStreamSink` listens for the stream's errors, once per sink).
+ */
+export function benchPipeline(stream: WriteStream, sink: Sink = createStreamSink(stream)): Pipeline {
+  return createPipeline({ config: readPipelineConfig(new SettingsReader(BENCH_ENV)), sink });
 }
 
 export const postRequest = (body: Uint8Array): ReceiveRequest => ({
@@ -59,11 +63,12 @@ export function naiveReceive(body: Buffer, stream: WriteStream): Promise<void> {
 
 export async function benchPipelines(): Promise<PipelineRow[]> {
   const devNull = createWriteStream('/dev/null', { flags: 'a' });
+  const sink = createStreamSink(devNull);
   const rows: PipelineRow[] = [];
   for (const mix of MIXES) {
     for (const events of BATCH_SIZES) {
       const body = eventListBody(mix, events);
-      let pipeline = benchPipeline(devNull);
+      let pipeline = benchPipeline(devNull, sink);
       const check = await pipeline.receive(postRequest(body));
       if (check.status !== 200 || check.counts.written !== events) {
         throw new Error(`pipeline bench: ${mix} x ${events} answered ${check.status} (${check.message})`);
@@ -74,7 +79,7 @@ export async function benchPipelines(): Promise<PipelineRow[]> {
             name: 'pipeline',
             // A fresh pipeline and sink per sample: the same body again would otherwise be skipped as a retry.
             beforeEach: () => {
-              pipeline = benchPipeline(devNull);
+              pipeline = benchPipeline(devNull, sink);
             },
             run: async () => {
               const result = await pipeline.receive(postRequest(body));
