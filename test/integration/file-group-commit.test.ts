@@ -117,6 +117,42 @@ describe('file output under concurrent batches (group commit)', () => {
     assert.equal(watch!.calls.length, 2, 'one fdatasync for the first batch, one for the seven written together');
     assert.equal(readFileSync(path, 'utf8'), batches.map(linesOf).join(''), 'each batch whole, its lines in order, batches in arrival order');
   });
+
+  it('writes on after a writev that took only part of a group, every byte once and in order', async () => {
+    const path = join(dir, 'audit.log');
+    sink = await createFileSink(path);
+    const batches = Array.from({ length: 4 }, () => syntheticEvents(20, 700).map(recordFromLine));
+    // As a full pipe or a signal can: each writev takes the first 5,000 bytes it is given, across buffers.
+    const real = fileHandlePrototype.writev;
+    let writevs = 0;
+    fileHandlePrototype.writev = function (this: FileHandle, buffers: readonly NodeJS.ArrayBufferView[], position?: number) {
+      // Four batches take about 12 calls; a loop that never moves on to the rest would write forever.
+      if (++writevs > 1_000) return Promise.reject(new Error('writev called 1,000 times: the rest of the group never shrank'));
+      const prefix: Buffer[] = [];
+      let room = 5_000;
+      for (const buffer of buffers as readonly Buffer[]) {
+        if (room === 0) break;
+        prefix.push(buffer.subarray(0, room));
+        room -= Math.min(room, buffer.length);
+      }
+      return real.call(this, prefix, position);
+    } as FileHandle['writev'];
+    try {
+      watch!.hold();
+      const first = sink.send(batches[0]!, sendContext());
+      await waitFor(() => watch!.calls.length === 1);
+      const rest = batches.slice(1).map((batch) => sink!.send(batch, sendContext()));
+      await turns();
+      watch!.release();
+      const results = await Promise.all([first, ...rest]);
+      assert.deepEqual(results.map((result) => result.written), [20, 20, 20, 20]);
+    } finally {
+      fileHandlePrototype.writev = real;
+    }
+    assert.equal(watch!.calls.length, 2, 'the three that waited were one group');
+    assert.ok(writevs > batches.length, `${writevs} writev calls: each took part of what it was given`);
+    assert.equal(readFileSync(path, 'utf8'), batches.map(linesOf).join(''));
+  });
 });
 
 const skip = cannotMountTmpfs();
