@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { startSsmStandIn } from '../test/support/ssm-standin.ts';
 import { startCloudWatchLogsStandIn } from '../tools/dev/cloudwatch-logs-standin.ts';
+import { buildLambdaBundle, staticOutputs } from '../tools/lambda-bundle.ts';
 import { median, quantile, ratio } from './harness.ts';
 import { benchPipeline, postRequest } from './pipeline.ts';
 import { eventListBody, Mix } from './inputs.ts';
@@ -117,48 +118,14 @@ export interface InvocationRow {
 
 async function bundle(variant: Variant, index: number): Promise<{ file: string; metafile: Metafile }> {
   const dir = join(OUT_DIR, String(index));
-  const file = join(dir, 'receive.mjs');
   mkdirSync(dir, { recursive: true });
-  const { metafile } = await build({
-    entryPoints: [join(ROOT, 'functions/aws/receive.ts')],
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    minify: true,
-    splitting: true,
-    mainFields: ['module', 'main'],
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    external: [...variant.external],
-    sourcemap: variant.sourcemap,
-    sourcesContent: false,
-    metafile: true,
-    logLevel: 'error',
-  });
-  return { file, metafile };
+  const metafile = await buildLambdaBundle({ outdir: dir, external: variant.external, sourcemap: variant.sourcemap });
+  return { file: join(dir, 'receive.mjs'), metafile };
 }
 
 const codeBytes = (metafile: Metafile): number =>
   Object.entries(metafile.outputs).reduce((sum, [path, output]) => (path.endsWith('.map') ? sum : sum + output.bytes), 0);
 
-/** The entry and every chunk reachable from it through static imports: what every cold start loads. */
-function staticOutputs(metafile: Metafile): Metafile['outputs'][string][] {
-  const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((path) => outputs[path]!.entryPoint?.endsWith('functions/aws/receive.ts'));
-  if (!entry) throw new Error('bundle bench: the metafile names no output for functions/aws/receive.ts');
-  const reached = new Set<string>();
-  const pending = [entry];
-  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
-    if (reached.has(path)) continue;
-    reached.add(path);
-    for (const { path: imported, kind } of outputs[path]!.imports) if (kind === 'import-statement' && outputs[imported]) pending.push(imported);
-  }
-  return [...reached].map((path) => outputs[path]!);
-}
-
-/** Output bytes per package (node_modules/<name> or <scope>/<name>), else per project directory. */
 function largestPackages(outputs: readonly Metafile['outputs'][string][], count: number): { name: string; bytes: number }[] {
   const sizes = new Map<string, number>();
   for (const output of outputs) {
