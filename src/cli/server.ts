@@ -9,7 +9,7 @@ import { listen } from '../listen.ts';
 import { answerMetrics, isMetricsRequest } from '../metrics-server.ts';
 import type { RelayMetrics } from '../prometheus.ts';
 import { createRateLimitedLog, type Log } from '../rate-limited-log.ts';
-import { emptyCounts, type ClientCertificateSubject, type Pipeline, type ReceiveResult } from '../pipeline.ts';
+import { emptyCounts, type Pipeline, type ReceiveResult } from '../pipeline.ts';
 import { createReadiness, type Readiness } from './readiness.ts';
 
 /** Default --max-inflight-bytes: one batch of the largest body accepted by default (see docs/hostile-testing.md). */
@@ -150,7 +150,9 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
   const method = request.method ?? 'GET';
   const remote = request.socket.remoteAddress;
   const socket = request.socket as Partial<TLSSocket>;
-  const client = socket.getPeerCertificate?.()?.subject?.CN;
+  // Read once: Node builds the whole certificate object on every call.
+  const peerSubject = socket.getPeerCertificate?.()?.subject;
+  const client = peerSubject?.CN;
   // A client that goes away (the API server's 30 s timeout) cancels the sink's work for this batch.
   const abandoned = new AbortController();
   response.once('close', () => {
@@ -161,12 +163,12 @@ async function answer(request: IncomingMessage, response: ServerResponse, contex
   // Not logged: the failure was logged with its batch, and the kubelet asks every few seconds.
   if (notReady) return send(request, response, jsonAnswer(503, `not ready: ${notReady}`), false, context);
 
-  const clientCertificate = verifiedSubject(socket);
+  const clientCertificate = socket.authorized === true && peerSubject ? clientCertificateSubject(peerSubject) : undefined;
   const head = { method, path, headers: flatHeaders(request), ...(clientCertificate ? { clientCertificate } : {}) };
   // Everything the headers decide is answered before the body is read: an unauthenticated client cannot make the
   // server hold its body.
   const { answer: early, accepted } = pipeline.answerHead(head);
-  const certificate = early?.status === 200 ? undefined : certificateRefusal(socket, context);
+  const certificate = early?.status === 200 ? undefined : certificateRefusal(socket, peerSubject !== undefined, context);
   if (certificate) {
     context.tlsLog(`certificate ${certificate.reason} ${remote}`, { level: 'warn', msg: certificate.message, status: 401, method, path, remote, reason: certificate.reason });
     return send(request, response, certificate, true, context);
@@ -226,17 +228,9 @@ function logAnswer(context: AnswerContext, result: Answer, method: string, path:
   });
 }
 
-/** CN and O of a client certificate the TLS layer verified (mutual TLS); undefined otherwise. */
-function verifiedSubject(socket: Partial<TLSSocket>): ClientCertificateSubject | undefined {
-  if (socket.authorized !== true) return undefined;
-  const subject = socket.getPeerCertificate?.()?.subject;
-  return subject ? clientCertificateSubject(subject) : undefined;
-}
-
 /** With --client-ca, a 401 for a request without a certificate signed by it; health checks never get here. */
-function certificateRefusal(socket: Partial<TLSSocket>, context: AnswerContext): (Answer & { reason: string }) | undefined {
+function certificateRefusal(socket: Partial<TLSSocket>, presented: boolean, context: AnswerContext): (Answer & { reason: string }) | undefined {
   if (!context.clientCertificates || socket.authorized) return undefined;
-  const presented = socket.getPeerCertificate?.()?.subject !== undefined;
   const reason = presented ? String(socket.authorizationError ?? 'certificate not accepted') : 'no client certificate';
   const message = presented
     ? `client certificate not accepted (${reason}): it must be signed by the CA given as --client-ca; nothing was written`

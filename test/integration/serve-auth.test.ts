@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { eventList, send } from '../support/http-client.ts';
 import { Fixture, fixtureFile } from '../support/records.ts';
@@ -106,7 +107,23 @@ describe('client certificates (mTLS)', () => {
   });
 
   test("the API server's client certificate: stored, and the log names the certificate", async () => {
-    const answer = await send(server.url, body, { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) });
+    // Node builds the whole certificate object on every getPeerCertificate call: serve reads it once per request.
+    const prototype = TLSSocket.prototype;
+    const real = prototype.getPeerCertificate;
+    const port = Number(new URL(server.url).port);
+    let reads = 0;
+    prototype.getPeerCertificate = function (this: TLSSocket, ...args: []) {
+      // The client's socket checks the server's certificate too: only serve's side is counted.
+      if (this.localPort === port) reads++;
+      return real.apply(this, args);
+    } as typeof real;
+    let answer: Awaited<ReturnType<typeof send>>;
+    try {
+      answer = await send(server.url, body, { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) });
+    } finally {
+      prototype.getPeerCertificate = real;
+    }
+    assert.equal(reads, 1, 'the peer certificate is read once for the request');
     assert.equal(answer.status, 200, answer.body);
     assert.equal(server.stdout(), `${lines.join('\n')}\n`);
     assert.ok(server.logs().some((entry) => entry.clientCertificate === 'kube-apiserver-audit'));
