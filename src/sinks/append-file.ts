@@ -20,6 +20,20 @@ export class OutputWriteError extends RelayError {
   }
 }
 
+/**
+ * A batch's lines: one buffer, or, for a large batch, pieces encoded as the output takes them, each valid only until
+ * the next is asked for (they share one buffer), so that a large batch never needs a buffer of its size.
+ */
+export type BatchLines = Buffer | LinePieces;
+
+export interface LinePieces {
+  /** The bytes of all the pieces. */
+  readonly bytes: number;
+  readonly pieces: AsyncIterable<Buffer>;
+}
+
+const bytesOf = (lines: BatchLines): number => (Buffer.isBuffer(lines) ? lines.length : lines.bytes);
+
 /** An output opened for appending whole batches of lines. */
 export interface AppendOutput {
   readonly kind: OutputKind;
@@ -27,7 +41,7 @@ export interface AppendOutput {
    * Appends every byte of `lines`, durably for a regular file; on failure nothing of `lines` stays in a regular file.
    * A batch whose `signal` aborts before its write starts is not written.
    */
-  append(lines: Buffer, signal?: AbortSignal): Promise<void>;
+  append(lines: BatchLines, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,12 +70,12 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
   if (kind !== 'regular file') {
     // One batch at a time: a write to a pipe may take part of a batch, and the rest must follow before another's.
     let queue: Promise<unknown> = Promise.resolve();
-    const appendNow = async (lines: Buffer, signal: AbortSignal | undefined): Promise<void> => {
+    const appendNow = async (lines: BatchLines, signal: AbortSignal | undefined): Promise<void> => {
       signal?.throwIfAborted();
       try {
-        await writeAll(file, [lines]);
+        await writeBatches(file, [lines]);
       } catch (error) {
-        throw await describeFailure(error, path, kind, groupNeeds(1, lines.length), `the ${kind} may have taken part of the batch, which the retry writes again`);
+        throw await describeFailure(error, path, kind, groupNeeds(1, bytesOf(lines)), `the ${kind} may have taken part of the batch, which the retry writes again`);
       }
     };
     return {
@@ -99,8 +113,8 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
   // Batches that arrive while a write and fdatasync are in flight are written together and made durable by one
   // fdatasync (docs/delivery.md): one disk flush per group instead of one per batch, and no batch waits for more
   // than the group in flight before its own is started.
-  const group = createGroupCommit<Buffer>(async (batches) => {
-    const bytes = batches.reduce((total, lines) => total + lines.length, 0);
+  const group = createGroupCommit<BatchLines>(async (batches) => {
+    const bytes = batches.reduce((total, lines) => total + bytesOf(lines), 0);
     if (!tailChecked) {
       try {
         await ensureLineStart('left by the failed write before');
@@ -110,7 +124,7 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
     }
     const { size } = await file.stat();
     try {
-      await writeAll(file, batches);
+      await writeBatches(file, batches);
       await file.datasync();
     } catch (error) {
       // Every batch before this group was answered only after its own fdatasync, and `size` was read after it: the
@@ -149,6 +163,25 @@ function kindOf(stats: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice
   if (stats.isFIFO()) return 'pipe';
   if (stats.isCharacterDevice()) return 'character device';
   throw Object.assign(new Error('not a regular file, pipe, FIFO or character device'), { code: 'EINVAL' });
+}
+
+/**
+ * Writes the batches in order: whole buffers gathered into one `writev`, a batch in pieces one piece at a time (with
+ * whatever was gathered before it), since each piece is valid only until the next is taken.
+ */
+async function writeBatches(file: FileHandle, batches: readonly BatchLines[]): Promise<void> {
+  let gathered: Buffer[] = [];
+  for (const lines of batches) {
+    if (Buffer.isBuffer(lines)) {
+      gathered.push(lines);
+      continue;
+    }
+    for await (const piece of lines.pieces) {
+      await writeAll(file, [...gathered, piece]);
+      gathered = [];
+    }
+  }
+  await writeAll(file, gathered);
 }
 
 /**

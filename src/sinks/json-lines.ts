@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
 import type { LogRecord } from '../record.ts';
 import { createSlices, type Slices } from '../slices.ts';
-import { openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
+import { type BatchLines, openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
 import { type Sink, type SinkResult, storedAll } from './sink.ts';
 
 /**
@@ -33,11 +33,18 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
   stream.on('error', breaks);
   return createLineSink('stdout', options, {
     oneAtATime: true,
-    write: (lines) =>
-      new Promise<void>((resolve, reject) => {
-        if (broken) return reject(broken);
-        stream.write(lines, (error) => (error ? reject(breaks(error)) : resolve()));
-      }),
+    // A stream over a file descriptor (stdout is one: a file, a pipe or a terminal) has handed a chunk to the
+    // operating system when the write's callback runs; another stream may pass the chunk on as it is (a PassThrough
+    // does), so its pieces must not share a buffer.
+    piecesShareBuffer: typeof (stream as { fd?: unknown }).fd === 'number',
+    async write(lines) {
+      for await (const piece of Buffer.isBuffer(lines) ? [lines] : lines.pieces) {
+        await new Promise<void>((resolve, reject) => {
+          if (broken) return reject(broken);
+          stream.write(piece, (error) => (error ? reject(breaks(error)) : resolve()));
+        });
+      }
+    },
     close: async () => {},
   });
 }
@@ -50,13 +57,15 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
 export async function createFileSink(path: string, options: JsonLinesOptions = {}): Promise<Sink> {
   const output = await openAppendOutput(path, options.log ?? (() => {}));
   // The output orders the batches itself: a regular file writes those that arrive during a write as one group.
-  return createLineSink('file', options, { oneAtATime: false, write: (lines, signal) => output.append(lines, signal), close: () => output.close() });
+  return createLineSink('file', options, { oneAtATime: false, piecesShareBuffer: true, write: (lines, signal) => output.append(lines, signal), close: () => output.close() });
 }
 
 interface LineWriter {
   /** Whether batches must be encoded and written one after another; otherwise `write` may be called concurrently. */
   readonly oneAtATime: boolean;
-  write(lines: Buffer, signal: AbortSignal): Promise<void>;
+  /** Whether a large batch's pieces may share one buffer: the writer is done with a piece before it asks for the next. */
+  readonly piecesShareBuffer: boolean;
+  write(lines: BatchLines, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,7 +79,7 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
     // (withDeduplication has already left out what was stored before.)
     const slices = createSlices();
     try {
-      await writer.write(await encodeLines(records, slices), signal);
+      await writer.write(await encodeLines(records, slices, writer.piecesShareBuffer), signal);
     } catch (error) {
       // Given up on while it waited for its turn: nothing was written, as when the signal aborted before encoding.
       if (signal.aborted && error === signal.reason) throw error;
@@ -97,19 +106,55 @@ function createLineSink(name: string, options: JsonLinesOptions, writer: LineWri
 }
 
 /**
- * The records' JSON as UTF-8 lines, encoded straight into one buffer sized from `bytes`: no joined string and no
- * second copy when the stream or file takes it.
+ * Largest piece a batch's lines are encoded into: a batch up to this size is one buffer, a larger one is encoded piece
+ * by piece as the output takes them, into one buffer of this size where the writer allows, so that a 6 MB batch does
+ * not need another 6 MB. Large enough that a piece costs one write call among milliseconds of encoding.
  */
-async function encodeLines(records: readonly LogRecord[], slices: Slices): Promise<Buffer> {
-  const size = records.reduce((total, record) => total + record.bytes + 1, 0);
-  const lines = Buffer.allocUnsafe(size);
+export const LINE_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * The records' JSON as UTF-8 lines, encoded straight into buffers sized from `bytes`: no joined string and no second
+ * copy when the stream or file takes them. A batch over LINE_PIECE_BYTES is encoded as it is written.
+ */
+async function encodeLines(records: readonly LogRecord[], slices: Slices, shareBuffer: boolean): Promise<BatchLines> {
+  const bytes = records.reduce((total, record) => total + record.bytes + 1, 0);
+  if (bytes > LINE_PIECE_BYTES) return { bytes, pieces: linePieces(records, slices, shareBuffer) };
+  const lines = Buffer.allocUnsafe(bytes);
   let offset = 0;
   for (const [index, record] of records.entries()) {
-    const written = lines.write(record.json, offset, 'utf8');
-    if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
-    offset += written;
-    lines[offset++] = 0x0a;
+    offset = encodeLine(lines, offset, record, index);
     if (slices.due()) await slices.next();
   }
   return lines;
+}
+
+/** The lines in pieces of at most LINE_PIECE_BYTES; with `shareBuffer`, each is valid only until the next is asked for. */
+async function* linePieces(records: readonly LogRecord[], slices: Slices, shareBuffer: boolean): AsyncGenerator<Buffer> {
+  let piece = Buffer.allocUnsafeSlow(LINE_PIECE_BYTES);
+  let offset = 0;
+  for (const [index, record] of records.entries()) {
+    if (offset + record.bytes + 1 > piece.length && offset > 0) {
+      yield piece.subarray(0, offset);
+      if (!shareBuffer) piece = Buffer.allocUnsafeSlow(LINE_PIECE_BYTES);
+      offset = 0;
+    }
+    // A record longer than a piece (MAX_EVENT_BYTES can allow it) is a piece of its own.
+    if (record.bytes + 1 > piece.length) {
+      const own = Buffer.allocUnsafe(record.bytes + 1);
+      encodeLine(own, 0, record, index);
+      yield own;
+    } else {
+      offset = encodeLine(piece, offset, record, index);
+    }
+    if (slices.due()) await slices.next();
+  }
+  if (offset > 0) yield piece.subarray(0, offset);
+}
+
+/** Writes the record's line into `lines` at `offset`; returns the offset after it. */
+function encodeLine(lines: Buffer, offset: number, record: LogRecord, index: number): number {
+  const written = lines.write(record.json, offset, 'utf8');
+  if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
+  lines[offset + written] = 0x0a;
+  return offset + written + 1;
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
 import type { LogRecord } from '../../src/record.ts';
-import { createFileSink } from '../../src/sinks/json-lines.ts';
+import { createFileSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
 import { recordFromLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
@@ -152,6 +152,36 @@ describe('file output under concurrent batches (group commit)', () => {
     assert.equal(watch!.calls.length, 2, 'the three that waited were one group');
     assert.ok(writevs > batches.length, `${writevs} writev calls: each took part of what it was given`);
     assert.equal(readFileSync(path, 'utf8'), batches.map(linesOf).join(''));
+  });
+
+  it('writes a batch over LINE_PIECE_BYTES piece by piece within its group, after the batches gathered before it, with the one fdatasync', async () => {
+    const path = join(dir, 'audit.log');
+    sink = await createFileSink(path);
+    const small = Array.from({ length: 3 }, () => syntheticEvents(20, 700).map(recordFromLine));
+    const large = syntheticEvents(Math.ceil((3.5 * LINE_PIECE_BYTES) / 700), 700).map(recordFromLine);
+    const real = fileHandlePrototype.writev;
+    const writes: number[] = [];
+    fileHandlePrototype.writev = function (this: FileHandle, buffers: readonly NodeJS.ArrayBufferView[], position?: number) {
+      writes.push(buffers.reduce((total, buffer) => total + buffer.byteLength, 0));
+      return real.call(this, buffers, position);
+    } as FileHandle['writev'];
+    try {
+      watch!.hold();
+      const first = sink.send(small[0]!, sendContext());
+      await waitFor(() => watch!.calls.length === 1);
+      // The group after it: a small batch, the large one, a small one.
+      const rest = [small[1]!, large, small[2]!].map((batch) => sink!.send(batch, sendContext()));
+      await turns();
+      watch!.release();
+      await Promise.all([first, ...rest]);
+    } finally {
+      fileHandlePrototype.writev = real;
+    }
+    const smallBytes = Buffer.byteLength(linesOf(small[1]!));
+    assert.equal(watch!.calls.length, 2, 'the three that waited were one group, made durable by one fdatasync');
+    assert.ok(writes.length >= 1 + 4, `${writes.length} writev calls: the first batch, then about 3.5 pieces`);
+    assert.ok(Math.max(...writes.slice(1)) <= smallBytes + LINE_PIECE_BYTES, `the largest writev took ${Math.max(...writes.slice(1))} bytes`);
+    assert.equal(readFileSync(path, 'utf8'), [small[0]!, small[1]!, large, small[2]!].map(linesOf).join(''));
   });
 });
 

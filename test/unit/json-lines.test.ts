@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { createWriteStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
-import { createStreamSink } from '../../src/sinks/json-lines.ts';
-import { fixtureRecords } from '../support/records.ts';
+import { createStreamSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
+import { fixtureRecords, recordFromLine } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
+import { syntheticEvents } from '../support/synthetic-events.ts';
 
 const records = fixtureRecords().slice(0, 50);
 
@@ -14,6 +18,21 @@ function collecting(): { stream: PassThrough; text: () => string } {
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
+
+/** The sizes of the chunks handed to `stream.write`. */
+function chunkSizes(stream: Writable): number[] {
+  const sizes: number[] = [];
+  const write = stream.write.bind(stream) as (chunk: Buffer, callback: (error?: Error | null) => void) => boolean;
+  stream.write = ((chunk: Buffer, callback: (error?: Error | null) => void) => {
+    sizes.push(chunk.length);
+    return write(chunk, callback);
+  }) as Writable['write'];
+  return sizes;
+}
+
+/** Distinct records of about 3.5 pieces: a batch the sink must write in several. */
+const largeBatch = () => syntheticEvents(Math.ceil((3.5 * LINE_PIECE_BYTES) / 700), 700).map(recordFromLine);
+const linesOf = (batch: readonly { json: string }[]): string => batch.map((record) => `${record.json}\n`).join('');
 
 describe('JSON-lines stream sink', () => {
   it('writes each record as its JSON and a newline, multi-byte characters included', async () => {
@@ -36,5 +55,33 @@ describe('JSON-lines stream sink', () => {
       return true;
     });
     assert.equal(text(), '');
+  });
+
+  it('writes a batch over LINE_PIECE_BYTES to a stream over a file descriptor in pieces of at most that size, every line whole and in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-pieces-'));
+    try {
+      const path = join(dir, 'out.jsonl');
+      // An fs stream writes each chunk asynchronously and calls back once it is in the file, as stdout does.
+      const stream = createWriteStream(path, { fd: openSync(path, 'w') });
+      const sizes = chunkSizes(stream);
+      const batch = largeBatch();
+      const result = await createStreamSink(stream).send(batch, sendContext());
+      await new Promise((resolve) => stream.end(resolve));
+      assert.equal(result.written, batch.length);
+      assert.ok(sizes.length >= 4, `${sizes.length} writes for about 3.5 pieces`);
+      assert.ok(Math.max(...sizes) <= LINE_PIECE_BYTES, `the largest write took ${Math.max(...sizes)} bytes`);
+      assert.equal(readFileSync(path, 'utf8'), linesOf(batch));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a stream that passes chunks on as they are (no file descriptor) each piece of a large batch in a buffer of its own', async () => {
+    // A PassThrough hands the written buffer itself to its reader: a buffer reused for the next piece would change
+    // lines the reader already holds.
+    const { stream, text } = collecting();
+    const batch = largeBatch();
+    await createStreamSink(stream).send(batch, sendContext());
+    assert.equal(text(), linesOf(batch));
   });
 });
