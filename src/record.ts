@@ -2,7 +2,10 @@ import { hash } from 'node:crypto';
 import type { AuditApiVersion, AuditEvent } from './audit/types.ts';
 import type { Tier } from './tiers/tier-rule.ts';
 
-/** One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. */
+/**
+ * One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. The
+ * pipeline's records read `json`, `utf8` and `event` through getters, which a spread (`{...record}`) does not copy.
+ */
 export interface LogRecord {
   readonly auditID: string;
   readonly stage: string;
@@ -10,9 +13,16 @@ export interface LogRecord {
   readonly timestamp: number;
   /**
    * The event's JSON on one line, as the API server's --audit-log-path writes it: the received bytes unchanged unless the
-   * relay added annotations (cluster, redaction, truncation), in which case only those change.
+   * relay added annotations (cluster, redaction, truncation), in which case only those change. Where the record holds
+   * `utf8`, decoded from it on each read.
    */
   readonly json: string;
+  /**
+   * The same line as UTF-8 bytes, where the record holds bytes: the received ones (a view of the request's body, not a
+   * copy) or those with annotations spliced in. A writer of bytes copies these rather than encoding `json`. Absent where
+   * the relay serialised the event again (redaction, truncation, an overwritten cluster).
+   */
+  readonly utf8?: Uint8Array | undefined;
   /** UTF-8 length of `json`. */
   readonly bytes: number;
   /**
@@ -38,6 +48,6 @@ export interface LogRecord {
  * event's auditID and stage, so two different events that share an auditID and stage (hand-edited logs, replays of
  * edited files, a client sending its own Audit-ID header) are both kept. The digest's 20 bytes as a string of 20
  * one-byte characters ('binary' is latin1): the cheapest key to build, hash and remember, where auditID, stage and a
- * base64 digest took 81.
+ * base64 digest took 81. Bytes and their JSON give the same digest (a string is hashed as UTF-8).
  */
-export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage' | 'json'>): string => hash('sha1', record.json, 'binary');
+export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage' | 'json' | 'utf8'>): string => hash('sha1', record.utf8 ?? record.json, 'binary');

@@ -1,7 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { RequestError } from '../errors.ts';
 import {
-  type ArrayElement,
+  type ArrayElements,
   compactJson,
   countKeys,
   JsonScanError,
@@ -9,9 +9,9 @@ import {
   parseSpan,
   prototypeIsClean,
   scanDocument,
-  scanObject,
   skipWhitespace,
   type Span,
+  textOf,
   valueEnd,
 } from './json-scan.ts';
 import { runAtOnce, runInSlices, type Slices, type Steps } from '../slices.ts';
@@ -25,17 +25,20 @@ export const BodyFormat = {
 } as const;
 export type BodyFormat = (typeof BodyFormat)[keyof typeof BodyFormat];
 
-/** One item of the body, parsed, with its received text. */
+/** One item of the body, parsed, with its received bytes. */
 export interface DecodedItem {
   /** Where the item came from, for error messages: `items[3]` or `line 4`. */
   readonly label: string;
-  /** The item's text as received, on one line (whitespace outside strings removed if it spanned lines). */
-  readonly text: string;
-  /** UTF-8 length of `text`. */
+  /**
+   * The item's UTF-8 bytes as received, on one line: a view of the body, not a copy, unless the item spanned lines
+   * (then a copy with the whitespace outside strings removed).
+   */
+  readonly utf8: Buffer;
+  /** UTF-8 length of the item: `utf8.length`. */
   readonly bytes: number;
-  /** Spans of the item's own members within `text`, by key (for items from the fast scan, found on first use). */
+  /** Spans of the item's own members within `utf8`, by key (for items from the fast scan, found on first use). */
   readonly members: ReadonlyMap<string, Span>;
-  /** Span of the item's own `annotations` member within `text`, when it has one. */
+  /** Span of the item's own `annotations` member within `utf8`, when it has one. */
   readonly annotations?: Span;
   readonly value: unknown;
   /** The list's apiVersion, which items without their own inherit. */
@@ -54,75 +57,44 @@ export interface DecodedBody {
 }
 
 const SUPPORTED_API_VERSIONS: readonly string[] = Object.values(AuditApiVersion);
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/**
- * The body as the scanners read it. Received bytes are read as one character per byte (latin1): structural
- * characters are ASCII and never occur inside a UTF-8 sequence, so the scan finds the same boundaries, at byte offsets.
- * The string stays one byte per character, where decoding UTF-8 makes the whole body two bytes per character as soon
- * as one character is not ASCII, which slows every later step (parse, digest, write) on every item.
- */
-interface Source {
-  readonly text: string;
-  /** The received text of [start, end): the same characters when they are ASCII, else decoded from UTF-8. */
-  slice(start: number, end: number): string;
-  /** UTF-8 length of [start, end), whose slice is `slice`. */
-  bytes(start: number, end: number, slice: string): number;
-}
-
-const textSource = (text: string): Source => ({
-  text,
-  slice: (start, end) => text.slice(start, end),
-  bytes: (_start, _end, slice) => Buffer.byteLength(slice, 'utf8'),
-});
 
 /** Bytes checked per step: a few milliseconds of work. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** Refuses what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included. */
-function* bytesSource(body: Uint8Array): Steps<Source> {
+/**
+ * The body as the scanner reads it: its bytes, never a string of the whole body (items are decoded one at a time,
+ * and records keep views of the bytes). Refuses what is not UTF-8 (RFC 8259 section 8.1), a byte order mark included.
+ */
+function* checkedBytes(body: Uint8Array): Steps<Buffer> {
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
     throw new RequestError(400, 'body starts with a byte order mark; send JSON without a BOM (RFC 8259 section 8.1)');
   }
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  let ascii = true;
   for (let start = 0; start < bytes.length; ) {
     let end = Math.min(bytes.length, start + CHUNK_BYTES);
     // Chunks start on a character: a continuation byte (10xxxxxx) goes with the chunk before. More than three in a
     // row is not UTF-8, and the chunk that then starts with one is refused.
     for (let back = 0; back < 3 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80; back++) end--;
     const chunk = bytes.subarray(start, end);
-    if (!isAscii(chunk)) {
-      ascii = false;
-      if (!isUtf8(chunk)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
-    }
+    if (!isAscii(chunk) && !isUtf8(chunk)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
     start = end;
     yield;
   }
-  // One conversion of the whole body, not one per chunk joined: a joined string is copied again, flat, on first read,
-  // and the copy and its pieces were both alive at a large batch's peak (a memcpy: no need for slices).
-  const text = bytes.toString('latin1');
-  return {
-    text,
-    slice(start, end) {
-      if (ascii) return text.slice(start, end);
-      const part = body.subarray(start, end);
-      return isAscii(part) ? text.slice(start, end) : utf8.decode(part);
-    },
-    // Offsets into the latin1 text are byte offsets.
-    bytes: (start, end) => end - start,
-  };
+  return bytes;
 }
 
+/** The character offset (as a JavaScript string counts) of a byte offset, for messages. */
+const characterAt = (bytes: Buffer, offset: number): number => textOf(bytes, 0, offset).length;
+
 /**
- * Finds the items of an EventList, a single Event or JSON lines in the received bytes (or in text already decoded);
- * every value is checked, none re-serialised. Items are scanned the fast way first; a body refused that way is
- * decoded again the thorough way, from the decoded text, which names the first problem in the body exactly, at a
- * character offset (the fast way finds duplicate keys only after parsing).
+ * Finds the items of an EventList, a single Event or JSON lines in the received bytes (a string is read as its UTF-8
+ * bytes); every value is checked, none re-serialised. Items are scanned the fast way first; a body refused that way is
+ * scanned again the thorough way, which names the first problem in the body exactly, at a character offset (the fast
+ * way finds duplicate keys only after parsing).
  */
 export function decodeBody(body: Uint8Array | string): DecodedBody {
-  const { decoded, fast } = runAtOnce(decodeSteps(body));
-  return fast ? { ...decoded, items: withoutPauses(orThoroughly(body, decoded.items)) } : decoded;
+  const { bytes, decoded, fast } = runAtOnce(decodeSteps(body));
+  return fast ? { ...decoded, items: withoutPauses(orThoroughly(bytes, decoded.items)) } : decoded;
 }
 
 /** decodeBody's items as they are reached, with the event loop free between slices of the work. */
@@ -135,18 +107,18 @@ export interface DecodedBodyInSlices extends Omit<DecodedBody, 'items'> {
  * switching to the thorough way after an item the fast way refused takes slices too.
  */
 export async function decodeBodyInSlices(body: Uint8Array | string, slices: Slices): Promise<DecodedBodyInSlices> {
-  const { decoded, fast } = await runInSlices(decodeSteps(body), slices);
-  return { ...decoded, items: inSlices(fast ? orThoroughly(body, decoded.items) : decoded.items, slices) };
+  const { bytes, decoded, fast } = await runInSlices(decodeSteps(body), slices);
+  return { ...decoded, items: inSlices(fast ? orThoroughly(bytes, decoded.items) : decoded.items, slices) };
 }
 
-function* decodeSteps(body: Uint8Array | string): Steps<{ decoded: DecodedBody; fast: boolean }> {
-  const source = typeof body === 'string' ? textSource(body) : yield* bytesSource(body);
+function* decodeSteps(body: Uint8Array | string): Steps<{ bytes: Buffer; decoded: DecodedBody; fast: boolean }> {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : yield* checkedBytes(body);
   // The fast way's duplicate check counts keys with for...in.
-  if (!prototypeIsClean()) return { decoded: yield* decodeThoroughly(body), fast: false };
+  if (!prototypeIsClean()) return { bytes, decoded: yield* decodeThoroughly(bytes), fast: false };
   try {
-    return { decoded: yield* decodeText(source, true), fast: true };
+    return { bytes, decoded: yield* decodeBytes(bytes, true), fast: true };
   } catch {
-    return { decoded: yield* decodeThoroughly(body), fast: false };
+    return { bytes, decoded: yield* decodeThoroughly(bytes), fast: false };
   }
 }
 
@@ -154,7 +126,7 @@ function* decodeSteps(body: Uint8Array | string): Steps<{ decoded: DecodedBody; 
 const PAUSE = Symbol('pause');
 
 /** The fast way's items, switching to the thorough way's from the first item the fast way refuses. */
-function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>): Generator<DecodedItem | typeof PAUSE> {
+function* orThoroughly(bytes: Buffer, items: Iterable<DecodedItem>): Generator<DecodedItem | typeof PAUSE> {
   let index = 0;
   try {
     for (const item of items) {
@@ -162,7 +134,7 @@ function* orThoroughly(body: Uint8Array | string, items: Iterable<DecodedItem>):
       index++;
     }
   } catch {
-    const steps = decodeThoroughly(body);
+    const steps = decodeThoroughly(bytes);
     let step = steps.next();
     for (; !step.done; step = steps.next()) yield PAUSE;
     let skipped = 0;
@@ -181,160 +153,135 @@ async function* inSlices(items: Iterable<DecodedItem | typeof PAUSE>, slices: Sl
   }
 }
 
-/** Only after bytesSource accepted the body, which is therefore UTF-8. */
-function* decodeThoroughly(body: Uint8Array | string): Steps<DecodedBody> {
+/** Only after checkedBytes accepted the body, which is therefore UTF-8; problems are named at character offsets. */
+function* decodeThoroughly(bytes: Buffer): Steps<DecodedBody> {
   try {
-    return yield* decodeText(textSource(typeof body === 'string' ? body : utf8.decode(body)), false);
+    return yield* decodeBytes(bytes, false);
   } catch (error) {
     if (error instanceof JsonScanError) {
-      throw new RequestError(400, error.element ? `${error.element} is not valid JSON: ${error.message}` : `body is not valid JSON: ${error.message}`);
+      const problem = `${error.reason} at character ${characterAt(bytes, error.offset)}`;
+      throw new RequestError(400, error.element ? `${error.element} is not valid JSON: ${problem}` : `body is not valid JSON: ${problem}`);
     }
     throw error;
   }
 }
 
 /** `fast`: scan items with scanObject and check for duplicate keys by count after parsing. */
-function* decodeText(source: Source, fast: boolean): Steps<DecodedBody> {
-  const text = source.text;
-  const start = skipWhitespace(text, 0);
-  if (start === text.length) throw new RequestError(400, 'body is empty; expected an EventList');
-  const first = text.charCodeAt(start);
+function* decodeBytes(bytes: Buffer, fast: boolean): Steps<DecodedBody> {
+  const start = skipWhitespace(bytes, 0);
+  if (start === bytes.length) throw new RequestError(400, 'body is empty; expected an EventList');
+  const first = bytes[start];
   if (first !== 0x7b) {
     const what = first === 0x5b ? 'a JSON array' : 'not a JSON object';
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const { end, members, elements } = yield* scanDocument(text, start, fast, 'items');
-  const next = skipWhitespace(text, end);
-  const kind = readString(text, members, 'kind');
-  if (next < text.length) {
+  const { end, members, elements } = yield* scanDocument(bytes, start, fast, 'items');
+  const next = skipWhitespace(bytes, end);
+  const kind = readString(bytes, members, 'kind');
+  if (next < bytes.length) {
     if (kind === 'EventList') {
-      throw new RequestError(400, `body continues after the EventList at character ${next}; send one EventList per request`);
+      throw new RequestError(400, `body continues after the EventList at character ${characterAt(bytes, next)}; send one EventList per request`);
     }
-    return yield* decodeJsonLines(source);
+    return yield* decodeJsonLines(bytes);
   }
 
-  if (kind === 'EventList') return decodeEventList(source, members, elements);
+  if (kind === 'EventList') return decodeEventList(bytes, members, elements);
   if (kind === 'Event' || (kind === undefined && members.has('auditID'))) {
-    return { format: BodyFormat.Event, count: 1, items: [item(source, 'the event', { start, end }, members, AuditApiVersion.V1)] };
+    return { format: BodyFormat.Event, count: 1, items: [item(bytes, 'the event', { start, end }, members, AuditApiVersion.V1)] };
   }
   const shown = kind === undefined ? 'no kind' : `kind ${JSON.stringify(kind.slice(0, 64))}`;
   throw new RequestError(400, `body has ${shown}; expected kind EventList (or a single Event)`);
 }
 
-function decodeEventList(source: Source, members: ReadonlyMap<string, Span>, elements: readonly ArrayElement[]): DecodedBody {
-  const text = source.text;
+function decodeEventList(bytes: Buffer, members: ReadonlyMap<string, Span>, elements: ArrayElements): DecodedBody {
   // Every member must be valid JSON even where the pipeline does not read it.
-  for (const [key, span] of members) if (key !== 'items') parseSpan(text, span);
+  for (const [key, span] of members) if (key !== 'items') parseSpan(bytes, span);
 
-  const apiVersion = readString(text, members, 'apiVersion');
+  const apiVersion = readString(bytes, members, 'apiVersion');
   if (apiVersion === undefined || !SUPPORTED_API_VERSIONS.includes(apiVersion)) {
     const shown = apiVersion === undefined ? 'no apiVersion' : `apiVersion ${JSON.stringify(apiVersion.slice(0, 64))}`;
     throw new RequestError(400, `EventList has ${shown}; expected ${SUPPORTED_API_VERSIONS.join(' or ')}`);
   }
   const itemsSpan = members.get('items');
   if (itemsSpan === undefined) throw new RequestError(400, 'EventList has no items array');
-  if (text.charCodeAt(itemsSpan.start) !== 0x5b) {
+  if (bytes[itemsSpan.start] !== 0x5b) {
     // Go writes an empty list's items as null.
-    if (parseSpan(text, itemsSpan) === null) return { format: BodyFormat.EventList, count: 0, items: [] };
+    if (parseSpan(bytes, itemsSpan) === null) return { format: BodyFormat.EventList, count: 0, items: [] };
     throw new RequestError(400, 'EventList items is not an array');
   }
-  return { format: BodyFormat.EventList, count: elements.length, items: eventListItems(source, elements, apiVersion as AuditApiVersion) };
+  return { format: BodyFormat.EventList, count: elements.length, items: eventListItems(bytes, elements, apiVersion as AuditApiVersion) };
 }
 
-function* eventListItems(source: Source, elements: readonly ArrayElement[], apiVersion: AuditApiVersion): Generator<DecodedItem> {
-  for (const [index, element] of elements.entries()) {
+function* eventListItems(bytes: Buffer, elements: ArrayElements, apiVersion: AuditApiVersion): Generator<DecodedItem> {
+  for (let index = 0; index < elements.length; index++) {
     const label = `items[${index}]`;
-    if (source.text.charCodeAt(element.span.start) !== 0x7b) {
+    const span = elements.span(index);
+    if (bytes[span.start] !== 0x7b) {
       throw new RequestError(400, `${label} is not an object; every item must be an audit Event`);
     }
-    if (element.scan) yield scannedItem(source, label, element.span, element.scan, apiVersion);
+    if (elements.scanned) yield scannedItem(bytes, label, span, elements.scan(index), apiVersion);
     else {
       const members = new Map<string, Span>();
-      valueEnd(source.text, element.span.start, members);
-      yield item(source, label, element.span, members, apiVersion);
+      valueEnd(bytes, span.start, members);
+      yield item(bytes, label, span, members, apiVersion);
     }
   }
 }
 
-function* decodeJsonLines(source: Source): Steps<DecodedBody> {
-  const text = source.text;
+function* decodeJsonLines(bytes: Buffer): Steps<DecodedBody> {
   const items: DecodedItem[] = [];
-  let i = skipWhitespace(text, 0);
+  let i = skipWhitespace(bytes, 0);
   let line = 1;
   let counted = 0;
-  while (i < text.length) {
-    line += newlinesBetween(text, counted, i);
+  while (i < bytes.length) {
+    line += newlinesBetween(bytes, counted, i);
     counted = i;
-    if (text.charCodeAt(i) !== 0x7b) {
+    if (bytes[i] !== 0x7b) {
       throw new RequestError(400, `line ${line} is not a JSON object; JSON lines bodies hold one audit Event per line`);
     }
     const members = new Map<string, Span>();
-    const end = labelled(`line ${line}`, () => valueEnd(text, i, members));
-    items.push(item(source, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
+    const end = labelled(`line ${line}`, bytes, () => valueEnd(bytes, i, members));
+    items.push(item(bytes, `line ${line}`, { start: i, end }, members, AuditApiVersion.V1));
     yield;
-    i = skipWhitespace(text, end);
+    i = skipWhitespace(bytes, end);
   }
   return { format: BodyFormat.JsonLines, count: items.length, items };
 }
 
 /** Runs a scan of one item, naming the item when its JSON is broken. */
-function labelled<T>(label: string, scan: () => T): T {
+function labelled<T>(label: string, bytes: Buffer, scan: () => T): T {
   try {
     return scan();
   } catch (error) {
-    if (error instanceof JsonScanError) throw new RequestError(400, `${label} is not valid JSON: ${error.message}`);
+    if (error instanceof JsonScanError) throw new RequestError(400, `${label} is not valid JSON: ${error.reason} at character ${characterAt(bytes, error.offset)}`);
     throw error;
   }
 }
 
-function item(
-  source: Source,
-  label: string,
-  span: Span,
-  members: Map<string, Span>,
-  listApiVersion: AuditApiVersion,
-): DecodedItem {
-  let itemText = source.slice(span.start, span.end);
-  let value: unknown;
-  try {
-    value = parseSpan(itemText, { start: 0, end: itemText.length });
-  } catch (error) {
-    if (error instanceof JsonScanError) throw new RequestError(400, `${label} is not valid JSON: ${error.reason} at character ${span.start + error.offset}`);
-    throw error;
-  }
-  // Spans found in bytes do not fit text decoded from UTF-8.
-  const decoded = itemText.length !== span.end - span.start;
+function item(bytes: Buffer, label: string, span: Span, members: Map<string, Span>, listApiVersion: AuditApiVersion): DecodedItem {
+  const value = labelled(label, bytes, () => parseSpan(bytes, span));
+  let utf8 = bytes.subarray(span.start, span.end);
   let itemMembers: Map<string, Span> = new Map();
   for (const [key, member] of members) {
     itemMembers.set(key, { start: member.start - span.start, end: member.end - span.start });
   }
-  let bytes = source.bytes(span.start, span.end, itemText);
-  const multiline = /[\n\r]/.test(itemText);
-  if (multiline) {
-    const received = itemText;
-    itemText = compactJson(received);
-    // Compaction removes whitespace only, one byte per character.
-    bytes -= received.length - itemText.length;
-  }
-  if (multiline || decoded) {
+  if (utf8.includes(0x0a) || utf8.includes(0x0d)) {
+    utf8 = compactJson(utf8);
     itemMembers = new Map();
-    valueEnd(itemText, 0, itemMembers);
+    valueEnd(utf8, 0, itemMembers);
   }
   const annotations = itemMembers.get('annotations');
-  return { label, text: itemText, bytes, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
+  return { label, utf8, bytes: utf8.length, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
 }
 
 /** An item from a fast scan; duplicate keys show as fewer parsed keys. */
-function scannedItem(source: Source, label: string, span: Span, scan: ObjectScan, listApiVersion: AuditApiVersion): DecodedItem {
-  // item() compacts the text onto one line and scans it again.
-  if (scan.multiline) return item(source, label, span, new Map(), listApiVersion);
-  const text = source.slice(span.start, span.end);
-  const value = parseSpan(text, { start: 0, end: text.length });
+function scannedItem(bytes: Buffer, label: string, span: Span, scan: ObjectScan, listApiVersion: AuditApiVersion): DecodedItem {
+  // item() compacts the item onto one line and scans it again.
+  if (scan.multiline) return item(bytes, label, span, new Map(), listApiVersion);
+  const value = parseSpan(bytes, span);
   if (countKeys(value) !== scan.keys) throw new JsonScanError('duplicate object key', span.start);
-  // Spans found in bytes do not fit text decoded from UTF-8.
-  const annotations = text.length === span.end - span.start ? scan.annotations : scanObject(text, 0).annotations;
-  return new ScannedItem(label, text, source.bytes(span.start, span.end, text), value, listApiVersion, annotations);
+  return new ScannedItem(label, bytes.subarray(span.start, span.end), value, listApiVersion, scan.annotations);
 }
 
 /**
@@ -346,31 +293,34 @@ class ScannedItem implements DecodedItem {
 
   constructor(
     readonly label: string,
-    readonly text: string,
-    readonly bytes: number,
+    readonly utf8: Buffer,
     readonly value: unknown,
     readonly listApiVersion: AuditApiVersion,
     readonly annotations: Span | undefined,
   ) {}
 
+  get bytes(): number {
+    return this.utf8.length;
+  }
+
   get members(): ReadonlyMap<string, Span> {
     if (this.#members === undefined) {
       this.#members = new Map();
-      valueEnd(this.text, 0, this.#members);
+      valueEnd(this.utf8, 0, this.#members);
     }
     return this.#members;
   }
 }
 
-function readString(text: string, members: ReadonlyMap<string, Span>, key: string): string | undefined {
+function readString(bytes: Buffer, members: ReadonlyMap<string, Span>, key: string): string | undefined {
   const span = members.get(key);
   if (span === undefined) return undefined;
-  const value = parseSpan(text, span);
+  const value = parseSpan(bytes, span);
   return typeof value === 'string' ? value : undefined;
 }
 
-function newlinesBetween(text: string, from: number, to: number): number {
+function newlinesBetween(bytes: Buffer, from: number, to: number): number {
   let count = 0;
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) count++;
+  for (let i = from; i < to; i++) if (bytes[i] === 0x0a) count++;
   return count;
 }

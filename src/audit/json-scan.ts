@@ -1,30 +1,31 @@
 /**
- * The structural JSON scanner, the one place that walks nesting: finds where values begin and end in a string without
- * building them, so the pipeline can keep each audit event's received text unchanged. It checks nesting depth and
- * rejects duplicate object keys (which JSON.parse silently resolves to the last one, while a reader of the stored text
- * may take the first: redaction would then check one value and store another). Values' contents are validated by
- * JSON.parse on their spans.
+ * The structural JSON scanner, the one place that walks nesting: finds where values begin and end in UTF-8 bytes
+ * without building them, so the pipeline can keep each audit event's received bytes unchanged and never hold the
+ * body as a string too. It checks nesting depth and rejects duplicate object keys (which JSON.parse silently resolves
+ * to the last one, while a reader of the stored text may take the first: redaction would then check one value and
+ * store another). Values' contents are validated by JSON.parse on their spans. Offsets are byte offsets: structural
+ * characters are ASCII and never occur inside a UTF-8 sequence.
  */
 import type { Steps } from '../slices.ts';
-
 
 /** Deeper than any real Kubernetes object, and well inside what JSON.stringify can handle on Node's default stack. */
 export const MAX_NESTING_DEPTH = 1000;
 
-/** A syntax problem at a character offset. The message never quotes the input. */
+/** A syntax problem at a byte offset. The message never quotes the input. */
 export class JsonScanError extends Error {
   override readonly name = 'JsonScanError';
   constructor(
     readonly reason: string,
+    /** Byte offset of the problem in the scanned bytes. */
     readonly offset: number,
     /** Which element of the scanned array holds the problem (`items[3]`), when {@link scanDocument} knows. */
     readonly element?: string,
   ) {
-    super(`${reason} at character ${offset}`);
+    super(`${reason} at byte ${offset}`);
   }
 }
 
-/** Where a value lies in the text: `text.slice(start, end)`. */
+/** Where a value lies in the bytes: `bytes.subarray(start, end)`. */
 export interface Span {
   readonly start: number;
   readonly end: number;
@@ -39,36 +40,56 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
+/** The typed array's own indexOf (a memchr-like builtin); Buffer's override goes through a slower binding. */
+const indexOfByte = Uint8Array.prototype.indexOf;
+/** Bytes of a string looked at one by one before searching the rest for its quote: most strings are shorter. */
+const SHORT_STRING_BYTES = 32;
+
 export const isJsonWhitespace = (code: number): boolean => code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
 
-export function skipWhitespace(text: string, offset: number): number {
+export function skipWhitespace(bytes: Buffer, offset: number): number {
   let i = offset;
-  while (i < text.length && isJsonWhitespace(text.charCodeAt(i))) i++;
+  while (i < bytes.length && isJsonWhitespace(bytes[i]!)) i++;
   return i;
 }
 
+/** The UTF-8 text of [start, end). */
+export const textOf = (bytes: Buffer, start: number, end: number): string => bytes.toString('utf8', start, end);
+
 /** Index just past the closing quote of the string that opens at `offset`. */
-export function stringEnd(text: string, offset: number): number {
+export function stringEnd(bytes: Buffer, offset: number): number {
   let i = offset + 1;
   for (;;) {
-    const quote = text.indexOf('"', i);
+    let quote = -1;
+    for (const short = Math.min(bytes.length, i + SHORT_STRING_BYTES); i < short; i++) {
+      if (bytes[i] === QUOTE) {
+        quote = i;
+        break;
+      }
+    }
+    if (quote < 0) quote = indexOfByte.call(bytes, QUOTE, i);
     if (quote < 0) throw new JsonScanError('unterminated string', offset);
     let backslashes = 0;
-    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    while (bytes[quote - 1 - backslashes] === BACKSLASH) backslashes++;
     if (backslashes % 2 === 0) return quote + 1;
     i = quote + 1;
   }
 }
 
 /** The key a string token stands for, unescaping only when it has escapes. */
-function keyOf(text: string, start: number, end: number): string {
-  const raw = text.slice(start + 1, end - 1);
-  if (!raw.includes('\\')) return raw;
+function keyOf(bytes: Buffer, start: number, end: number): string {
+  if (!hasEscape(bytes, start, end)) return textOf(bytes, start + 1, end - 1);
   try {
-    return JSON.parse(text.slice(start, end)) as string;
+    return JSON.parse(textOf(bytes, start, end)) as string;
   } catch {
     throw new JsonScanError('invalid escape in object key', start);
   }
+}
+
+/** Whether the string token at [start, end) holds a backslash. */
+function hasEscape(bytes: Buffer, start: number, end: number): boolean {
+  for (let i = start + 1; i < end - 1; i++) if (bytes[i] === BACKSLASH) return true;
+  return false;
 }
 
 /**
@@ -76,10 +97,10 @@ function keyOf(text: string, start: number, end: number): string {
  * contents of primitives are left for JSON.parse. When `members` is given and the value is an object, its own
  * members' value spans are recorded there by key.
  */
-export function valueEnd(text: string, offset: number, members?: Map<string, Span>): number {
-  const first = text.charCodeAt(offset);
-  if (first === QUOTE) return stringEnd(text, offset);
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) return primitiveEnd(text, offset);
+export function valueEnd(bytes: Buffer, offset: number, members?: Map<string, Span>): number {
+  const first = bytes[offset];
+  if (first === QUOTE) return stringEnd(bytes, offset);
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) return primitiveEnd(bytes, offset);
 
   // One entry per open container: the keys seen so far for an object, null for an array.
   const keys: (Set<string> | null)[] = [];
@@ -87,13 +108,13 @@ export function valueEnd(text: string, offset: number, members?: Map<string, Spa
   let pendingKey: string | undefined;
   let memberStart = -1;
   let i = offset;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
+  while (i < bytes.length) {
+    const code = bytes[i]!;
     if (code === QUOTE) {
-      const end = stringEnd(text, i);
+      const end = stringEnd(bytes, i);
       const open = keys[keys.length - 1];
       if (expectKey && open) {
-        const key = keyOf(text, i, end);
+        const key = keyOf(bytes, i, end);
         if (open.has(key)) throw new JsonScanError('duplicate object key', i);
         open.add(key);
         if (members && keys.length === 1) pendingKey = key;
@@ -138,24 +159,75 @@ export function valueEnd(text: string, offset: number, members?: Map<string, Spa
       continue;
     }
     // A number, true, false or null inside a container.
-    const end = primitiveEnd(text, i);
+    const end = primitiveEnd(bytes, i);
     if (members && keys.length === 1 && pendingKey !== undefined) {
       members.set(pendingKey, { start: i, end });
       pendingKey = undefined;
     }
     i = end;
   }
-  throw new JsonScanError('unexpected end of input', text.length);
+  throw new JsonScanError('unexpected end of input', bytes.length);
 }
 
 /**
- * An element of the document's array member: scanned by {@link scanObject} the fast way; the thorough way checks it
- * with {@link valueEnd} and leaves its members' spans to be found when the element is used, so that a large array's
- * elements do not all hold a map.
+ * The elements of the document's array member: their spans, and for the fast way what {@link scanObject} found, in
+ * typed arrays rather than an object per element, which for a large batch were a large share of what survived the
+ * young generation. The thorough way checks elements with {@link valueEnd} and leaves their members' spans to be
+ * found when the element is used.
  */
-export interface ArrayElement {
-  readonly span: Span;
-  readonly scan?: ObjectScan;
+export class ArrayElements {
+  #starts = new Float64Array(64);
+  #ends = new Float64Array(64);
+  #keys = new Float64Array(64);
+  /** The annotations member's span relative to the element's start, or -1 where it has none. */
+  #annotationStarts = new Float64Array(64);
+  #annotationEnds = new Float64Array(64);
+  #multiline = new Uint8Array(64);
+  length = 0;
+
+  /** Whether the elements were scanned the fast way, with keys counted and annotations found. */
+  constructor(readonly scanned: boolean) {}
+
+  push(start: number, end: number, scan?: ObjectScan): void {
+    if (this.length === this.#starts.length) this.#grow();
+    const index = this.length++;
+    this.#starts[index] = start;
+    this.#ends[index] = end;
+    if (!scan) return;
+    this.#keys[index] = scan.keys;
+    this.#annotationStarts[index] = scan.annotations?.start ?? -1;
+    this.#annotationEnds[index] = scan.annotations?.end ?? -1;
+    this.#multiline[index] = scan.multiline ? 1 : 0;
+  }
+
+  span(index: number): Span {
+    return { start: this.#starts[index]!, end: this.#ends[index]! };
+  }
+
+  /** What the fast scan found in element `index` (only when `scanned`). */
+  scan(index: number): ObjectScan {
+    const start = this.#annotationStarts[index]!;
+    return {
+      end: this.#ends[index]!,
+      keys: this.#keys[index]!,
+      multiline: this.#multiline[index] === 1,
+      ...(start >= 0 ? { annotations: { start, end: this.#annotationEnds[index]! } } : {}),
+    };
+  }
+
+  #grow(): void {
+    const grown = <T extends Float64Array | Uint8Array>(array: T): T => {
+      const larger = new (array.constructor as new (length: number) => T)(array.length * 2);
+      larger.set(array);
+      return larger;
+    };
+    this.#starts = grown(this.#starts);
+    this.#ends = grown(this.#ends);
+    this.#keys = grown(this.#keys);
+    this.#annotationStarts = grown(this.#annotationStarts);
+    this.#annotationEnds = grown(this.#annotationEnds);
+    this.#multiline = grown(this.#multiline);
+  }
 }
 
 /** What {@link scanDocument} found. */
@@ -165,7 +237,7 @@ export interface DocumentScan {
   /** The top-level object's members' value spans, by key. */
   readonly members: Map<string, Span>;
   /** The elements of the array member, when it is an array. */
-  readonly elements: readonly ArrayElement[];
+  readonly elements: ArrayElements;
 }
 
 /**
@@ -174,65 +246,65 @@ export interface DocumentScan {
  * (`items[3]`, in {@link JsonScanError.element}). `fast`: elements are scanned with {@link scanObject}, whose caller
  * must check their keys by count after parsing; otherwise with {@link valueEnd}, which names the first problem exactly.
  */
-export function* scanDocument(text: string, start: number, fast: boolean, arrayKey: string): Steps<DocumentScan> {
+export function* scanDocument(bytes: Buffer, start: number, fast: boolean, arrayKey: string): Steps<DocumentScan> {
   const members = new Map<string, Span>();
-  let elements: ArrayElement[] = [];
-  let i = skipWhitespace(text, start + 1);
-  if (text.charCodeAt(i) === CLOSE_BRACE) return { end: i + 1, members, elements };
+  let elements = new ArrayElements(fast);
+  let i = skipWhitespace(bytes, start + 1);
+  if (bytes[i] === CLOSE_BRACE) return { end: i + 1, members, elements };
   for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) throw new JsonScanError('expected an object key', i);
-    const keyEnd = stringEnd(text, i);
-    const key = parseSpan(text, { start: i, end: keyEnd }) as string;
+    if (bytes[i] !== QUOTE) throw new JsonScanError('expected an object key', i);
+    const keyEnd = stringEnd(bytes, i);
+    const key = parseSpan(bytes, { start: i, end: keyEnd }) as string;
     if (members.has(key)) throw new JsonScanError('duplicate object key', i);
-    i = skipWhitespace(text, keyEnd);
-    if (text.charCodeAt(i) !== COLON) throw new JsonScanError("expected ':' after an object key", i);
-    const valueStart = skipWhitespace(text, i + 1);
+    i = skipWhitespace(bytes, keyEnd);
+    if (bytes[i] !== COLON) throw new JsonScanError("expected ':' after an object key", i);
+    const valueStart = skipWhitespace(bytes, i + 1);
     let end: number;
-    if (key === arrayKey && text.charCodeAt(valueStart) === OPEN_BRACKET) {
-      ({ end, elements } = yield* scanElements(text, valueStart, fast, arrayKey));
+    if (key === arrayKey && bytes[valueStart] === OPEN_BRACKET) {
+      ({ end, elements } = yield* scanElements(bytes, valueStart, fast, arrayKey));
     } else {
-      end = valueEnd(text, valueStart);
+      end = valueEnd(bytes, valueStart);
     }
     members.set(key, { start: valueStart, end });
-    i = skipWhitespace(text, end);
-    const separator = text.charCodeAt(i);
+    i = skipWhitespace(bytes, end);
+    const separator = bytes[i];
     if (separator === CLOSE_BRACE) return { end: i + 1, members, elements };
-    if (separator !== COMMA) throw separatorError(text, i, "expected ',' or '}' after a value");
-    i = skipWhitespace(text, i + 1);
+    if (separator !== COMMA) throw separatorError(bytes, i, "expected ',' or '}' after a value");
+    i = skipWhitespace(bytes, i + 1);
   }
 }
 
-function* scanElements(text: string, open: number, fast: boolean, arrayKey: string): Steps<{ end: number; elements: ArrayElement[] }> {
-  const elements: ArrayElement[] = [];
-  let i = skipWhitespace(text, open + 1);
-  if (text.charCodeAt(i) === CLOSE_BRACKET) return { end: i + 1, elements };
+function* scanElements(bytes: Buffer, open: number, fast: boolean, arrayKey: string): Steps<{ end: number; elements: ArrayElements }> {
+  const elements = new ArrayElements(fast);
+  let i = skipWhitespace(bytes, open + 1);
+  if (bytes[i] === CLOSE_BRACKET) return { end: i + 1, elements };
   for (;;) {
     const start = i;
     let end: number;
     if (fast) {
-      const scan = scanObject(text, start);
+      const scan = scanObject(bytes, start);
       end = scan.end;
-      elements.push({ span: { start, end }, scan });
+      elements.push(start, end, scan);
     } else {
       try {
-        end = valueEnd(text, start);
+        end = valueEnd(bytes, start);
       } catch (error) {
         if (error instanceof JsonScanError) throw new JsonScanError(error.reason, error.offset, `${arrayKey}[${elements.length}]`);
         throw error;
       }
-      elements.push({ span: { start, end } });
+      elements.push(start, end);
     }
     yield;
-    i = skipWhitespace(text, end);
-    const separator = text.charCodeAt(i);
+    i = skipWhitespace(bytes, end);
+    const separator = bytes[i];
     if (separator === CLOSE_BRACKET) return { end: i + 1, elements };
-    if (separator !== COMMA) throw separatorError(text, i, "expected ',' or ']' after an item");
-    i = skipWhitespace(text, i + 1);
+    if (separator !== COMMA) throw separatorError(bytes, i, "expected ',' or ']' after an item");
+    i = skipWhitespace(bytes, i + 1);
   }
 }
 
-const separatorError = (text: string, at: number, expected: string): JsonScanError =>
-  new JsonScanError(at < text.length ? expected : 'unexpected end of input', at);
+const separatorError = (bytes: Buffer, at: number, expected: string): JsonScanError =>
+  new JsonScanError(at < bytes.length ? expected : 'unexpected end of input', at);
 
 /** What {@link scanObject} found in one object. */
 export interface ObjectScan {
@@ -246,17 +318,14 @@ export interface ObjectScan {
   readonly multiline: boolean;
 }
 
-const ANNOTATIONS_KEY = '"annotations"';
+const ANNOTATIONS_KEY = Buffer.from('"annotations"', 'latin1');
 
 /** Whether the key token at [start, end) stands for `annotations`, however it is escaped. */
-function isAnnotationsKey(text: string, start: number, end: number): boolean {
+function isAnnotationsKey(bytes: Buffer, start: number, end: number): boolean {
   // An escape is longer than the character it stands for: only a longer token can be an escaped `annotations`.
   if (end - start < ANNOTATIONS_KEY.length) return false;
-  if (end - start === ANNOTATIONS_KEY.length) return text.startsWith(ANNOTATIONS_KEY, start);
-  for (let i = start + 1; i < end - 1; i++) {
-    if (text.charCodeAt(i) === BACKSLASH) return keyOf(text, start, end) === 'annotations';
-  }
-  return false;
+  if (end - start === ANNOTATIONS_KEY.length) return bytes.compare(ANNOTATIONS_KEY, 0, ANNOTATIONS_KEY.length, start, end) === 0;
+  return hasEscape(bytes, start, end) && keyOf(bytes, start, end) === 'annotations';
 }
 
 /**
@@ -267,8 +336,8 @@ function isAnnotationsKey(text: string, start: number, end: number): boolean {
  * returns an end whose slice JSON.parse refuses, and a slice that parses has matched brackets and no other end.
  * Callers re-run valueEnd when the scan, the parse or the count fails, for its message.
  */
-export function scanObject(text: string, offset: number): ObjectScan {
-  if (text.charCodeAt(offset) !== OPEN_BRACE) throw new JsonScanError('expected an object', offset);
+export function scanObject(bytes: Buffer, offset: number): ObjectScan {
+  if (bytes[offset] !== OPEN_BRACE) throw new JsonScanError('expected an object', offset);
   let depth = 0;
   let keys = 0;
   let multiline = false;
@@ -277,13 +346,13 @@ export function scanObject(text: string, offset: number): ObjectScan {
   let annotations: Span | undefined;
   let memberStart = -1;
   let i = offset;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
+  while (i < bytes.length) {
+    const code = bytes[i]!;
     if (code === QUOTE) {
-      const end = stringEnd(text, i);
+      const end = stringEnd(bytes, i);
       if (depth === 1) {
         if (expectKey) {
-          atAnnotations = isAnnotationsKey(text, i, end);
+          atAnnotations = isAnnotationsKey(bytes, i, end);
           expectKey = false;
         } else if (atAnnotations) {
           annotations = { start: i - offset, end: end - offset };
@@ -315,7 +384,7 @@ export function scanObject(text: string, offset: number): ObjectScan {
       if (code === 0x0a || code === 0x0d) multiline = true;
       i++;
     } else {
-      const end = primitiveEnd(text, i);
+      const end = primitiveEnd(bytes, i);
       if (depth === 1 && atAnnotations) {
         annotations = { start: i - offset, end: end - offset };
         atAnnotations = false;
@@ -323,7 +392,7 @@ export function scanObject(text: string, offset: number): ObjectScan {
       i = end;
     }
   }
-  throw new JsonScanError('unexpected end of input', text.length);
+  throw new JsonScanError('unexpected end of input', bytes.length);
 }
 
 /**
@@ -348,10 +417,10 @@ export function prototypeIsClean(): boolean {
   return true;
 }
 
-function primitiveEnd(text: string, offset: number): number {
+function primitiveEnd(bytes: Buffer, offset: number): number {
   let i = offset;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
+  while (i < bytes.length) {
+    const code = bytes[i]!;
     if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || code === COLON || code === QUOTE) break;
     if (code === OPEN_BRACE || code === OPEN_BRACKET || isJsonWhitespace(code)) break;
     i++;
@@ -361,37 +430,38 @@ function primitiveEnd(text: string, offset: number): number {
 }
 
 /**
- * JSON.parse of a span, with errors turned into offsets in the whole text. V8's own messages can quote the input,
- * which must never reach a response or a log.
+ * JSON.parse of a span's text, with errors turned into byte offsets in the whole input. V8's own messages can quote
+ * the input, which must never reach a response or a log.
  */
-export function parseSpan(text: string, span: Span): unknown {
-  const slice = text.slice(span.start, span.end);
+export function parseSpan(bytes: Buffer, span: Span): unknown {
+  const text = textOf(bytes, span.start, span.end);
   try {
-    return JSON.parse(slice);
+    return JSON.parse(text);
   } catch (error) {
     const position = /position (\d+)/.exec((error as Error).message);
-    throw new JsonScanError('invalid JSON', span.start + (position ? Number(position[1]) : 0));
+    throw new JsonScanError('invalid JSON', span.start + (position ? Buffer.byteLength(text.slice(0, Number(position[1])), 'utf8') : 0));
   }
 }
 
-/** Removes whitespace outside strings, keeping every token's text as it is (numbers and escapes unchanged). */
-export function compactJson(text: string): string {
-  let out = '';
+/** Removes whitespace outside strings, keeping every token's bytes as they are (numbers and escapes unchanged). */
+export function compactJson(bytes: Buffer): Buffer {
+  const kept: Buffer[] = [];
   let from = 0;
   let i = 0;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
+  while (i < bytes.length) {
+    const code = bytes[i]!;
     if (code === QUOTE) {
-      i = stringEnd(text, i);
+      i = stringEnd(bytes, i);
       continue;
     }
     if (isJsonWhitespace(code)) {
-      out += text.slice(from, i);
-      i = skipWhitespace(text, i);
+      kept.push(bytes.subarray(from, i));
+      i = skipWhitespace(bytes, i);
       from = i;
       continue;
     }
     i++;
   }
-  return out + text.slice(from);
+  kept.push(bytes.subarray(from));
+  return Buffer.concat(kept);
 }

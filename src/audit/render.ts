@@ -46,7 +46,7 @@ export function renderRecord(input: RenderInput): Rendered {
     added[Annotation.Redacted] = input.redacted.join(',');
   }
 
-  let json: string;
+  let json: string | Buffer;
   let bytes: number;
   if (input.redacted.length > 0 || spoofed) {
     event.annotations = { ...existing, ...added };
@@ -56,7 +56,8 @@ export function renderRecord(input: RenderInput): Rendered {
     json = JSON.stringify(event);
     bytes = Buffer.byteLength(json, 'utf8');
   } else {
-    ({ json, bytes } = spliceAnnotations(item, event, added));
+    json = spliceAnnotations(item, event, added);
+    bytes = json.length;
   }
 
   let final = event;
@@ -70,7 +71,10 @@ export function renderRecord(input: RenderInput): Rendered {
   return { record, truncated, spoofed };
 }
 
-/** A class, not a literal with a getter, which V8 builds far more slowly (once per event). */
+/**
+ * A class, not a literal with a getter, which V8 builds far more slowly (once per event). It holds its line as bytes
+ * where it can, a view of the received body: a string per record would hold the batch a second time.
+ */
 class RenderedRecord implements LogRecord {
   readonly key: string;
 
@@ -78,13 +82,22 @@ class RenderedRecord implements LogRecord {
     readonly auditID: string,
     readonly stage: string,
     readonly timestamp: number,
-    readonly json: string,
+    /** The JSON line, as the relay serialised it or as UTF-8 bytes. */
+    readonly line: string | Buffer,
     readonly bytes: number,
     readonly apiVersion: AuditApiVersion,
     readonly cluster: string | undefined,
     readonly tiers: readonly Tier[] | undefined,
   ) {
     this.key = recordKey(this);
+  }
+
+  get json(): string {
+    return typeof this.line === 'string' ? this.line : this.line.toString('utf8');
+  }
+
+  get utf8(): Buffer | undefined {
+    return typeof this.line === 'string' ? undefined : this.line;
   }
 
   get event(): AuditEvent {
@@ -103,32 +116,24 @@ function parsedTime(field: unknown): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-/** Adds annotations to the received text without touching anything else; its UTF-8 length is the item's plus theirs. */
-function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): { json: string; bytes: number } {
-  const text = item.text;
+/** Adds annotations to the received bytes without touching anything else. */
+function spliceAnnotations(item: DecodedItem, event: AuditEvent, added: Record<string, string>): Buffer {
+  const received = item.utf8;
   const entries = Object.entries(added);
-  if (entries.length === 0) return { json: text, bytes: item.bytes };
+  if (entries.length === 0) return received;
   const members = entries.map(([key, value]) => `${JSON.stringify(key)}:${JSON.stringify(value)}`).join(',');
   const span = item.annotations;
-  let json: string;
-  let inserted: string;
-  let removed = 0;
   if (span === undefined) {
-    // The object's closing brace is the text's last character: decode trims nothing after it.
-    inserted = `,"annotations":{${members}}`;
-    json = `${text.slice(0, -1)}${inserted}}`;
-  } else if (text.charCodeAt(span.start) !== 0x7b) {
-    // "annotations":null, which validation lets through.
-    inserted = `{${members}}`;
-    removed = span.end - span.start;
-    json = `${text.slice(0, span.start)}${inserted}${text.slice(span.end)}`;
-  } else {
-    const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
-    inserted = hadAnnotations ? `${members},` : members;
-    const open = span.start + 1;
-    json = `${text.slice(0, open)}${inserted}${text.slice(open)}`;
+    // The object's closing brace is the item's last byte: decode trims nothing after it.
+    return Buffer.concat([received.subarray(0, -1), Buffer.from(`,"annotations":{${members}}}`, 'utf8')]);
   }
-  return { json, bytes: item.bytes - removed + Buffer.byteLength(inserted, 'utf8') };
+  if (received[span.start] !== 0x7b) {
+    // "annotations":null, which validation lets through.
+    return Buffer.concat([received.subarray(0, span.start), Buffer.from(`{${members}}`, 'utf8'), received.subarray(span.end)]);
+  }
+  const hadAnnotations = event.annotations != null && Object.keys(event.annotations).length > 0;
+  const open = span.start + 1;
+  return Buffer.concat([received.subarray(0, open), Buffer.from(hadAnnotations ? `${members},` : members, 'utf8'), received.subarray(open)]);
 }
 
 interface Truncation {

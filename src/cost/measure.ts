@@ -69,7 +69,7 @@ export async function measureSample(batches: readonly EventBatch[], options: { c
     for (const item of decodeBody(body).items) {
       events++;
       bytes += item.bytes;
-      nativeBytes += billedBytes(platform, new ReceivedEvent(item.text, item.bytes, item.value as AuditEvent, item.listApiVersion), overhead);
+      nativeBytes += billedBytes(platform, new ReceivedEvent(item.utf8.toString('utf8'), item.bytes, item.value as AuditEvent, item.listApiVersion), overhead);
     }
   }
   return {

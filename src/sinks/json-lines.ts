@@ -151,9 +151,12 @@ async function* linePieces(records: readonly LogRecord[], slices: Slices, shareB
   if (offset > 0) yield piece.subarray(0, offset);
 }
 
-/** Writes the record's line into `lines` at `offset`; returns the offset after it. */
+/** Writes the record's line into `lines` at `offset` (copying its bytes where it holds them); returns the offset after it. */
 function encodeLine(lines: Buffer, offset: number, record: LogRecord, index: number): number {
-  const written = lines.write(record.json, offset, 'utf8');
+  const { utf8 } = record;
+  let written: number;
+  if (utf8 === undefined) written = lines.write(record.json, offset, 'utf8');
+  else if ((written = utf8.length) === record.bytes) lines.set(utf8, offset);
   if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
   lines[offset + written] = 0x0a;
   return offset + written + 1;

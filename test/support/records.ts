@@ -49,6 +49,13 @@ export function renderLine(line: string, context: LineContext = {}): LogRecord {
   return renderRecord({ item, event, apiVersion, redacted: [], cluster: context.cluster, maxRecordBytes: Infinity, receivedAt }).record;
 }
 
+/**
+ * The record with some of its fields changed, still one of the pipeline's records: `{...record}` would lose the
+ * getters (`json`, `utf8`, `event`) that read the fields it keeps.
+ */
+export const withFields = (record: LogRecord, fields: Partial<Pick<LogRecord, 'timestamp' | 'cluster' | 'bytes'>>): LogRecord =>
+  Object.assign(Object.create(Object.getPrototypeOf(record) as object) as LogRecord, record, fields);
+
 /** The record for one event JSON line received alone, now, from no particular cluster. */
 export const recordFromLine = (line: string): LogRecord => renderLine(line);
 

@@ -6,7 +6,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
 import { createStreamSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
-import { fixtureRecords, recordFromLine } from '../support/records.ts';
+import { fixtureRecords, recordFromLine, withFields } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
 
@@ -47,7 +47,7 @@ describe('JSON-lines stream sink', () => {
   });
 
   it('refuses a batch whose byte counts do not match its JSON, writing nothing', async () => {
-    const wrong = [records[0]!, { ...records[1]!, bytes: records[1]!.bytes - 1 }];
+    const wrong = [records[0]!, withFields(records[1]!, { bytes: records[1]!.bytes - 1 })];
     const { stream, text } = collecting();
     await assert.rejects(createStreamSink(stream).send(wrong, sendContext()), (error: unknown) => {
       assert.ok(error instanceof SinkError);

@@ -15,11 +15,13 @@ interface Found {
 }
 
 /** What the thorough scan plus JSON.parse make of an object: its end and annotations span, or the scan's error. */
+const utf8 = (text: string): Buffer => Buffer.from(text, 'utf8');
+
 function thorough(text: string): Found | JsonScanError {
   const members = new Map<string, Span>();
   try {
-    const end = valueEnd(text, 0, members);
-    JSON.parse(text.slice(0, end));
+    const end = valueEnd(utf8(text), 0, members);
+    JSON.parse(utf8(text).subarray(0, end).toString('utf8'));
     return { end, annotations: members.get('annotations') };
   } catch (error) {
     if (error instanceof JsonScanError) return error;
@@ -30,8 +32,8 @@ function thorough(text: string): Found | JsonScanError {
 /** The fast scan's verdict: accepted only when the scan, the parse and the key count all pass. */
 function fast(text: string): Found | undefined {
   try {
-    const scan = scanObject(text, 0);
-    if (countKeys(JSON.parse(text.slice(0, scan.end))) !== scan.keys) return undefined;
+    const scan = scanObject(utf8(text), 0);
+    if (countKeys(JSON.parse(utf8(text).subarray(0, scan.end).toString('utf8'))) !== scan.keys) return undefined;
     return { end: scan.end, annotations: scan.annotations };
   } catch {
     return undefined;
@@ -41,9 +43,9 @@ function fast(text: string): Found | undefined {
 describe('scanObject', () => {
   it('finds the same end and annotations span as valueEnd in every fixture event, and as many keys as the parsed event has', () => {
     for (const line of lines) {
-      const scan = scanObject(line, 0);
+      const scan = scanObject(utf8(line), 0);
       const members = new Map<string, Span>();
-      assert.equal(scan.end, valueEnd(line, 0, members));
+      assert.equal(scan.end, valueEnd(utf8(line), 0, members));
       assert.deepEqual(scan.annotations, members.get('annotations'));
       assert.equal(scan.keys, countKeys(JSON.parse(line)));
       assert.equal(scan.multiline, false);
@@ -75,18 +77,18 @@ describe('scanObject', () => {
 
   it('counts a key spelt with an escape as the duplicate it is', () => {
     const text = '{"a":{"b":1,"\\u0062":2}}';
-    const scan = scanObject(text, 0);
+    const scan = scanObject(utf8(text), 0);
     assert.notEqual(countKeys(JSON.parse(text)), scan.keys);
   });
 
   it('finds annotations however the key is escaped, and only among the object\'s own members', () => {
     const text = '{"a":{"annotations":{}},"annot\\u0061tions":{"k":"v"}}';
-    const span = scanObject(text, 0).annotations!;
-    assert.deepEqual(JSON.parse(text.slice(span.start, span.end)), { k: 'v' });
+    const span = scanObject(utf8(text), 0).annotations!;
+    assert.deepEqual(JSON.parse(utf8(text).subarray(span.start, span.end).toString('utf8')), { k: 'v' });
   });
 
   it('reports line breaks between tokens', () => {
-    assert.equal(scanObject('{"a":\n1}', 0).multiline, true);
+    assert.equal(scanObject(utf8('{"a":\n1}'), 0).multiline, true);
   });
 
   it('leaves brackets of the wrong kind to the parse, which refuses every slice the scan then ends', () => {
@@ -122,7 +124,7 @@ describe('decodeBody after a fast scan fails', () => {
     Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true });
     try {
       assert.match(refusal(eventList([duplicate])), /^items\[0\] is not valid JSON: duplicate object key at character \d+$/);
-      assert.deepEqual([...decodeBody(eventList([lines[0]!])).items].map((item) => item.text), [lines[0]]);
+      assert.deepEqual([...decodeBody(eventList([lines[0]!])).items].map((item) => item.utf8.toString('utf8')), [lines[0]]);
     } finally {
       delete (Object.prototype as { polluted?: number }).polluted;
     }
@@ -131,8 +133,8 @@ describe('decodeBody after a fast scan fails', () => {
   it('keeps items that span lines decodable, compacted onto one line', () => {
     const spread = lines[0]!.replace('{', '{\n  ').replace(/,"/g, ',\n  "');
     const items = [...decodeBody(eventList([spread, lines[1]!])).items];
-    assert.equal(items[0]!.text, lines[0]);
-    assert.equal(items[1]!.text, lines[1]);
+    assert.equal(items[0]!.utf8.toString('utf8'), lines[0]);
+    assert.equal(items[1]!.utf8.toString('utf8'), lines[1]);
     assert.deepEqual(items[0]!.value, JSON.parse(lines[0]!));
   });
 
@@ -140,7 +142,7 @@ describe('decodeBody after a fast scan fails', () => {
     const items = [...decodeBody(eventList(lines)).items];
     items.forEach((item, index) => {
       const members = new Map<string, Span>();
-      valueEnd(lines[index]!, 0, members);
+      valueEnd(utf8(lines[index]!), 0, members);
       assert.deepEqual(item.members, members);
       assert.deepEqual(item.annotations, members.get('annotations'));
     });
