@@ -2,7 +2,10 @@ import { type LogRecord, recordKey } from '../record.ts';
 import { Annotation } from './annotations.ts';
 import type { DecodedItem } from './decode.ts';
 import type { Tier } from '../tiers/tier-rule.ts';
-import type { AuditApiVersion, AuditEvent } from './types.ts';
+import { type AuditApiVersion, type AuditEvent, Stage } from './types.ts';
+
+/** The stages as constants: a record keeps one of these rather than its own copy of the parsed string. */
+const STAGES: ReadonlyMap<string, string> = new Map(Object.values(Stage).map((stage) => [stage, stage]));
 
 /** The smallest record limit allowed: a skeleton of the longest identifiers validation lets through always fits. */
 export const MIN_RECORD_BYTES = 4096;
@@ -67,37 +70,48 @@ export function renderRecord(input: RenderInput): Rendered {
     ({ event: final, json, bytes } = truncate(event, input.maxRecordBytes));
     truncated = true;
   }
-  const record = new RenderedRecord(final.auditID, final.stage, eventTime(final) ?? input.receivedAt, json, bytes, input.apiVersion, input.cluster || undefined, input.tiers);
+  const record = new RenderedRecord(final.auditID, STAGES.get(final.stage) ?? final.stage, eventTime(final) ?? input.receivedAt, json, bytes, input.apiVersion, input.cluster || undefined, input.tiers);
   return { record, truncated, spoofed };
 }
 
 /**
  * A class, not a literal with a getter, which V8 builds far more slowly (once per event). It holds its line as bytes
- * where it can, a view of the received body: a string per record would hold the batch a second time.
+ * where it can, where they lie in the received body's memory: a string per record would hold the batch a second time,
+ * and a view object per record was a large share of what a large batch kept alive.
  */
 class RenderedRecord implements LogRecord {
   readonly key: string;
+  /** The JSON line as the relay serialised it, when it did. */
+  private readonly text: string | undefined;
+  /** Else the memory that holds the line's UTF-8 bytes, and where in it they lie. */
+  private readonly memory: ArrayBufferLike | undefined;
+  private readonly offset: number;
+  private readonly length: number;
 
   constructor(
     readonly auditID: string,
     readonly stage: string,
     readonly timestamp: number,
-    /** The JSON line, as the relay serialised it or as UTF-8 bytes. */
-    readonly line: string | Buffer,
+    line: string | Buffer,
     readonly bytes: number,
     readonly apiVersion: AuditApiVersion,
     readonly cluster: string | undefined,
     readonly tiers: readonly Tier[] | undefined,
   ) {
+    const text = typeof line === 'string';
+    this.text = text ? line : undefined;
+    this.memory = text ? undefined : line.buffer;
+    this.offset = text ? 0 : line.byteOffset;
+    this.length = text ? 0 : line.byteLength;
     this.key = recordKey(this);
   }
 
   get json(): string {
-    return typeof this.line === 'string' ? this.line : this.line.toString('utf8');
+    return this.text ?? this.utf8!.toString('utf8');
   }
 
   get utf8(): Buffer | undefined {
-    return typeof this.line === 'string' ? undefined : this.line;
+    return this.memory && Buffer.from(this.memory, this.offset, this.length);
   }
 
   get event(): AuditEvent {
