@@ -9,7 +9,7 @@ export { ConfigError, RelayError, RequestError, SinkError } from './errors.ts';
 export { batchLogLevel, batchTally, isAccepted, jsonAnswer } from './edge.ts';
 export { createPipeline, emptyCounts } from './pipeline.ts';
 export type { AcceptedHead, BatchCounts, ClientCertificateSubject, HeadDecision, Pipeline, PipelineOptions, ReceiveRequest, ReceiveResult } from './pipeline.ts';
-export { recordKey } from './record.ts';
+export { recordKey, recordWith } from './record.ts';
 export type { LogRecord } from './record.ts';
 export { AKS_AUDIT_COLUMNS, toAksAuditRow } from './sinks/aks-audit-row.ts';
 export type { AksAuditRow } from './sinks/aks-audit-row.ts';

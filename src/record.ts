@@ -4,7 +4,8 @@ import type { Tier } from './tiers/tier-rule.ts';
 
 /**
  * One audit event, rendered and ready for a sink. Produced once per event by the pipeline; sinks never re-render. The
- * pipeline's records read `json`, `utf8` and `event` through getters, which a spread (`{...record}`) does not copy.
+ * pipeline's records read `json`, `utf8` and `event` through getters, which a spread (`{...record}`) does not copy:
+ * change a field with {@link recordWith}.
  */
 export interface LogRecord {
   readonly auditID: string;
@@ -51,3 +52,10 @@ export interface LogRecord {
  * base64 digest took 81. Bytes and their JSON give the same digest (a string is hashed as UTF-8).
  */
 export const recordKey = (record: Pick<LogRecord, 'auditID' | 'stage' | 'json' | 'utf8'>): string => hash('sha1', record.utf8 ?? record.json, 'binary');
+
+/**
+ * The record with some of its fields changed, still reading `json`, `utf8` and `event` as the original does (a
+ * spread copy would have none of them).
+ */
+export const recordWith = (record: LogRecord, fields: Partial<Pick<LogRecord, 'timestamp' | 'cluster' | 'bytes' | 'tiers'>>): LogRecord =>
+  Object.assign(Object.create(Object.getPrototypeOf(record) as object) as LogRecord, record, fields);

@@ -117,6 +117,12 @@ class RenderedRecord implements LogRecord {
   get event(): AuditEvent {
     return JSON.parse(this.json) as AuditEvent;
   }
+
+  /** What `JSON.stringify` makes of the record: its fields and its `json`, not how it holds them. */
+  toJSON(): Omit<LogRecord, 'event' | 'utf8'> {
+    const { auditID, stage, timestamp, json, bytes, apiVersion, cluster, tiers, key } = this;
+    return { auditID, stage, timestamp, json, bytes, apiVersion, cluster, tiers, key };
+  }
 }
 
 /** stageTimestamp, else requestReceivedTimestamp, else v1beta1's timestamp, in ms; undefined when none parses. */

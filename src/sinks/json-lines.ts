@@ -117,12 +117,18 @@ export const LINE_PIECE_BYTES = 1024 * 1024;
  * copy when the stream or file takes them. A batch over LINE_PIECE_BYTES is encoded as it is written.
  */
 async function encodeLines(records: readonly LogRecord[], slices: Slices, shareBuffer: boolean): Promise<BatchLines> {
-  const bytes = records.reduce((total, record) => total + record.bytes + 1, 0);
+  // Checked before anything is written: a batch in pieces is encoded while the output takes it, inside a file's group.
+  let bytes = 0;
+  for (const [index, record] of records.entries()) {
+    const encoded = record.utf8?.length ?? Buffer.byteLength(record.json, 'utf8');
+    if (encoded !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${encoded}`);
+    bytes += encoded + 1;
+  }
   if (bytes > LINE_PIECE_BYTES) return { bytes, pieces: linePieces(records, slices, shareBuffer) };
   const lines = Buffer.allocUnsafe(bytes);
   let offset = 0;
-  for (const [index, record] of records.entries()) {
-    offset = encodeLine(lines, offset, record, index);
+  for (const record of records) {
+    offset = encodeLine(lines, offset, record);
     if (slices.due()) await slices.next();
   }
   return lines;
@@ -132,7 +138,7 @@ async function encodeLines(records: readonly LogRecord[], slices: Slices, shareB
 async function* linePieces(records: readonly LogRecord[], slices: Slices, shareBuffer: boolean): AsyncGenerator<Buffer> {
   let piece = Buffer.allocUnsafeSlow(LINE_PIECE_BYTES);
   let offset = 0;
-  for (const [index, record] of records.entries()) {
+  for (const record of records) {
     if (offset + record.bytes + 1 > piece.length && offset > 0) {
       yield piece.subarray(0, offset);
       if (!shareBuffer) piece = Buffer.allocUnsafeSlow(LINE_PIECE_BYTES);
@@ -141,10 +147,10 @@ async function* linePieces(records: readonly LogRecord[], slices: Slices, shareB
     // A record longer than a piece (MAX_EVENT_BYTES can allow it) is a piece of its own.
     if (record.bytes + 1 > piece.length) {
       const own = Buffer.allocUnsafe(record.bytes + 1);
-      encodeLine(own, 0, record, index);
+      encodeLine(own, 0, record);
       yield own;
     } else {
-      offset = encodeLine(piece, offset, record, index);
+      offset = encodeLine(piece, offset, record);
     }
     if (slices.due()) await slices.next();
   }
@@ -152,12 +158,10 @@ async function* linePieces(records: readonly LogRecord[], slices: Slices, shareB
 }
 
 /** Writes the record's line into `lines` at `offset` (copying its bytes where it holds them); returns the offset after it. */
-function encodeLine(lines: Buffer, offset: number, record: LogRecord, index: number): number {
+function encodeLine(lines: Buffer, offset: number, record: LogRecord): number {
   const { utf8 } = record;
-  let written: number;
-  if (utf8 === undefined) written = lines.write(record.json, offset, 'utf8');
-  else if ((written = utf8.length) === record.bytes) lines.set(utf8, offset);
-  if (written !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${written}`);
-  lines[offset + written] = 0x0a;
-  return offset + written + 1;
+  if (utf8 === undefined) lines.write(record.json, offset, 'utf8');
+  else lines.set(utf8, offset);
+  lines[offset + record.bytes] = 0x0a;
+  return offset + record.bytes + 1;
 }

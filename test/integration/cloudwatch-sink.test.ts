@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
-import { type LogRecord, recordKey } from '../../src/record.ts';
+import { type LogRecord, recordKey, recordWith } from '../../src/record.ts';
 import { packLowerBound } from '../../src/sinks/cloudwatch-pack.ts';
 import { createCloudWatchSink, type CloudWatchSinkOptions } from '../../src/sinks/cloudwatch.ts';
 import { withDeduplication } from '../../src/sinks/deduplicate.ts';
@@ -10,7 +10,7 @@ import type { Sink } from '../../src/sinks/sink.ts';
 import { readStream, standInClient } from '../support/cloudwatch-client.ts';
 import { type CloudWatchLogsStandIn, startCloudWatchLogsStandIn } from '../../tools/dev/cloudwatch-logs-standin.ts';
 import { fixtureLines, repeatedLines } from '../support/event-lists.ts';
-import { fixtureRecords, recordFromLine, sizedRecord, withFields } from '../support/records.ts';
+import { fixtureRecords, recordFromLine, sizedRecord } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 
 const HOUR = 3_600_000;
@@ -184,7 +184,7 @@ describe('cloudwatch logs sink over the real SDK', () => {
     // Recent timestamps in two days 25 h apart: each batch takes two calls, so a batch can fail after one of them was
     // stored, and its replay must recognise those events. No timestamp is old enough to be restamped.
     const day = 25 * 3_600_000;
-    const records = repeatedLines(1_001, fixtureLines()).map((line, i) => withFields(recordFromLine(line), { timestamp: Date.now() - (i % 2) * day - i }));
+    const records = repeatedLines(1_001, fixtureLines()).map((line, i) => recordWith(recordFromLine(line), { timestamp: Date.now() - (i % 2) * day - i }));
     const expected = uniqueByKey(records);
     // No retrying: every failed call fails the batch, so the whole-batch replays and the dedupe do the work.
     const { sink, read } = fresh({}, { retry: false });

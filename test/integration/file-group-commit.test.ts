@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
-import type { LogRecord } from '../../src/record.ts';
+import { type LogRecord, recordWith } from '../../src/record.ts';
 import { createFileSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
 import type { Sink } from '../../src/sinks/sink.ts';
-import { recordFromLine } from '../support/records.ts';
+import { linesOf, recordFromLine, recordsOfAbout } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
 import { cannotMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.ts';
@@ -68,7 +68,6 @@ async function turns(count = 50): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-const linesOf = (records: readonly LogRecord[]): string => records.map((record) => `${record.json}\n`).join('');
 
 describe('file output under concurrent batches (group commit)', () => {
   let dir = '';
@@ -158,7 +157,7 @@ describe('file output under concurrent batches (group commit)', () => {
     const path = join(dir, 'audit.log');
     sink = await createFileSink(path);
     const small = Array.from({ length: 3 }, () => syntheticEvents(20, 700).map(recordFromLine));
-    const large = syntheticEvents(Math.ceil((3.5 * LINE_PIECE_BYTES) / 700), 700).map(recordFromLine);
+    const large = recordsOfAbout(3.5 * LINE_PIECE_BYTES);
     const real = fileHandlePrototype.writev;
     const writes: number[] = [];
     fileHandlePrototype.writev = function (this: FileHandle, buffers: readonly NodeJS.ArrayBufferView[], position?: number) {
@@ -182,6 +181,27 @@ describe('file output under concurrent batches (group commit)', () => {
     assert.ok(writes.length >= 1 + 4, `${writes.length} writev calls: the first batch, then about 3.5 pieces`);
     assert.ok(Math.max(...writes.slice(1)) <= smallBytes + LINE_PIECE_BYTES, `the largest writev took ${Math.max(...writes.slice(1))} bytes`);
     assert.equal(readFileSync(path, 'utf8'), [small[0]!, small[1]!, large, small[2]!].map(linesOf).join(''));
+  });
+
+  it('refuses a large batch whose byte counts are wrong before it joins a group: the batches with it are stored', async () => {
+    const path = join(dir, 'audit.log');
+    sink = await createFileSink(path);
+    const small = Array.from({ length: 3 }, () => syntheticEvents(20, 700).map(recordFromLine));
+    const large = recordsOfAbout(1.5 * LINE_PIECE_BYTES);
+    const wrong = [...large.slice(0, -1), recordWith(large.at(-1)!, { bytes: large.at(-1)!.bytes - 1 })];
+    watch!.hold();
+    const first = sink.send(small[0]!, sendContext());
+    await waitFor(() => watch!.calls.length === 1);
+    const rest = [small[1]!, wrong, small[2]!].map((batch) => sink!.send(batch, sendContext()));
+    await turns();
+    watch!.release();
+    const outcomes = await Promise.allSettled([first, ...rest]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.match(((outcomes[2] as PromiseRejectedResult).reason as Error).message, /record \d+ of the batch says \d+ bytes but its JSON encodes to \d+/);
+    assert.equal(readFileSync(path, 'utf8'), [small[0]!, small[1]!, small[2]!].map(linesOf).join(''));
   });
 });
 
@@ -208,16 +228,26 @@ describe('a group that runs out of space', { skip }, () => {
       t.skip(disk!.failure);
       return;
     }
-    // Arrange: batches of ~100 KB and 350 KB free: A and B fit, then C, D and E (300 KB) are written as one group
-    // that runs out of space in D.
+    // Arrange: batches of ~100 KB but D, over a piece (~1.6 MB), and 1.5 MB free: A and B fit, then C, D and E are
+    // written as one group, C with D's first piece, which fit, then D's second piece, which runs out of space.
     const path = join(disk!.path, 'audit.log');
-    const filler = disk!.fillUntil(350 * 1024);
-    const [a, b, c, d, e] = Array.from({ length: 5 }, () => syntheticEvents(100, 1_000).map(recordFromLine)) as [LogRecord[], LogRecord[], LogRecord[], LogRecord[], LogRecord[]];
+    const filler = disk!.fillUntil(1_500 * 1024);
+    const [a, b, c, e] = Array.from({ length: 4 }, () => syntheticEvents(100, 1_000).map(recordFromLine)) as [LogRecord[], LogRecord[], LogRecord[], LogRecord[]];
+    const d = recordsOfAbout(1.5 * LINE_PIECE_BYTES);
+    const groupBytes = [c, d, e].reduce((total, batch) => total + Buffer.byteLength(linesOf(batch)), 0);
     sink = await createFileSink(path);
     watch = watchDatasync();
     assert.equal((await sink.send(a, sendContext())).written, 100);
 
     // Act: B's fdatasync is slow; C, D and E arrive meanwhile and wait for it.
+    const real = fileHandlePrototype.writev;
+    const written: number[] = [];
+    fileHandlePrototype.writev = async function (this: FileHandle, buffers: readonly NodeJS.ArrayBufferView[], position?: number) {
+      const result = await real.call(this, buffers, position);
+      written.push(result.bytesWritten);
+      return result;
+    } as FileHandle['writev'];
+    t.after(() => (fileHandlePrototype.writev = real));
     watch.hold();
     let bAnswered = false;
     const sentB = sink.send(b, sendContext()).then((result) => ((bAnswered = true), result));
@@ -228,13 +258,15 @@ describe('a group that runs out of space', { skip }, () => {
     watch.release();
     assert.equal((await sentB).written, 100);
     const outcomes = await Promise.allSettled(group);
+    fileHandlePrototype.writev = real;
+    assert.ok(written.slice(2).some((bytes) => bytes > Buffer.byteLength(linesOf(c))), `writes of the group: ${written.slice(2).join(', ')} bytes: one reached into D before the disk was full`);
 
     // Assert: all three fail, naming the group; only A and B are in the file.
     for (const outcome of outcomes) {
       assert.equal(outcome.status, 'rejected', 'every batch of the failed group is answered as a failure');
       const error = (outcome as PromiseRejectedResult).reason as Error;
       assert.ok(error instanceof SinkError);
-      assert.match(error.message, /ENOSPC on \S+audit\.log: no space left on the device \(\d+ bytes free on its filesystem, the 3 batches written together need 300300 bytes\).*; the file was cut back to where the 3 batches written together began, each of which fails$/);
+      assert.match(error.message, new RegExp(`ENOSPC on \\S+audit\\.log: no space left on the device \\(\\d+ bytes free on its filesystem, the 3 batches written together need ${groupBytes} bytes\\).*; the file was cut back to where the 3 batches written together began, each of which fails$`));
     }
     assert.equal(readFileSync(path, 'utf8'), linesOf(a) + linesOf(b), 'A and B intact, nothing of C, D or E');
 

@@ -7,7 +7,8 @@ import type { LogRecord } from '../../src/record.ts';
 import { generatedEvents } from './apiserver-webhook.ts';
 import { fixtureLines } from './event-lists.ts';
 import { projectedPartition, type TableParameters } from './partition-projection.ts';
-import { recordFromLine, withFields } from './records.ts';
+import { recordWith } from '../../src/record.ts';
+import { recordFromLine } from './records.ts';
 import type { Template } from './serverless.ts';
 import { only, type Statement } from './template.ts';
 
@@ -52,7 +53,7 @@ export function assertTlsOnly(template: Template, bucketId: string): void {
 
 /** Records of recent events (within the last hour), as the relay stamps them for `cluster`. */
 export function recentRecords(cluster: string, count = 20): LogRecord[] {
-  return generatedEvents(fixtureLines(), count, 3_600_000).map((line) => withFields(recordFromLine(line), { cluster }));
+  return generatedEvents(fixtureLines(), count, 3_600_000).map((line) => recordWith(recordFromLine(line), { cluster }));
 }
 
 /**
@@ -69,7 +70,7 @@ export async function assertProjectionFindsArchive(parameters: TableParameters, 
   }
   const [cluster] = archive.clusters;
   assert.equal(projectedPartition(parameters, await uri(recentRecords('not-listed'))), undefined, 'a cluster outside CLUSTERS is not projected');
-  const expired = recentRecords(cluster!).map((record) => withFields(record, { timestamp: record.timestamp - (archive.expiryDays + 2) * 86_400_000 }));
+  const expired = recentRecords(cluster!).map((record) => recordWith(record, { timestamp: record.timestamp - (archive.expiryDays + 2) * 86_400_000 }));
   assert.equal(projectedPartition(parameters, await uri(expired)), undefined, 'a batch older than ARCHIVE_EXPIRY_DAYS is not projected');
   assert.equal(projectedPartition(parameters, await uri(recentRecords(cluster!), `other/${archive.prefix}`)), undefined, 'another prefix is not the table');
 }

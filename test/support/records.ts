@@ -7,6 +7,7 @@ import { renderRecord } from '../../src/audit/render.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { validateEvent } from '../../src/audit/validate.ts';
 import type { LogRecord } from '../../src/record.ts';
+import { syntheticEvents } from './synthetic-events.ts';
 
 /** The project's own fixture events: hand-written, except v1-large.jsonl (test/fixtures/generate-large.ts). */
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/events/', import.meta.url));
@@ -49,15 +50,14 @@ export function renderLine(line: string, context: LineContext = {}): LogRecord {
   return renderRecord({ item, event, apiVersion, redacted: [], cluster: context.cluster, maxRecordBytes: Infinity, receivedAt }).record;
 }
 
-/**
- * The record with some of its fields changed, still one of the pipeline's records: `{...record}` would lose the
- * getters (`json`, `utf8`, `event`) that read the fields it keeps.
- */
-export const withFields = (record: LogRecord, fields: Partial<Pick<LogRecord, 'timestamp' | 'cluster' | 'bytes'>>): LogRecord =>
-  Object.assign(Object.create(Object.getPrototypeOf(record) as object) as LogRecord, record, fields);
-
 /** The record for one event JSON line received alone, now, from no particular cluster. */
 export const recordFromLine = (line: string): LogRecord => renderLine(line);
+
+/** Distinct records of 700-byte events, about `bytes` in all: a batch as large as a test needs. */
+export const recordsOfAbout = (bytes: number): LogRecord[] => syntheticEvents(Math.ceil(bytes / 700), 700).map(recordFromLine);
+
+/** The records as a JSON-lines output holds them. */
+export const linesOf = (records: readonly Pick<LogRecord, 'json'>[]): string => records.map((record) => `${record.json}\n`).join('');
 
 /** Every event line of every *.jsonl file in `dir` (default: the project's fixtures). */
 export function fixtureRecords(dir = FIXTURES_DIR): LogRecord[] {

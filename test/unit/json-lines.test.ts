@@ -6,9 +6,9 @@ import { PassThrough, type Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
 import { createStreamSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
-import { fixtureRecords, recordFromLine, withFields } from '../support/records.ts';
+import { recordWith } from '../../src/record.ts';
+import { fixtureRecords, linesOf, recordsOfAbout } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
-import { syntheticEvents } from '../support/synthetic-events.ts';
 
 const records = fixtureRecords().slice(0, 50);
 
@@ -30,9 +30,8 @@ function chunkSizes(stream: Writable): number[] {
   return sizes;
 }
 
-/** Distinct records of about 3.5 pieces: a batch the sink must write in several. */
-const largeBatch = () => syntheticEvents(Math.ceil((3.5 * LINE_PIECE_BYTES) / 700), 700).map(recordFromLine);
-const linesOf = (batch: readonly { json: string }[]): string => batch.map((record) => `${record.json}\n`).join('');
+/** About 3.5 pieces: a batch the sink must write in several. */
+const largeBatch = () => recordsOfAbout(3.5 * LINE_PIECE_BYTES);
 
 describe('JSON-lines stream sink', () => {
   it('writes each record as its JSON and a newline, multi-byte characters included', async () => {
@@ -46,15 +45,19 @@ describe('JSON-lines stream sink', () => {
     assert.equal(text(), wide.map((record) => `${record.json}\n`).join(''));
   });
 
-  it('refuses a batch whose byte counts do not match its JSON, writing nothing', async () => {
-    const wrong = [records[0]!, withFields(records[1]!, { bytes: records[1]!.bytes - 1 })];
-    const { stream, text } = collecting();
-    await assert.rejects(createStreamSink(stream).send(wrong, sendContext()), (error: unknown) => {
-      assert.ok(error instanceof SinkError);
-      assert.match(error.message, /^writing 2 events to stdout failed \(record 1 of the batch says \d+ bytes but its JSON encodes to \d+\)$/);
-      return true;
-    });
-    assert.equal(text(), '');
+  it('refuses a batch whose byte counts do not match its JSON, writing nothing, also a batch written in pieces', async () => {
+    const large = largeBatch();
+    for (const batch of [records.slice(0, 2), large]) {
+      // The last record's count is wrong: a batch in pieces would have written the others before reaching it.
+      const wrong = [...batch.slice(0, -1), recordWith(batch.at(-1)!, { bytes: batch.at(-1)!.bytes - 1 })];
+      const { stream, text } = collecting();
+      await assert.rejects(createStreamSink(stream).send(wrong, sendContext()), (error: unknown) => {
+        assert.ok(error instanceof SinkError);
+        assert.match(error.message, new RegExp(`^writing ${wrong.length} events to stdout failed \\(record ${wrong.length - 1} of the batch says \\d+ bytes but its JSON encodes to \\d+\\)$`));
+        return true;
+      });
+      assert.equal(text(), '');
+    }
   });
 
   it('writes a batch over LINE_PIECE_BYTES to a stream over a file descriptor in pieces of at most that size, every line whole and in order', async () => {

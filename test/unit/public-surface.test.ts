@@ -51,6 +51,7 @@ test('the exported names', () => {
     'readTierBindings',
     'readTierRouting',
     'recordKey',
+    'recordWith',
     'toAksAuditRow',
     'withDeduplication',
     'withRetry',
