@@ -4,6 +4,7 @@ import {
   type ArrayElements,
   compactJson,
   countKeys,
+  indexOfByte,
   JsonScanError,
   type ObjectScan,
   parseSpan,
@@ -34,8 +35,6 @@ export interface DecodedItem {
    * (then a copy with the whitespace outside strings removed).
    */
   readonly utf8: Buffer;
-  /** UTF-8 length of the item: `utf8.length`. */
-  readonly bytes: number;
   /** Spans of the item's own members within `utf8`, by key (for items from the fast scan, found on first use). */
   readonly members: ReadonlyMap<string, Span>;
   /** Span of the item's own `annotations` member within `utf8`, when it has one. */
@@ -272,7 +271,7 @@ function item(bytes: Buffer, label: string, span: Span, members: Map<string, Spa
     valueEnd(utf8, 0, itemMembers);
   }
   const annotations = itemMembers.get('annotations');
-  return { label, utf8, bytes: utf8.length, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
+  return { label, utf8, members: itemMembers, value, listApiVersion, ...(annotations ? { annotations } : {}) };
 }
 
 /** An item from a fast scan; duplicate keys show as fewer parsed keys. */
@@ -299,10 +298,6 @@ class ScannedItem implements DecodedItem {
     readonly annotations: Span | undefined,
   ) {}
 
-  get bytes(): number {
-    return this.utf8.length;
-  }
-
   get members(): ReadonlyMap<string, Span> {
     if (this.#members === undefined) {
       this.#members = new Map();
@@ -321,6 +316,6 @@ function readString(bytes: Buffer, members: ReadonlyMap<string, Span>, key: stri
 
 function newlinesBetween(bytes: Buffer, from: number, to: number): number {
   let count = 0;
-  for (let i = from; i < to; i++) if (bytes[i] === 0x0a) count++;
+  for (let i = indexOfByte.call(bytes, 0x0a, from); i >= 0 && i < to; i = indexOfByte.call(bytes, 0x0a, i + 1)) count++;
   return count;
 }

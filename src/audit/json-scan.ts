@@ -41,7 +41,7 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 
 /** The typed array's own indexOf (a memchr-like builtin); Buffer's override goes through a slower binding. */
-const indexOfByte = Uint8Array.prototype.indexOf;
+export const indexOfByte = Uint8Array.prototype.indexOf;
 /** Bytes of a string looked at one by one before searching the rest for its quote: most strings are shorter. */
 const SHORT_STRING_BYTES = 32;
 

@@ -68,8 +68,8 @@ export async function measureSample(batches: readonly EventBatch[], options: { c
     dropped += result.counts.filtered;
     for (const item of decodeBody(body).items) {
       events++;
-      bytes += item.bytes;
-      nativeBytes += billedBytes(platform, new ReceivedEvent(item.utf8.toString('utf8'), item.bytes, item.value as AuditEvent, item.listApiVersion), overhead);
+      bytes += item.utf8.length;
+      nativeBytes += billedBytes(platform, new ReceivedEvent(item.utf8.toString('utf8'), item.utf8.length, item.value as AuditEvent, item.listApiVersion), overhead);
     }
   }
   return {
