@@ -298,7 +298,7 @@ nowhere.close();
  * Frees a chunk's memory now that its bytes are copied into the body. Node's HTTP parser gives every chunk of a body
  * memory of its own (64 KB each), otherwise freed only when the garbage collector next runs, and the allocator keeps
  * the pages after: a ~6 MB body's chunks stayed resident through its batch's peak. Detaching the chunk's ArrayBuffer
- * frees it at once: `transfer(0)` where the runtime has it (Node 22, as the image and the Lambda run), else a
+ * frees it at once: `transfer(0)` where the runtime has it (Node 22, as the image runs), else a
  * transfer into a closed port, which drops the message (Node 20). Only a chunk that is the whole of its memory.
  */
 function release(chunk: Buffer): void {

@@ -26,7 +26,7 @@ export class OutputWriteError extends RelayError {
  */
 export type BatchLines = Buffer | LinePieces;
 
-export interface LinePieces {
+interface LinePieces {
   /** The bytes of all the pieces. */
   readonly bytes: number;
   readonly pieces: AsyncIterable<Buffer>;
