@@ -60,6 +60,7 @@ export function withRetry(sink: Sink, options: RetryOptions = {}): Sink {
     async send(records, context): Promise<SinkResult> {
       let pending = records;
       const stored: LogRecord[] = [];
+      let slowestMs = 0;
       for (let attempt = 0; ; attempt++) {
         const started = now();
         try {
@@ -71,8 +72,10 @@ export function withRetry(sink: Sink, options: RetryOptions = {}): Sink {
           const storedNow = new Set(error.stored);
           pending = pending.filter((record) => !storedNow.has(record));
           const wait = Math.max(backoffMs(attempt, random), error.retryAfterMs ?? 0);
-          const tookMs = now() - started;
-          if (!error.retryable || context.signal.aborted || now() + wait + tookMs > context.deadline) throw withStored(error, stored, pending.length);
+          // The slowest attempt so far, not the last: an attempt's time varies with the client's own retries and
+          // their jitter, and one that outlasts the deadline is answered as a timeout instead of with its cause.
+          slowestMs = Math.max(slowestMs, now() - started);
+          if (!error.retryable || context.signal.aborted || now() + wait + slowestMs > context.deadline) throw withStored(error, stored, pending.length);
           try {
             await sleep(wait, context.signal);
           } catch {
