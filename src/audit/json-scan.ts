@@ -176,17 +176,31 @@ export function valueEnd(bytes: Buffer, offset: number, members?: Map<string, Sp
  * found when the element is used.
  */
 export class ArrayElements {
-  #starts = new Float64Array(64);
-  #ends = new Float64Array(64);
-  #keys = new Float64Array(64);
-  /** The annotations member's span relative to the element's start, or -1 where it has none. */
-  #annotationStarts = new Float64Array(64);
-  #annotationEnds = new Float64Array(64);
+  #starts: Offsets;
+  #ends: Offsets;
+  #keys: Offsets;
+  /** The annotations member's span relative to the element's start, its start plus one (0 where it has none). */
+  #annotationStarts: Offsets;
+  #annotationEnds: Offsets;
   #multiline = new Uint8Array(64);
   length = 0;
 
-  /** Whether the elements were scanned the fast way, with keys counted and annotations found. */
-  constructor(readonly scanned: boolean) {}
+  /**
+   * `scanned`: whether the elements were scanned the fast way, with keys counted and annotations found. Offsets into a
+   * body under 4 GiB are kept as 32-bit integers, which V8 reads back as small integers: read from 64-bit floats they
+   * made the scanner's optimised code deoptimise once per process.
+   */
+  constructor(
+    readonly scanned: boolean,
+    bodyBytes: number,
+  ) {
+    const offsets = (): Offsets => (bodyBytes < 2 ** 32 - 1 ? new Uint32Array(64) : new Float64Array(64));
+    this.#starts = offsets();
+    this.#ends = offsets();
+    this.#keys = offsets();
+    this.#annotationStarts = offsets();
+    this.#annotationEnds = offsets();
+  }
 
   push(start: number, end: number, scan?: ObjectScan): void {
     if (this.length === this.#starts.length) this.#grow();
@@ -195,8 +209,8 @@ export class ArrayElements {
     this.#ends[index] = end;
     if (!scan) return;
     this.#keys[index] = scan.keys;
-    this.#annotationStarts[index] = scan.annotations?.start ?? -1;
-    this.#annotationEnds[index] = scan.annotations?.end ?? -1;
+    this.#annotationStarts[index] = scan.annotations ? scan.annotations.start + 1 : 0;
+    this.#annotationEnds[index] = scan.annotations?.end ?? 0;
     this.#multiline[index] = scan.multiline ? 1 : 0;
   }
 
@@ -211,12 +225,12 @@ export class ArrayElements {
       end: this.#ends[index]!,
       keys: this.#keys[index]!,
       multiline: this.#multiline[index] === 1,
-      ...(start >= 0 ? { annotations: { start, end: this.#annotationEnds[index]! } } : {}),
+      ...(start > 0 ? { annotations: { start: start - 1, end: this.#annotationEnds[index]! } } : {}),
     };
   }
 
   #grow(): void {
-    const grown = <T extends Float64Array | Uint8Array>(array: T): T => {
+    const grown = <T extends Offsets | Uint8Array>(array: T): T => {
       const larger = new (array.constructor as new (length: number) => T)(array.length * 2);
       larger.set(array);
       return larger;
@@ -229,6 +243,8 @@ export class ArrayElements {
     this.#multiline = grown(this.#multiline);
   }
 }
+
+type Offsets = Uint32Array | Float64Array;
 
 /** What {@link scanDocument} found. */
 export interface DocumentScan {
@@ -248,7 +264,7 @@ export interface DocumentScan {
  */
 export function* scanDocument(bytes: Buffer, start: number, fast: boolean, arrayKey: string): Steps<DocumentScan> {
   const members = new Map<string, Span>();
-  let elements = new ArrayElements(fast);
+  let elements = new ArrayElements(fast, bytes.length);
   let i = skipWhitespace(bytes, start + 1);
   if (bytes[i] === CLOSE_BRACE) return { end: i + 1, members, elements };
   for (;;) {
@@ -275,7 +291,7 @@ export function* scanDocument(bytes: Buffer, start: number, fast: boolean, array
 }
 
 function* scanElements(bytes: Buffer, open: number, fast: boolean, arrayKey: string): Steps<{ end: number; elements: ArrayElements }> {
-  const elements = new ArrayElements(fast);
+  const elements = new ArrayElements(fast, bytes.length);
   let i = skipWhitespace(bytes, open + 1);
   if (bytes[i] === CLOSE_BRACKET) return { end: i + 1, elements };
   for (;;) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decodeBody } from '../../src/audit/decode.ts';
-import { countKeys, JsonScanError, scanObject, type Span, valueEnd } from '../../src/audit/json-scan.ts';
+import { ArrayElements, countKeys, JsonScanError, scanObject, type Span, valueEnd } from '../../src/audit/json-scan.ts';
 import { RequestError } from '../../src/errors.ts';
 import { fixtureFiles } from '../support/records.ts';
 
@@ -95,6 +95,24 @@ describe('scanObject', () => {
     for (const text of ['{"a":[1}]', '{"a":{"b":1]}', '{"a":[}', '{]']) {
       assert.ok(thorough(text) instanceof JsonScanError, text);
       assert.equal(fast(text), undefined, text);
+    }
+  });
+});
+
+describe('ArrayElements', () => {
+  it('gives back every span and scan pushed, as 32-bit offsets and, for a body of 4 GiB or more, as wider ones', () => {
+    for (const base of [0, 2 ** 32 + 7]) {
+      const elements = new ArrayElements(true, base + 1_000_000);
+      const pushed = Array.from({ length: 200 }, (_, i) => ({
+        start: base + i * 100,
+        scan: { end: base + i * 100 + 90, keys: i, multiline: i % 3 === 0, ...(i % 2 === 0 ? { annotations: { start: i % 4, end: 80 } } : {}) },
+      }));
+      for (const { start, scan } of pushed) elements.push(start, scan.end, scan);
+      assert.equal(elements.length, pushed.length);
+      pushed.forEach(({ start, scan }, i) => {
+        assert.deepEqual(elements.span(i), { start, end: scan.end });
+        assert.deepEqual(elements.scan(i), scan);
+      });
     }
   });
 });
