@@ -47,7 +47,7 @@ export interface RetryOptions {
 /**
  * The sink, sending again the records a retryable SinkError says were not stored, with jittered backoff (or the
  * wait the destination asked for), for as long as the batch's deadline allows. Another attempt starts only if it
- * can finish in time (its wait plus as long as the last attempt took), so the error reported is the destination's,
+ * can finish in time (its wait plus as long as the slowest attempt so far took), so the error reported is the destination's,
  * not a timeout. This is the one place any sink retries.
  */
 export function withRetry(sink: Sink, options: RetryOptions = {}): Sink {

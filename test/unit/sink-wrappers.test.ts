@@ -165,6 +165,24 @@ describe('withRetry', () => {
     assert.ok(elapsed < 2_000, `took ${elapsed} ms`);
   });
 
+  it('judges whether another attempt fits by the slowest attempt so far, not the last', async () => {
+    // On a clock of the test's: the attempts take 200, 10 and 10 ms; the deadline is at 405. After the second, the
+    // last attempt's 10 ms would fit, the slowest one's 200 would not.
+    let time = 0;
+    const destination = scripted(Array.from({ length: 3 }, () => ({ storeFirst: 0, options: { retryable: true } })));
+    const durations = [200, 10, 10];
+    const timed: Sink = {
+      ...destination,
+      send: (batch, context) => {
+        time += durations[destination.calls]!;
+        return destination.send(batch, context);
+      },
+    };
+    const sink = withRetry(timed, { now: () => time, random: () => 0 });
+    await assert.rejects(sink.send(records, { signal: new AbortController().signal, deadline: 405 }), (error: unknown) => error instanceof SinkError && error.message === 'scripted failure 2');
+    assert.equal(destination.calls, 2);
+  });
+
   it('through withDeduplication: a batch that ran out of time is completed by the retried batch, each record stored once', async () => {
     const destination = scripted([
       { storeFirst: 4, options: { retryable: true, retryAfterMs: 5_000 } },
