@@ -1,12 +1,14 @@
-// The Lambda handler bundled as serverless.yml's custom.esbuild bundles it (minified, node22, ES module builds first,
-// ESM split into chunks with a require shim, source maps without sources), and what of it every cold start loads.
-// Shared by the bundle benchmark and the test that keeps the cold start's code small.
+// The Lambda handler bundled with serverless.yml's own custom.esbuild settings (read from it, so a change there is what
+// the benchmark measures and the test checks), and what of it every cold start loads. Shared by the bundle benchmark
+// and the test that keeps the cold start's code small.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { parse } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-export const LAMBDA_ENTRY = join(ROOT, 'functions/aws/receive.ts');
+const ENTRY = 'functions/aws/receive.ts';
 
 export interface LambdaBundleOptions {
   readonly outdir: string;
@@ -15,23 +17,21 @@ export interface LambdaBundleOptions {
   readonly sourcemap: boolean;
 }
 
+/** serverless.yml's custom.esbuild as esbuild's options; serverless-esbuild's own keys become esbuild's or are left out. */
+function serverlessEsbuildOptions(): BuildOptions {
+  const serverless = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
+  const { exclude: _exclude, outputWorkFolder: _outputWorkFolder, outputFileExtension, ...options } = serverless.custom.esbuild;
+  return { ...options, outExtension: { '.js': String(outputFileExtension ?? '.js') } };
+}
+
 /** Builds the handler into `outdir` (its entry is `receive.mjs`) and returns esbuild's metafile. */
 export async function buildLambdaBundle(options: LambdaBundleOptions): Promise<Metafile> {
   const { metafile } = await build({
-    entryPoints: [LAMBDA_ENTRY],
+    ...serverlessEsbuildOptions(),
+    entryPoints: [join(ROOT, ENTRY)],
     outdir: options.outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    minify: true,
-    splitting: true,
-    mainFields: ['module', 'main'],
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     external: [...(options.external ?? [])],
     sourcemap: options.sourcemap,
-    sourcesContent: false,
     metafile: true,
     logLevel: 'error',
   });
@@ -41,8 +41,8 @@ export async function buildLambdaBundle(options: LambdaBundleOptions): Promise<M
 /** The entry and every chunk reachable from it through static imports: what every cold start loads. */
 export function staticOutputs(metafile: Metafile): Metafile['outputs'][string][] {
   const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((path) => outputs[path]!.entryPoint?.endsWith('functions/aws/receive.ts'));
-  if (!entry) throw new Error('the metafile names no output for functions/aws/receive.ts');
+  const entry = Object.keys(outputs).find((path) => outputs[path]!.entryPoint?.endsWith(ENTRY));
+  if (!entry) throw new Error(`the metafile names no output for ${ENTRY}`);
   const reached = new Set<string>();
   const pending = [entry];
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
