@@ -2,8 +2,8 @@
 // revision and from this checkout side by side (with the naive receiver for scale) in the serve benchmark's
 // interleaved rounds, and prints this checkout's figures over the revision's, per round; with `--output` both relays
 // write to a regular file (`--output FILE`) instead of stdout. The revision is exported with `git archive` into a
-// scratch directory that shares this checkout's node_modules and is compiled there (bin/ runs dist/); the checkout's
-// dist/ must be current (`npm run build`).
+// scratch directory that shares this checkout's node_modules and is compiled there (bin/ runs dist/); the checkout is
+// compiled again too.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,8 +26,13 @@ try {
   mkdirSync(before);
   execFileSync('sh', ['-c', `git archive ${commit} | tar -x -C "${before}"`], { cwd: ROOT });
   symlinkSync(join(ROOT, 'node_modules'), join(before, 'node_modules'));
-  // bin/ starts the compiled build, which git does not hold: compile the revision as `npm run build` would.
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: before, stdio: 'inherit', timeout: 300_000 });
+  // bin/ starts the compiled build, which git does not hold: both sides are compiled as `npm run build` would, so
+  // neither runs a dist/ older than its sources.
+  const compile = (root: string): void => {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit', timeout: 300_000 });
+  };
+  compile(before);
+  compile(ROOT);
   const output = join(scratch, 'output');
   mkdirSync(output);
 
