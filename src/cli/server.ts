@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { MessagePort } from 'node:worker_threads';
 import { clientCertificateSubject } from '../client-certificate-subject.ts';
 import { batchLogLevel, batchTally, bodyTooLargeMessage, jsonAnswer } from '../edge.ts';
 import { InflightBudget } from '../inflight-budget.ts';
@@ -290,9 +291,8 @@ function readBody(
   });
 }
 
-/** A port nothing listens on: what is transferred into it is dropped, and its memory freed. */
-const nowhere = new MessageChannel().port1;
-nowhere.close();
+/** A closed port, made on Node 20's first chunk: what is transferred into it is dropped, and its memory freed. */
+let nowhere: MessagePort | undefined;
 
 /**
  * Frees a chunk's memory now that its bytes are copied into the body. Node's HTTP parser gives every chunk of a body
@@ -305,7 +305,13 @@ function release(chunk: Buffer): void {
   const memory = chunk.buffer;
   if (chunk.byteOffset !== 0 || memory.byteLength !== chunk.byteLength || !(memory instanceof ArrayBuffer)) return;
   if ('transfer' in memory) (memory as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
-  else nowhere.postMessage(null, [memory]);
+  else {
+    if (!nowhere) {
+      nowhere = new MessageChannel().port1;
+      nowhere.close();
+    }
+    nowhere.postMessage(null, [memory]);
+  }
 }
 
 const tooLarge = (maxBodyBytes: number): Answer => jsonAnswer(413, bodyTooLargeMessage(maxBodyBytes, '--max-body-bytes'));

@@ -4,7 +4,7 @@
  * promise settles with the outcome of the commit that covered it, never earlier: all of a group succeed, or all of
  * it fail with the same error. Commits never overlap, and a group's items are handed over in arrival order.
  */
-export interface GroupCommit<T> {
+interface GroupCommit<T> {
   /**
    * Commits `item` with whatever else is waiting; resolves once that commit has completed. An item whose `signal`
    * aborts while it waits is left out of its group and rejected with the signal's reason (the caller has given up,
