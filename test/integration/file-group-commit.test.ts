@@ -12,7 +12,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
 import { type LogRecord, recordWith } from '../../src/record.ts';
 import { createFileSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
-import type { Sink } from '../../src/sinks/sink.ts';
+import type { Sink, SinkResult } from '../../src/sinks/sink.ts';
 import { linesOf, recordFromLine, recordsOfAbout } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
@@ -84,6 +84,17 @@ describe('file output under concurrent batches (group commit)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Sends `first`, holds its fdatasync while `rest` arrive (so they wait and form the next group), then lets it go. */
+  async function groupAfter(first: readonly LogRecord[], rest: readonly (readonly LogRecord[])[]): Promise<PromiseSettledResult<SinkResult>[]> {
+    watch!.hold();
+    const sent = [sink!.send(first, sendContext())];
+    await waitFor(() => watch!.calls.length === 1);
+    sent.push(...rest.map((batch) => sink!.send(batch, sendContext())));
+    await turns();
+    watch!.release();
+    return Promise.allSettled(sent);
+  }
+
   it('writes the batches that arrive during an fdatasync with one fdatasync, and answers each only after the one covering it', async () => {
     const path = join(dir, 'audit.log');
     sink = await createFileSink(path);
@@ -137,14 +148,8 @@ describe('file output under concurrent batches (group commit)', () => {
       return real.call(this, prefix, position);
     } as FileHandle['writev'];
     try {
-      watch!.hold();
-      const first = sink.send(batches[0]!, sendContext());
-      await waitFor(() => watch!.calls.length === 1);
-      const rest = batches.slice(1).map((batch) => sink!.send(batch, sendContext()));
-      await turns();
-      watch!.release();
-      const results = await Promise.all([first, ...rest]);
-      assert.deepEqual(results.map((result) => result.written), [20, 20, 20, 20]);
+      const outcomes = await groupAfter(batches[0]!, batches.slice(1));
+      assert.deepEqual(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.written : outcome.reason)), [20, 20, 20, 20]);
     } finally {
       fileHandlePrototype.writev = real;
     }
@@ -165,14 +170,9 @@ describe('file output under concurrent batches (group commit)', () => {
       return real.call(this, buffers, position);
     } as FileHandle['writev'];
     try {
-      watch!.hold();
-      const first = sink.send(small[0]!, sendContext());
-      await waitFor(() => watch!.calls.length === 1);
-      // The group after it: a small batch, the large one, a small one.
-      const rest = [small[1]!, large, small[2]!].map((batch) => sink!.send(batch, sendContext()));
-      await turns();
-      watch!.release();
-      await Promise.all([first, ...rest]);
+      // The group after the first: a small batch, the large one, a small one.
+      const outcomes = await groupAfter(small[0]!, [small[1]!, large, small[2]!]);
+      assert.deepEqual(outcomes.map((outcome) => outcome.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
     } finally {
       fileHandlePrototype.writev = real;
     }
@@ -189,13 +189,7 @@ describe('file output under concurrent batches (group commit)', () => {
     const small = Array.from({ length: 3 }, () => syntheticEvents(20, 700).map(recordFromLine));
     const large = recordsOfAbout(1.5 * LINE_PIECE_BYTES);
     const wrong = [...large.slice(0, -1), recordWith(large.at(-1)!, { bytes: large.at(-1)!.bytes - 1 })];
-    watch!.hold();
-    const first = sink.send(small[0]!, sendContext());
-    await waitFor(() => watch!.calls.length === 1);
-    const rest = [small[1]!, wrong, small[2]!].map((batch) => sink!.send(batch, sendContext()));
-    await turns();
-    watch!.release();
-    const outcomes = await Promise.allSettled([first, ...rest]);
+    const outcomes = await groupAfter(small[0]!, [small[1]!, wrong, small[2]!]);
     assert.deepEqual(
       outcomes.map((outcome) => outcome.status),
       ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
