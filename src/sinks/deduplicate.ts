@@ -43,7 +43,9 @@ export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY
 
   /** Waits out other sends of the same records, then picks the records not stored and marks them in flight. */
   async function admit(records: readonly LogRecord[], signal: AbortSignal, slices: Slices) {
-    for (let sends = await sendsOf(records, slices); sends.size > 0; sends = await sendsOf(records, slices)) {
+    // Once: under the gate no other send can take these keys meanwhile, and those waited for remove theirs first.
+    const sends = await sendsOf(records, slices);
+    if (sends.size > 0) {
       try {
         await Promise.race([Promise.all(sends), aborted(signal)]);
       } catch (error) {
