@@ -122,18 +122,22 @@ export async function openAppendOutput(path: string, log: OutputLog): Promise<Ap
         throw await describeFailure(error, path, kind, groupNeeds(batches.length, bytes), `nothing of ${batches.length === 1 ? 'the batch' : 'these batches'} was written`);
       }
     }
-    const { size } = await file.stat();
+    const progress = { written: 0 };
     try {
-      await writeBatches(file, batches);
+      await writeBatches(file, batches, progress);
       await file.datasync();
     } catch (error) {
-      // Every batch before this group was answered only after its own fdatasync, and `size` was read after it: the
-      // cut-back takes this group's bytes and nothing acknowledged.
+      // Cut back by the bytes this group's writes took, from the size after them: a stat only when a group fails, not
+      // one before every group on the way to its answers. Every batch before this group was answered only after its
+      // own fdatasync: the cut-back takes this group's bytes and nothing acknowledged.
       tailChecked = false;
-      const cutBack = await file.truncate(size).then(
-        () => true,
-        () => false,
-      );
+      const cutBack = await file
+        .stat()
+        .then(({ size }) => file.truncate(Math.max(0, size - progress.written)))
+        .then(
+          () => true,
+          () => false,
+        );
       const began = batches.length === 1 ? 'the batch began' : `the ${batches.length} batches written together began, each of which fails`;
       const after = cutBack
         ? `the file was cut back to where ${began}`
@@ -169,7 +173,7 @@ function kindOf(stats: { isFile(): boolean; isFIFO(): boolean; isCharacterDevice
  * Writes the batches in order: whole buffers gathered into one `writev`, a batch in pieces one piece at a time (with
  * whatever was gathered before it), since each piece is valid only until the next is taken.
  */
-async function writeBatches(file: FileHandle, batches: readonly BatchLines[]): Promise<void> {
+async function writeBatches(file: FileHandle, batches: readonly BatchLines[], progress?: WriteProgress): Promise<void> {
   let gathered: Buffer[] = [];
   for (const lines of batches) {
     if (Buffer.isBuffer(lines)) {
@@ -177,22 +181,28 @@ async function writeBatches(file: FileHandle, batches: readonly BatchLines[]): P
       continue;
     }
     for await (const piece of lines.pieces) {
-      await writeAll(file, [...gathered, piece]);
+      await writeAll(file, [...gathered, piece], progress);
       gathered = [];
     }
   }
-  await writeAll(file, gathered);
+  await writeAll(file, gathered, progress);
+}
+
+/** The bytes the writes so far have taken, counted as each `writev` returns. */
+interface WriteProgress {
+  written: number;
 }
 
 /**
  * Writes every byte of `buffers`, in order, with as few `writev` calls as the kernel allows: a write may take fewer
  * bytes than asked (a filling disk, a signal) without failing, and the next call then reports why (ENOSPC).
  */
-async function writeAll(file: FileHandle, buffers: readonly Buffer[]): Promise<void> {
+async function writeAll(file: FileHandle, buffers: readonly Buffer[], progress?: WriteProgress): Promise<void> {
   let rest = buffers.filter((buffer) => buffer.length > 0);
   while (rest.length > 0) {
     const { bytesWritten } = await file.writev(rest);
     if (bytesWritten <= 0) throw Object.assign(new Error('the write took no bytes'), { code: 'EIO' });
+    if (progress) progress.written += bytesWritten;
     rest = unwritten(rest, bytesWritten);
   }
 }
