@@ -132,8 +132,52 @@ export function eventTime(event: AuditEvent): number | undefined {
 
 function parsedTime(field: unknown): number | undefined {
   if (typeof field !== 'string') return undefined;
-  const time = Date.parse(field);
+  const time = apiServerTime(field) ?? Date.parse(field);
   return Number.isNaN(time) ? undefined : time;
+}
+
+/** Character codes of `0` and `9`. */
+const ZERO = 0x30;
+const NINE = 0x39;
+
+/**
+ * The time of a timestamp as the API server writes it (Go's RFC 3339 in UTC, `2026-12-02T10:37:30.123456Z`, with or
+ * without a fraction), in ms, exactly as Date.parse reads it (a day past the month's end rolls over, the fraction is
+ * cut to ms); undefined for any other spelling or field out of range, which the caller hands to Date.parse. Date.parse
+ * took 2.5% of serve's CPU on Metadata events, nearly all of it on this one format.
+ */
+export function apiServerTime(text: string): number | undefined {
+  const length = text.length;
+  if (length < 20 || length > 30 || text.charCodeAt(length - 1) !== 0x5a /* Z */) return undefined;
+  if (text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || text.charCodeAt(10) !== 0x54 || text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  // Years below 100 would be read by Date.UTC as 19xx; hour 24 and leap seconds are Date.parse's to judge.
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  let ms = 0;
+  if (length > 20) {
+    // `.` and one to nine digits before the Z.
+    const fraction = length - 22;
+    if (text.charCodeAt(19) !== 0x2e || fraction < 0 || fraction > 8) return undefined;
+    if (digits(text, 20, fraction + 1) < 0) return undefined;
+    ms = digits(text, 20, Math.min(3, fraction + 1)) * (fraction === 0 ? 100 : fraction === 1 ? 10 : 1);
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/** The number written by `count` decimal digits at `start`; -1 when any is not a digit. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const code = text.charCodeAt(i);
+    if (code < ZERO || code > NINE) return -1;
+    value = value * 10 + (code - ZERO);
+  }
+  return value;
 }
 
 /** Adds annotations to the received bytes without touching anything else. */

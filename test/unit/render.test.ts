@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Annotation } from '../../src/audit/annotations.ts';
 import { decodeBody } from '../../src/audit/decode.ts';
-import { eventTime, MIN_RECORD_BYTES, type Rendered, renderRecord } from '../../src/audit/render.ts';
+import { apiServerTime, eventTime, MIN_RECORD_BYTES, type Rendered, renderRecord } from '../../src/audit/render.ts';
 import type { AuditEvent } from '../../src/audit/types.ts';
 import { MAX_IDENTIFIER_LENGTH, validateEvent } from '../../src/audit/validate.ts';
 import { fixtureFiles } from '../support/records.ts';
@@ -244,5 +244,35 @@ describe('the record time', () => {
     assert.equal(time({ stageTimestamp: 'not a time', requestReceivedTimestamp: received }), Date.parse(received));
     assert.equal(time({}), RECEIVED_AT);
     assert.equal(eventTime({ auditID: 'a', stage: 's' } as AuditEvent), undefined);
+  });
+
+  it("reads the API server's timestamps without Date.parse, to the same ms, and leaves every other spelling to it", () => {
+    const timestamps = lines.flatMap((line) => {
+      const event = JSON.parse(line) as AuditEvent;
+      return [event.stageTimestamp, event.requestReceivedTimestamp, event.timestamp].filter((time): time is string => typeof time === 'string');
+    });
+    assert.ok(timestamps.length > 100);
+    for (const text of timestamps) assert.equal(apiServerTime(text), Date.parse(text), text);
+    // Near misses of the format, each checked against Date.parse: taken (and then equal) or left to it.
+    const number = (min: number, max: number, width: number) => fc.integer({ min, max }).map((n) => String(n).padStart(width, '0'));
+    const fraction = fc.oneof(fc.constant(''), fc.array(fc.constantFrom(...'0123456789'), { maxLength: 11 }).map((d) => `.${d.join('')}`));
+    const nearMiss = fc
+      .tuple(number(0, 9999, 4), fc.constantFrom('-', '-', '/'), number(0, 13, 2), fc.constant('-'), number(0, 32, 2), fc.constantFrom('T', 'T', 't', ' '), number(0, 25, 2), fc.constant(':'), number(0, 61, 2), fc.constant(':'), number(0, 61, 2), fraction, fc.constantFrom('Z', 'Z', 'z', '+00:00', ''))
+      .map((parts) => parts.join(''));
+    let fast = 0;
+    fc.assert(
+      fc.property(nearMiss, (text) => {
+        const time = apiServerTime(text);
+        if (time === undefined) return;
+        fast++;
+        assert.equal(time, Date.parse(text), text);
+      }),
+      { numRuns: 3000 },
+    );
+    assert.ok(fast > 100, `only ${fast} of 3000 took the fast way`);
+    const taken = ['2026-04-31T23:59:59.999999Z', '2026-02-29T00:00:00Z', '1970-01-01T00:00:00.5Z', '2026-12-02T10:37:30.123456789Z'];
+    for (const text of taken) assert.equal(apiServerTime(text), Date.parse(text), text);
+    const leftToDateParse = ['2026-01-01T24:00:00Z', '2026-01-01T23:59:60Z', '0099-01-01T00:00:00Z', '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00+00:00', '2026-13-01T00:00:00Z', '2026-01-01T00:00:00.1234567890Z'];
+    for (const text of leftToDateParse) assert.equal(apiServerTime(text), undefined, text);
   });
 });
