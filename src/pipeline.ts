@@ -164,19 +164,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
 
     const slices = createSlices();
-    const { count, items } = await decodeBodyInSlices(body, slices);
+    const { count, eachItem } = await decodeBodyInSlices(body, slices);
     counts.received = count;
     const receivedAt = now();
     const records: LogRecord[] = [];
     // One item at a time, so only one parsed event is alive; the sink gets nothing until every item has passed, so a
     // 400 leaves nothing written.
-    for await (const item of items) {
+    await eachItem((item) => {
       const { event, apiVersion } = validateEvent(item);
       counts.apiVersions[apiVersion] = (counts.apiVersions[apiVersion] ?? 0) + 1;
       if (event.annotations?.[Annotation.Canary] === 'true') counts.canaries++;
       if (shouldDrop(event, config.dropRules)) {
         counts.filtered++;
-        continue;
+        return;
       }
       // Routing matches metadata only (verb, user, object, response code), which redaction and truncation keep.
       const tiers = options.routing && destinations(options.routing, event);
@@ -187,7 +187,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (spoofed) counts.spoofed++;
       counts.bytes += record.bytes;
       records.push(record);
-    }
+    });
     return records;
   }
 

@@ -96,9 +96,13 @@ export function decodeBody(body: Uint8Array | string): DecodedBody {
   return fast ? { ...decoded, items: withoutPauses(orThoroughly(bytes, decoded.items)) } : decoded;
 }
 
-/** decodeBody's items as they are reached, with the event loop free between slices of the work. */
+/** decodeBody's items handed over as they are reached, with the event loop free between slices of the work. */
 export interface DecodedBodyInSlices extends Omit<DecodedBody, 'items'> {
-  readonly items: AsyncIterable<DecodedItem>;
+  /**
+   * Calls `visit` with each item in order, pausing between slices; rejects with the first broken item's RequestError,
+   * or with what `visit` throws. A callback rather than an async iterator: a promise per item was 1% of serve's CPU.
+   */
+  eachItem(visit: (item: DecodedItem) => void): Promise<void>;
 }
 
 /**
@@ -107,7 +111,8 @@ export interface DecodedBodyInSlices extends Omit<DecodedBody, 'items'> {
  */
 export async function decodeBodyInSlices(body: Uint8Array | string, slices: Slices): Promise<DecodedBodyInSlices> {
   const { bytes, decoded, fast } = await runInSlices(decodeSteps(body), slices);
-  return { ...decoded, items: inSlices(fast ? orThoroughly(bytes, decoded.items) : decoded.items, slices) };
+  const { items, ...rest } = decoded;
+  return { ...rest, eachItem: (visit) => visitInSlices(fast ? orThoroughly(bytes, items) : items, slices, visit) };
 }
 
 function* decodeSteps(body: Uint8Array | string): Steps<{ bytes: Buffer; decoded: DecodedBody; fast: boolean }> {
@@ -145,9 +150,9 @@ function* withoutPauses(items: Iterable<DecodedItem | typeof PAUSE>): Generator<
   for (const item of items) if (item !== PAUSE) yield item;
 }
 
-async function* inSlices(items: Iterable<DecodedItem | typeof PAUSE>, slices: Slices): AsyncGenerator<DecodedItem> {
+async function visitInSlices(items: Iterable<DecodedItem | typeof PAUSE>, slices: Slices, visit: (item: DecodedItem) => void): Promise<void> {
   for (const item of items) {
-    if (item !== PAUSE) yield item;
+    if (item !== PAUSE) visit(item);
     if (slices.due()) await slices.next();
   }
 }
