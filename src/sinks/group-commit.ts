@@ -1,8 +1,8 @@
 /**
  * Group commit: items that arrive while a commit is in flight wait, and are then committed together by ONE call of
- * `commit`, so concurrent batches share one write and one fdatasync instead of queueing for one each. Every item's
- * promise settles with the outcome of the commit that covered it, never earlier: all of a group succeed, or all of
- * it fail with the same error. Commits never overlap, and a group's items are handed over in arrival order.
+ * `commit`, so concurrent batches share one durable write instead of queueing for one each. Every item's promise
+ * settles with the outcome of the commit that covered it, never earlier: all of a group succeed, or all of it fail
+ * with the same error. Commits never overlap, and a group's items are handed over in arrival order.
  */
 interface GroupCommit<T> {
   /**

@@ -50,9 +50,9 @@ export function createStreamSink(stream: Writable, options: JsonLinesOptions = {
 }
 
 /**
- * Appends lines to `path`: a regular file is fsynced after each group of batches written together and cut back when
- * a group fails, so it holds only whole lines of whole batches; a pipe, FIFO or character device takes the write as
- * the store (docs/delivery.md).
+ * Appends lines to `path`: a regular file is written with O_DSYNC (durable when each write returns), batches that
+ * arrive together in one write, and cut back when a group fails, so it holds only whole lines of whole batches; a
+ * pipe, FIFO or character device takes the write as the store (docs/delivery.md).
  */
 export async function createFileSink(path: string, options: JsonLinesOptions = {}): Promise<Sink> {
   const output = await openAppendOutput(path, options.log ?? (() => {}));

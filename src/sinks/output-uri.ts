@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 export type OutputSpec =
   /** `-`: JSON lines on stdout. */
   | { readonly kind: 'stdout' }
-  /** A path or `file:///path`: JSON lines appended to the file, fsynced per batch. */
+  /** A path or `file:///path`: JSON lines appended to the file, synced to disk (O_DSYNC) per batch. */
   | { readonly kind: 'file'; readonly path: string }
   /** `cloudwatch://<log group>`: one log event per audit event, EKS's layout. */
   | { readonly kind: 'cloudwatch'; readonly logGroupName: string }

@@ -1,9 +1,9 @@
-// The file sink on a real file under concurrent batches: batches that arrive while a write and fdatasync are in
-// flight are written together and made durable by one fdatasync; none is answered before the fdatasync that covers
-// its bytes has completed; a group that fails (a real tmpfs filling mid-group) fails every batch of it and is cut
-// back to where it began, leaving the batches answered before it intact.
+// The file sink on a real file under concurrent batches: the file is opened O_DSYNC (as the kernel reports it), so a
+// write is durable when it returns; batches that arrive while a write is in flight are written together by the next
+// one; none is answered before the write that covers its bytes has returned; a group that fails (a real tmpfs filling
+// mid-group) fails every batch of it and is cut back to where it began, leaving the batches answered before it intact.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,29 +24,42 @@ const probe = await open(fileURLToPath(import.meta.url), 'r');
 const fileHandlePrototype = Object.getPrototypeOf(probe) as FileHandle;
 await probe.close();
 
-/** A completed or running fdatasync: the file's size when it was called, i.e. the bytes it makes durable. */
-interface Datasync {
-  readonly covers: number;
+/** A write that returned or is returning: whether its descriptor is O_DSYNC, and the file's size after it. */
+interface Write {
+  /** The descriptor was opened O_DSYNC, so the write's bytes were durable when it returned. */
+  dsync: boolean;
+  /** The file's size after the write: what is durable once it has returned. */
+  covers: number;
   done: boolean;
 }
 
+/** The flags a descriptor of this process was opened with, as the kernel reports them. */
+function openFlags(fd: number): number {
+  const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+  assert.ok(flags, `no flags in /proc/self/fdinfo/${fd}`);
+  return Number.parseInt(flags, 8);
+}
+
 /**
- * Watches every real fdatasync of a FileHandle and can hold its completion (as a slow disk would): each call reads
- * the file's size, runs the real fdatasync, then waits while held.
+ * Watches every real writev of a FileHandle and can hold its return (as a slow disk would): each call runs the real
+ * writev, reads the descriptor's flags and the file's size, then waits while held.
  */
-function watchDatasync() {
+function watchWrites() {
   const prototype = fileHandlePrototype;
-  const real = prototype.datasync;
-  const calls: Datasync[] = [];
+  const real = prototype.writev;
+  const calls: Write[] = [];
   let release: (() => void) | undefined;
   let gate: Promise<void> | undefined;
-  prototype.datasync = async function (this: FileHandle) {
-    const call: Datasync = { covers: (await this.stat()).size, done: false };
+  prototype.writev = async function (this: FileHandle, buffers: readonly NodeJS.ArrayBufferView[], position?: number) {
+    const call: Write = { dsync: false, covers: -1, done: false };
     calls.push(call);
-    await real.call(this);
+    const result = await real.call(this, buffers, position);
+    call.dsync = (openFlags(this.fd) & constants.O_DSYNC) !== 0;
+    call.covers = (await this.stat()).size;
     await gate;
     call.done = true;
-  };
+    return result;
+  } as FileHandle['writev'];
   return {
     calls,
     hold() {
@@ -58,7 +71,7 @@ function watchDatasync() {
     },
     restore() {
       this.release();
-      prototype.datasync = real;
+      prototype.writev = real;
     },
   };
 }
@@ -72,10 +85,10 @@ async function turns(count = 50): Promise<void> {
 describe('file output under concurrent batches (group commit)', () => {
   let dir = '';
   let sink: Sink | undefined;
-  let watch: ReturnType<typeof watchDatasync> | undefined;
+  let watch: ReturnType<typeof watchWrites> | undefined;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'relay-group-commit-'));
-    watch = watchDatasync();
+    watch = watchWrites();
   });
   afterEach(async () => {
     watch?.restore();
@@ -84,7 +97,7 @@ describe('file output under concurrent batches (group commit)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Sends `first`, holds its fdatasync while `rest` arrive (so they wait and form the next group), then lets it go. */
+  /** Sends `first`, holds its write while `rest` arrive (so they wait and form the next group), then lets it go. */
   async function groupAfter(first: readonly LogRecord[], rest: readonly (readonly LogRecord[])[]): Promise<PromiseSettledResult<SinkResult>[]> {
     watch!.hold();
     const sent = [sink!.send(first, sendContext())];
@@ -95,36 +108,37 @@ describe('file output under concurrent batches (group commit)', () => {
     return Promise.allSettled(sent);
   }
 
-  it('writes the batches that arrive during an fdatasync with one fdatasync, and answers each only after the one covering it', async () => {
+  it('writes the batches that arrive during a write with one O_DSYNC write, and answers each only after the one covering it has returned', async () => {
     const path = join(dir, 'audit.log');
     sink = await createFileSink(path);
     const batches = Array.from({ length: 8 }, () => syntheticEvents(20, 700).map(recordFromLine));
-    const answeredBeforeItsDatasync: number[] = [];
+    const answeredBeforeItsWrite: number[] = [];
     const answered = new Set<number>();
     const send = (index: number) =>
       sink!.send(batches[index]!, sendContext()).then((result) => {
-        // At the moment of the answer: the batch is in the file, within what a completed fdatasync made durable.
+        // At the moment of the answer: the batch is in the file, within what a returned write made durable.
         const end = readFileSync(path, 'utf8').indexOf(linesOf(batches[index]!)) + Buffer.byteLength(linesOf(batches[index]!));
-        if (!watch!.calls.some((call) => call.done && call.covers >= end)) answeredBeforeItsDatasync.push(index);
+        if (!watch!.calls.some((call) => call.done && call.covers >= end)) answeredBeforeItsWrite.push(index);
         answered.add(index);
         return result;
       });
 
-    // Act: the first batch's fdatasync is slow; seven more arrive meanwhile.
+    // Act: the first batch's write is slow; seven more arrive meanwhile.
     watch!.hold();
     const first = send(0);
     await waitFor(() => watch!.calls.length === 1);
     const rest = batches.slice(1).map((_, index) => send(index + 1));
     await turns();
-    assert.equal(watch!.calls.length, 1, 'the seven wait for the fdatasync in flight');
-    assert.equal(answered.size, 0, 'nothing is answered while the fdatasync covering it runs');
+    assert.equal(watch!.calls.length, 1, 'the seven wait for the write in flight');
+    assert.equal(answered.size, 0, 'nothing is answered while the write covering it runs');
     watch!.release();
     const results = await Promise.all([first, ...rest]);
 
     // Assert
-    assert.deepEqual(answeredBeforeItsDatasync, []);
+    assert.deepEqual(answeredBeforeItsWrite, []);
     assert.deepEqual(results.map((result) => result.written), batches.map(() => 20));
-    assert.equal(watch!.calls.length, 2, 'one fdatasync for the first batch, one for the seven written together');
+    assert.equal(watch!.calls.length, 2, 'one write for the first batch, one for the seven written together');
+    assert.deepEqual(watch!.calls.map((call) => call.dsync), [true, true], 'the file is open O_DSYNC: each write is durable when it returns');
     assert.equal(readFileSync(path, 'utf8'), batches.map(linesOf).join(''), 'each batch whole, its lines in order, batches in arrival order');
   });
 
@@ -153,12 +167,11 @@ describe('file output under concurrent batches (group commit)', () => {
     } finally {
       fileHandlePrototype.writev = real;
     }
-    assert.equal(watch!.calls.length, 2, 'the three that waited were one group');
     assert.ok(writevs > batches.length, `${writevs} writev calls: each took part of what it was given`);
     assert.equal(readFileSync(path, 'utf8'), batches.map(linesOf).join(''));
   });
 
-  it('writes a batch over LINE_PIECE_BYTES piece by piece within its group, after the batches gathered before it, with the one fdatasync', async () => {
+  it('writes a batch over LINE_PIECE_BYTES piece by piece within its group, its first piece with the batches gathered before it', async () => {
     const path = join(dir, 'audit.log');
     sink = await createFileSink(path);
     const small = Array.from({ length: 3 }, () => syntheticEvents(20, 700).map(recordFromLine));
@@ -177,7 +190,7 @@ describe('file output under concurrent batches (group commit)', () => {
       fileHandlePrototype.writev = real;
     }
     const smallBytes = Buffer.byteLength(linesOf(small[1]!));
-    assert.equal(watch!.calls.length, 2, 'the three that waited were one group, made durable by one fdatasync');
+    assert.ok(writes[1]! > smallBytes + LINE_PIECE_BYTES / 2, `the group's first writev took ${writes[1]} bytes: the small batch and the large one's first piece`);
     assert.ok(writes.length >= 1 + 4, `${writes.length} writev calls: the first batch, then about 3.5 pieces`);
     assert.ok(Math.max(...writes.slice(1)) <= smallBytes + LINE_PIECE_BYTES, `the largest writev took ${Math.max(...writes.slice(1))} bytes`);
     assert.equal(readFileSync(path, 'utf8'), [small[0]!, small[1]!, large, small[2]!].map(linesOf).join(''));
@@ -204,7 +217,7 @@ if (skip) console.log(`# skipping the full-disk group test: ${skip}`);
 
 describe('a group that runs out of space', { skip }, () => {
   let disk: Tmpfs | undefined;
-  let watch: ReturnType<typeof watchDatasync> | undefined;
+  let watch: ReturnType<typeof watchWrites> | undefined;
   let sink: Sink | undefined;
   before(() => {
     disk = mountTmpfs('relay-group-full-', '4m');
@@ -230,10 +243,10 @@ describe('a group that runs out of space', { skip }, () => {
     const d = recordsOfAbout(1.5 * LINE_PIECE_BYTES);
     const groupBytes = [c, d, e].reduce((total, batch) => total + Buffer.byteLength(linesOf(batch)), 0);
     sink = await createFileSink(path);
-    watch = watchDatasync();
+    watch = watchWrites();
     assert.equal((await sink.send(a, sendContext())).written, 100);
 
-    // Act: B's fdatasync is slow; C, D and E arrive meanwhile and wait for it.
+    // Act: B's write is slow; C, D and E arrive meanwhile and wait for it.
     const real = fileHandlePrototype.writev;
     const written: number[] = [];
     fileHandlePrototype.writev = async function (this: FileHandle, buffers: readonly NodeJS.ArrayBufferView[], position?: number) {
@@ -248,7 +261,7 @@ describe('a group that runs out of space', { skip }, () => {
     await waitFor(() => watch!.calls.length === 2);
     const group = [c, d, e].map((records) => sink!.send(records, sendContext()));
     await turns();
-    assert.equal(bAnswered, false, 'B is not answered before its fdatasync completes');
+    assert.equal(bAnswered, false, 'B is not answered before its write returns');
     watch.release();
     assert.equal((await sentB).written, 100);
     const outcomes = await Promise.allSettled(group);
