@@ -16,6 +16,7 @@ import {
   valueEnd,
 } from './json-scan.ts';
 import { runAtOnce, runInSlices, type Slices, type Steps } from '../slices.ts';
+import { objectScanner } from './simd-object-scan.ts';
 import { AuditApiVersion } from './types.ts';
 
 /** How the body was shaped: the webhook's EventList, one Event, or JSON lines (one Event per line, as in audit.log). */
@@ -180,7 +181,8 @@ function* decodeBytes(bytes: Buffer, fast: boolean): Steps<DecodedBody> {
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const { end, members, elements } = yield* scanDocument(bytes, start, fast, 'items');
+  const objects = fast ? objectScanner(bytes) : undefined;
+  const { end, members, elements } = yield* scanDocument(bytes, start, objects && ((offset) => objects.scan(offset)), 'items');
   const next = skipWhitespace(bytes, end);
   const kind = readString(bytes, members, 'kind');
   if (next < bytes.length) {

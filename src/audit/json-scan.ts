@@ -259,12 +259,13 @@ export interface DocumentScan {
 /**
  * Walks the top-level object that opens at `start` member by member, checking keys and separators, and the array
  * member named `arrayKey` element by element, pausing after each element, so that a broken element is named
- * (`items[3]`, in {@link JsonScanError.element}). `fast`: elements are scanned with {@link scanObject}, whose caller
- * must check their keys by count after parsing; otherwise with {@link valueEnd}, which names the first problem exactly.
+ * (`items[3]`, in {@link JsonScanError.element}). With `scanObjectAt` (the fast way: {@link scanObject} on `bytes`, or
+ * what returns the same), elements are scanned with it, and the caller must check their keys by count after parsing;
+ * otherwise with {@link valueEnd}, which names the first problem exactly.
  */
-export function* scanDocument(bytes: Buffer, start: number, fast: boolean, arrayKey: string): Steps<DocumentScan> {
+export function* scanDocument(bytes: Buffer, start: number, scanObjectAt: ((offset: number) => ObjectScan) | undefined, arrayKey: string): Steps<DocumentScan> {
   const members = new Map<string, Span>();
-  let elements = new ArrayElements(fast, bytes.length);
+  let elements = new ArrayElements(scanObjectAt !== undefined, bytes.length);
   let i = skipWhitespace(bytes, start + 1);
   if (bytes[i] === CLOSE_BRACE) return { end: i + 1, members, elements };
   for (;;) {
@@ -277,7 +278,7 @@ export function* scanDocument(bytes: Buffer, start: number, fast: boolean, array
     const valueStart = skipWhitespace(bytes, i + 1);
     let end: number;
     if (key === arrayKey && bytes[valueStart] === OPEN_BRACKET) {
-      ({ end, elements } = yield* scanElements(bytes, valueStart, fast, arrayKey));
+      ({ end, elements } = yield* scanElements(bytes, valueStart, scanObjectAt, arrayKey));
     } else {
       end = valueEnd(bytes, valueStart);
     }
@@ -290,15 +291,15 @@ export function* scanDocument(bytes: Buffer, start: number, fast: boolean, array
   }
 }
 
-function* scanElements(bytes: Buffer, open: number, fast: boolean, arrayKey: string): Steps<{ end: number; elements: ArrayElements }> {
-  const elements = new ArrayElements(fast, bytes.length);
+function* scanElements(bytes: Buffer, open: number, scanObjectAt: ((offset: number) => ObjectScan) | undefined, arrayKey: string): Steps<{ end: number; elements: ArrayElements }> {
+  const elements = new ArrayElements(scanObjectAt !== undefined, bytes.length);
   let i = skipWhitespace(bytes, open + 1);
   if (bytes[i] === CLOSE_BRACKET) return { end: i + 1, elements };
   for (;;) {
     const start = i;
     let end: number;
-    if (fast) {
-      const scan = scanObject(bytes, start);
+    if (scanObjectAt) {
+      const scan = scanObjectAt(start);
       end = scan.end;
       elements.push(start, end, scan);
     } else {
