@@ -19,7 +19,8 @@ export interface LambdaBundleOptions {
 
 /** serverless.yml's custom.esbuild as esbuild's options; serverless-esbuild's own keys become esbuild's or are left out. */
 function serverlessEsbuildOptions(): BuildOptions {
-  const serverless = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
+  // Only custom.esbuild is read: the resources' CloudFormation tags (!Sub) would each print an unresolved-tag warning.
+  const serverless = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } };
   const { exclude: _exclude, outputWorkFolder: _outputWorkFolder, outputFileExtension, ...options } = serverless.custom.esbuild;
   return { ...options, outExtension: { '.js': String(outputFileExtension ?? '.js') } };
 }
