@@ -9,13 +9,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { startSsmStandIn } from '../test/support/ssm-standin.ts';
 import { startCloudWatchLogsStandIn } from '../tools/dev/cloudwatch-logs-standin.ts';
-import { buildLambdaBundle, staticOutputs } from '../tools/lambda-bundle.ts';
+import { buildLambdaBundle, entryOutput, staticOutputs } from '../tools/lambda-bundle.ts';
 import { median, quantile, ratio } from './harness.ts';
 import { benchPipeline, postRequest } from './pipeline.ts';
 import { eventListBody, Mix } from './inputs.ts';
@@ -120,7 +120,7 @@ async function bundle(variant: Variant, index: number): Promise<{ file: string; 
   const dir = join(OUT_DIR, String(index));
   mkdirSync(dir, { recursive: true });
   const metafile = await buildLambdaBundle({ outdir: dir, external: variant.external, sourcemap: variant.sourcemap });
-  return { file: join(dir, 'receive.mjs'), metafile };
+  return { file: resolve(entryOutput(metafile)), metafile };
 }
 
 const codeBytes = (metafile: Metafile): number =>

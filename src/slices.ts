@@ -8,6 +8,13 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 export const SLICE_MS = 4;
 
 /**
+ * For loops whose step is a fraction of a microsecond: how many steps pass between looks at the clock. Reading it
+ * for every record was 7% of the deduplication wrapper's profile, and a hundred records take well under a millisecond
+ * of a slice.
+ */
+export const SLICE_CHECK_RECORDS = 128;
+
+/**
  * Long synchronous work cut into slices of time with the event loop free between them, so that a 600,000-event batch
  * does not keep /healthz (and every other connection) waiting until it is done.
  */

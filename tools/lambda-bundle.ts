@@ -25,7 +25,7 @@ function serverlessEsbuildOptions(): BuildOptions {
   return { ...options, outExtension: { '.js': String(outputFileExtension ?? '.js') } };
 }
 
-/** Builds the handler into `outdir` (its entry is `receive.mjs`) and returns esbuild's metafile. */
+/** Builds the handler into `outdir` and returns esbuild's metafile (the entry's file: {@link entryOutput}). */
 export async function buildLambdaBundle(options: LambdaBundleOptions): Promise<Metafile> {
   const { metafile } = await build({
     ...serverlessEsbuildOptions(),
@@ -39,13 +39,18 @@ export async function buildLambdaBundle(options: LambdaBundleOptions): Promise<M
   return metafile;
 }
 
+/** The handler's own file, as esbuild names it (relative to the working directory): its name follows serverless.yml. */
+export function entryOutput(metafile: Metafile): string {
+  const entry = Object.keys(metafile.outputs).find((path) => metafile.outputs[path]!.entryPoint?.endsWith(ENTRY));
+  if (!entry) throw new Error(`the metafile names no output for ${ENTRY}`);
+  return entry;
+}
+
 /** The entry and every chunk reachable from it through static imports: what every cold start loads. */
 export function staticOutputs(metafile: Metafile): Metafile['outputs'][string][] {
   const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((path) => outputs[path]!.entryPoint?.endsWith(ENTRY));
-  if (!entry) throw new Error(`the metafile names no output for ${ENTRY}`);
   const reached = new Set<string>();
-  const pending = [entry];
+  const pending = [entryOutput(metafile)];
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
     if (reached.has(path)) continue;
     reached.add(path);

@@ -1,4 +1,4 @@
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { RequestError } from '../errors.ts';
 import {
   type ArrayElements,
@@ -76,7 +76,7 @@ function* checkedBytes(body: Uint8Array): Steps<Buffer> {
     // row is not UTF-8, and the chunk that then starts with one is refused.
     for (let back = 0; back < 3 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80; back++) end--;
     const chunk = bytes.subarray(start, end);
-    if (!isAscii(chunk) && !isUtf8(chunk)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
+    if (!isUtf8(chunk)) throw new RequestError(400, 'body is not valid UTF-8; send the audit events as UTF-8 JSON');
     start = end;
     yield;
   }
@@ -181,8 +181,7 @@ function* decodeBytes(bytes: Buffer, fast: boolean): Steps<DecodedBody> {
     throw new RequestError(400, `body is ${what}; expected an EventList object ({"kind":"EventList",...})`);
   }
 
-  const objects = fast ? objectScanner(bytes) : undefined;
-  const { end, members, elements } = yield* scanDocument(bytes, start, objects && ((offset) => objects.scan(offset)), 'items');
+  const { end, members, elements } = yield* scanDocument(bytes, start, fast ? objectScanner(bytes).scan : undefined, 'items');
   const next = skipWhitespace(bytes, end);
   const kind = readString(bytes, members, 'kind');
   if (next < bytes.length) {

@@ -265,9 +265,11 @@ export interface DocumentScan {
  */
 export function* scanDocument(bytes: Buffer, start: number, scanObjectAt: ((offset: number) => ObjectScan) | undefined, arrayKey: string): Steps<DocumentScan> {
   const members = new Map<string, Span>();
-  let elements = new ArrayElements(scanObjectAt !== undefined, bytes.length);
+  let elements: ArrayElements | undefined;
+  // Empty elements only for a document without the array: scanElements makes its own.
+  const found = (end: number): DocumentScan => ({ end, members, elements: elements ?? new ArrayElements(scanObjectAt !== undefined, bytes.length) });
   let i = skipWhitespace(bytes, start + 1);
-  if (bytes[i] === CLOSE_BRACE) return { end: i + 1, members, elements };
+  if (bytes[i] === CLOSE_BRACE) return found(i + 1);
   for (;;) {
     if (bytes[i] !== QUOTE) throw new JsonScanError('expected an object key', i);
     const keyEnd = stringEnd(bytes, i);
@@ -285,7 +287,7 @@ export function* scanDocument(bytes: Buffer, start: number, scanObjectAt: ((offs
     members.set(key, { start: valueStart, end });
     i = skipWhitespace(bytes, end);
     const separator = bytes[i];
-    if (separator === CLOSE_BRACE) return { end: i + 1, members, elements };
+    if (separator === CLOSE_BRACE) return found(i + 1);
     if (separator !== COMMA) throw separatorError(bytes, i, "expected ',' or '}' after a value");
     i = skipWhitespace(bytes, i + 1);
   }

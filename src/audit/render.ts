@@ -130,7 +130,8 @@ export function eventTime(event: AuditEvent): number | undefined {
   return parsedTime(event.stageTimestamp) ?? parsedTime(event.requestReceivedTimestamp) ?? parsedTime(event.timestamp);
 }
 
-function parsedTime(field: unknown): number | undefined {
+/** A timestamp field's time in ms: the API server's own spelling read directly, any other by Date.parse; undefined when none. */
+export function parsedTime(field: unknown): number | undefined {
   if (typeof field !== 'string') return undefined;
   const time = apiServerTime(field) ?? Date.parse(field);
   return Number.isNaN(time) ? undefined : time;

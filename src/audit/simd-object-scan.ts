@@ -8,8 +8,8 @@ import { SIMD_OBJECT_SCAN_WASM } from './simd-object-scan-wasm.ts';
  * goes to `scanObject`, which also gives every error.
  */
 export interface ObjectScanner {
-  /** What `scanObject(bytes, offset)` returns, or throws what it throws. */
-  scan(offset: number): ObjectScan;
+  /** What `scanObject(bytes, offset)` returns, or throws what it throws; a function of its own, to pass on as it is. */
+  readonly scan: (offset: number) => ObjectScan;
   /** How many objects the WebAssembly module scanned (the rest went to `scanObject`): for tests. */
   readonly simdScans: number;
 }
@@ -76,7 +76,7 @@ export function objectScanner(bytes: Buffer, windowBytes = Number.POSITIVE_INFIN
   };
   const run = (offset: number): number => simd.scanObject(WINDOW_START + offset - from, WINDOW_START + to - from);
   return {
-    scan(offset) {
+    scan: (offset) => {
       if (windowOwner !== id || offset < from || offset >= to) load(offset);
       let status = run(offset);
       // An object that runs past the window: once more from its start, unless the window already started there.

@@ -58,8 +58,8 @@ export async function measureSample(batches: readonly EventBatch[], options: { c
   let pipelineMs = 0;
   for (const batch of batches) {
     const { lines } = batch;
-    const body = eventListBody(batch);
-    const result = await pipeline.receive({ method: 'POST', path: '/', headers: {}, body: Buffer.from(body, 'utf8') });
+    const body = Buffer.from(eventListBody(batch), 'utf8');
+    const result = await pipeline.receive({ method: 'POST', path: '/', headers: {}, body });
     if (result.status !== 200) {
       const where = lines[0] === lines[1] ? `line ${lines[0]}` : `lines ${lines[0]}-${lines[1]} (items count from the first)`;
       throw new SampleError(`the pipeline refused the sample's ${where} with ${result.status}: ${result.message}`);

@@ -1,4 +1,5 @@
 import { Annotation } from '../audit/annotations.ts';
+import { parsedTime } from '../audit/render.ts';
 import type { AuditEvent } from '../audit/types.ts';
 import type { LogRecord } from '../record.ts';
 
@@ -124,7 +125,7 @@ export function toAksAuditRow(record: LogRecord): AksAuditRowResult {
  */
 function timeGenerated(record: LogRecord, event: AuditEvent): string {
   for (const value of [event.stageTimestamp, event.requestReceivedTimestamp]) {
-    if (typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value))) return value;
+    if (typeof value === 'string' && value.length <= 64 && parsedTime(value) !== undefined) return value;
   }
   return new Date(record.timestamp).toISOString();
 }

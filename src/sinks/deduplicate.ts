@@ -1,13 +1,8 @@
 import type { LogRecord } from '../record.ts';
-import { createSlices, type Slices } from '../slices.ts';
+import { createSlices, SLICE_CHECK_RECORDS, type Slices } from '../slices.ts';
 import { RecentKeys } from './recent-keys.ts';
 import { type Sink, SinkError, type SinkResult } from './sink.ts';
 
-/**
- * How many records pass between looks at the clock: reading it three times per record was 7% of the wrapper's profile,
- * and a hundred records take well under a millisecond of a 4 ms slice.
- */
-const SLICE_CHECK = 128;
 
 /** How many record keys each output remembers by default: a few hundred of the API server's 400-event batches. */
 export const DEFAULT_DEDUPE_CAPACITY = 100_000;
@@ -36,7 +31,7 @@ export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY
     for (let i = 0; i < records.length; i++) {
       const settled = inFlight.get(records[i]!.key);
       if (settled) sends.add(settled);
-      if (i % SLICE_CHECK === 0 && slices.due()) await slices.next();
+      if (i % SLICE_CHECK_RECORDS === 0 && slices.due()) await slices.next();
     }
     return sends;
   }
@@ -63,7 +58,7 @@ export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY
         fresh.push(record);
         inFlight.set(record.key, settled);
       }
-      if (i % SLICE_CHECK === 0 && slices.due()) await slices.next();
+      if (i % SLICE_CHECK_RECORDS === 0 && slices.due()) await slices.next();
     }
     return { fresh, settle };
   }
@@ -71,7 +66,7 @@ export function withDeduplication(sink: Sink, capacity = DEFAULT_DEDUPE_CAPACITY
   async function remember(records: readonly LogRecord[], slices: Slices): Promise<void> {
     for (let i = 0; i < records.length; i++) {
       stored.add(records[i]!.key);
-      if (i % SLICE_CHECK === 0 && slices.due()) await slices.next();
+      if (i % SLICE_CHECK_RECORDS === 0 && slices.due()) await slices.next();
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { SinkError } from '../errors.ts';
 import type { LogRecord } from '../record.ts';
-import { createSlices, type Slices } from '../slices.ts';
+import { createSlices, SLICE_CHECK_RECORDS, type Slices } from '../slices.ts';
 import { type BatchLines, openAppendOutput, OutputWriteError, type OutputLog } from './append-file.ts';
 import { type Sink, type SinkResult, storedAll } from './sink.ts';
 
@@ -117,28 +117,35 @@ export const LINE_PIECE_BYTES = 1024 * 1024;
  * copy when the stream or file takes them. A batch over LINE_PIECE_BYTES is encoded as it is written.
  */
 async function encodeLines(records: readonly LogRecord[], slices: Slices, shareBuffer: boolean): Promise<BatchLines> {
-  // Checked before anything is written: a batch in pieces is encoded while the output takes it, inside a file's group.
-  let bytes = 0;
-  for (const [index, record] of records.entries()) {
-    const encoded = record.utf8?.length ?? Buffer.byteLength(record.json, 'utf8');
-    if (encoded !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${encoded}`);
-    bytes += encoded + 1;
+  const bytes = records.reduce((total, record) => total + record.bytes + 1, 0);
+  if (bytes > LINE_PIECE_BYTES) {
+    // Checked before anything is written: a batch in pieces is encoded while the output takes it, inside a file's
+    // group, so a wrong count found while encoding would come after pieces were written.
+    for (const [index, record] of records.entries()) {
+      checkBytes(record.utf8?.length ?? Buffer.byteLength(record.json, 'utf8'), record, index);
+      if (index % SLICE_CHECK_RECORDS === 0 && slices.due()) await slices.next();
+    }
+    return { bytes, pieces: linePieces(records, slices, shareBuffer) };
   }
-  if (bytes > LINE_PIECE_BYTES) return { bytes, pieces: linePieces(records, slices, shareBuffer) };
   const lines = Buffer.allocUnsafe(bytes);
   let offset = 0;
-  for (const record of records) {
-    offset = encodeLine(lines, offset, record);
+  for (const [index, record] of records.entries()) {
+    offset = encodeLine(lines, offset, record, index);
     if (slices.due()) await slices.next();
   }
   return lines;
+}
+
+/** Throws unless the record's JSON encodes to as many bytes as it says: its line would overwrite the next one's. */
+function checkBytes(encoded: number, record: LogRecord, index: number): void {
+  if (encoded !== record.bytes) throw new Error(`record ${index} of the batch says ${record.bytes} bytes but its JSON encodes to ${encoded}`);
 }
 
 /** The lines in pieces of at most LINE_PIECE_BYTES; with `shareBuffer`, each is valid only until the next is asked for. */
 async function* linePieces(records: readonly LogRecord[], slices: Slices, shareBuffer: boolean): AsyncGenerator<Buffer> {
   let piece = Buffer.allocUnsafeSlow(LINE_PIECE_BYTES);
   let offset = 0;
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
     if (offset + record.bytes + 1 > piece.length && offset > 0) {
       yield piece.subarray(0, offset);
       if (!shareBuffer) piece = Buffer.allocUnsafeSlow(LINE_PIECE_BYTES);
@@ -147,19 +154,24 @@ async function* linePieces(records: readonly LogRecord[], slices: Slices, shareB
     // A record longer than a piece (MAX_EVENT_BYTES can allow it) is a piece of its own.
     if (record.bytes + 1 > piece.length) {
       const own = Buffer.allocUnsafe(record.bytes + 1);
-      encodeLine(own, 0, record);
+      encodeLine(own, 0, record, index);
       yield own;
     } else {
-      offset = encodeLine(piece, offset, record);
+      offset = encodeLine(piece, offset, record, index);
     }
     if (slices.due()) await slices.next();
   }
   if (offset > 0) yield piece.subarray(0, offset);
 }
 
-/** Writes the record's line into `lines` at `offset` (copying its bytes where it holds them); returns the offset after it. */
-function encodeLine(lines: Buffer, offset: number, record: LogRecord): number {
+/**
+ * Writes the record's line into `lines` at `offset` (copying its bytes where it holds them), checking its byte count;
+ * returns the offset after it.
+ */
+function encodeLine(lines: Buffer, offset: number, record: LogRecord, index: number): number {
   const { utf8 } = record;
+  // Counted before writing: a write into the line's room stops at a character that does not fit and says only what fit.
+  checkBytes(utf8?.length ?? Buffer.byteLength(record.json, 'utf8'), record, index);
   if (utf8 === undefined) lines.write(record.json, offset, 'utf8');
   else lines.set(utf8, offset);
   lines[offset + record.bytes] = 0x0a;

@@ -3,37 +3,27 @@
 // length 0. The events must still arrive whole, with a declared length and without one.
 import assert from 'node:assert/strict';
 import { IncomingMessage } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type RunningServer } from '../../src/cli/server.ts';
-import { readPipelineConfig, SettingsReader } from '../../src/config.ts';
-import { createPipeline } from '../../src/pipeline.ts';
-import { createStreamSink } from '../../src/sinks/json-lines.ts';
 import { eventList, send } from '../support/http-client.ts';
+import { startServe, type ServeHandle } from '../support/serve.ts';
 import { syntheticEvents } from '../support/synthetic-events.ts';
 
 describe('the chunks of a request body', () => {
   // Every chunk the parser pushes into a request (not into the client's responses, which have no method).
   const pushed: Buffer[] = [];
   const push = IncomingMessage.prototype.push;
-  let server: RunningServer | undefined;
-  let out = '';
+  let server: ServeHandle | undefined;
 
   before(async () => {
     IncomingMessage.prototype.push = function (this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
       if (this.method && Buffer.isBuffer(chunk)) pushed.push(chunk);
       return push.call(this, chunk, encoding);
     };
-    const reader = new SettingsReader({ AUTH_MODE: 'none' });
-    const config = readPipelineConfig(reader);
-    reader.finish();
-    const stdout = new PassThrough();
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    server = await startServer({ pipeline: createPipeline({ config, sink: createStreamSink(stdout) }), host: '127.0.0.1', port: 0, maxBodyBytes: 16 << 20, log: () => {} });
+    server = await startServe(['--auth-mode', 'none']);
   });
   after(async () => {
     IncomingMessage.prototype.push = push;
-    await server?.close();
+    await server?.stop();
   });
 
   for (const [how, headers] of [
@@ -42,11 +32,11 @@ describe('the chunks of a request body', () => {
   ] as const) {
     it(`are freed once copied into the body, ${how}, and every event arrives whole`, async () => {
       pushed.length = 0;
-      out = '';
+      const written = server!.stdout().length;
       const lines = syntheticEvents(1_500, 700);
       const answer = await send(server!.url, eventList(lines), { headers });
       assert.equal(answer.status, 200, answer.body);
-      assert.equal(out, lines.map((line) => `${line}\n`).join(''));
+      assert.equal(server!.stdout().slice(written), lines.map((line) => `${line}\n`).join(''));
       assert.ok(pushed.length > 4, `${pushed.length} chunks for a 1 MB body`);
       assert.deepEqual(
         pushed.map((chunk) => chunk.byteLength),

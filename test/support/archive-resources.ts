@@ -3,11 +3,10 @@
 // its partition projection.
 import assert from 'node:assert/strict';
 import { archiveObject } from '../../src/sinks/archive-object.ts';
-import type { LogRecord } from '../../src/record.ts';
+import { type LogRecord, recordWith } from '../../src/record.ts';
 import { generatedEvents } from './apiserver-webhook.ts';
 import { fixtureLines } from './event-lists.ts';
 import { projectedPartition, type TableParameters } from './partition-projection.ts';
-import { recordWith } from '../../src/record.ts';
 import { recordFromLine } from './records.ts';
 import type { Template } from './serverless.ts';
 import { only, type Statement } from './template.ts';

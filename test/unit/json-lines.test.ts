@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { SinkError } from '../../src/errors.ts';
 import { createStreamSink, LINE_PIECE_BYTES } from '../../src/sinks/json-lines.ts';
 import { recordWith } from '../../src/record.ts';
-import { fixtureRecords, linesOf, recordsOfAbout } from '../support/records.ts';
+import { fixtureRecords, linesOf, recordFromLine, recordsOfAbout } from '../support/records.ts';
 import { sendContext } from '../support/send-context.ts';
 
 const records = fixtureRecords().slice(0, 50);
@@ -34,15 +34,16 @@ function chunkSizes(stream: Writable): number[] {
 const largeBatch = () => recordsOfAbout(3.5 * LINE_PIECE_BYTES);
 
 describe('JSON-lines stream sink', () => {
-  it('writes each record as its JSON and a newline, multi-byte characters included', async () => {
-    const wide = records.map((record, index) => {
-      const json = record.json.replace('{', `{"note":"héllo ✓ 𝄞 ${index}",`);
-      return { ...record, json, bytes: Buffer.byteLength(json, 'utf8') };
-    });
+  it('writes each record as its JSON and a newline, multi-byte characters included, from bytes and from strings', async () => {
+    const fromBytes = records.map((record, index) => recordFromLine(record.json.replace('{', `{"note":"héllo ✓ 𝄞 ${index}",`)));
+    // A plain object with the JSON as a string, as a record the relay serialised again holds it.
+    const fromStrings = fromBytes.map((record) => ({ ...record, json: record.json, utf8: undefined }));
+    assert.ok(fromBytes.every((record) => record.utf8 !== undefined));
+    const wide = [...fromBytes, ...fromStrings];
     const { stream, text } = collecting();
     const result = await createStreamSink(stream).send(wide, sendContext());
     assert.equal(result.written, wide.length);
-    assert.equal(text(), wide.map((record) => `${record.json}\n`).join(''));
+    assert.equal(text(), linesOf(wide));
   });
 
   it('refuses a batch whose byte counts do not match its JSON, writing nothing, also a batch written in pieces', async () => {

@@ -47,6 +47,13 @@ describe('records of untouched events', () => {
     }
   });
 
+  it('serialise with JSON.stringify as their fields and their json, not as the memory they hold their bytes in', () => {
+    const { record } = render(lines[0]!, { cluster: CLUSTER });
+    assert.ok(record.utf8, 'a record that holds its line as bytes');
+    const { auditID, stage, timestamp, json, bytes, apiVersion, cluster, key } = record;
+    assert.deepEqual(JSON.parse(JSON.stringify(record)), { auditID, stage, timestamp, json, bytes, apiVersion, cluster, key });
+  });
+
   it('keep number spellings, escapes, whitespace and unknown fields', () => {
     const line = '{"auditID":"a","stage":"ResponseComplete", "n":1.0,"e":1E3,"s":"caf\\u00e9","annotations":null,"x":{"y":[ -0.0 ]}}';
     assert.equal(render(line).record.json, line);

@@ -103,7 +103,8 @@ describe('the WebAssembly SIMD object scan', () => {
     const lines = fixtureFiles()
       .flatMap((file) => file.lines)
       .slice(0, 60);
-    for (const window of [64, 700, 4096]) assertSameOnLines(lines, window);
+    // 700 bytes: most fixture events (561 to 2,373 bytes) do not fit and go back to scanObject after one reload.
+    for (const window of [700, 1024, 4096]) assert.ok(assertSameOnLines(lines, window) > 0, `a ${window}-byte window: none scanned by the module`);
     const first = arrayOf(lines.slice(0, 30));
     const second = arrayOf(lines.slice(30));
     const scanners = [objectScanner(first.bytes, 4096), objectScanner(second.bytes, 4096)];
